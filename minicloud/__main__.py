@@ -1,0 +1,5 @@
+"""`python -m minicloud` is the `minicloud` command."""
+
+from minicloud.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""What every benchmark needs: a fresh cloud started by the real `minicloud up`, timing
+helpers, and one way to print a figure."""
+
+from __future__ import annotations
+
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from minicloud.config import SERVICE_PORTS, Config
+
+
+def _free_offset() -> int:
+    for _ in range(200):
+        offset = random.randrange(10000, 50000, 10)
+        try:
+            for port in SERVICE_PORTS.values():
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port + offset))
+            return offset
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed(fn, n: int) -> list[float]:
+    """Milliseconds of n sequential calls."""
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def rate(fn, n: int, clients: int) -> float:
+    """Calls per second of n calls spread over `clients` threads."""
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda _: fn(), range(n)))
+    return n / (time.perf_counter() - t0)
+
+
+class BenchCloud:
+    def __init__(self, home: Path):
+        self.home = home
+        self.config: Config | None = None
+        self.ready_seconds = 0.0
+        self.pid = 0
+        self.http = requests.Session()
+
+    def _minicloud(self, *args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "minicloud", "--home", str(self.home), *args],
+                              capture_output=True, text=True, check=True)
+
+    def start(self) -> None:
+        t0 = time.perf_counter()
+        self._minicloud("up", "--port-offset", str(_free_offset()))
+        self.ready_seconds = time.perf_counter() - t0
+        self.config = Config.load(self.home)
+        self.pid = int((self.home / "minicloud.pid").read_text())
+
+    def stop(self) -> None:
+        if self.config is not None:
+            self._minicloud("down")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def url(self, service: str, path: str) -> str:
+        return self.config.base_url(service) + path
+
+    @staticmethod
+    def report(name: str, value: float, unit: str, target: str = "") -> None:
+        shown = f"{value:.3f}" if value < 10 else f"{value:.1f}"
+        print(f"{name:<48} {shown:>10} {unit:<6}" + (f" (target {target})" if target else ""),
+              flush=True)
+
+    def report_latency(self, name: str, samples: list[float], target_p50: str = "") -> None:
+        self.report(f"{name} p50", statistics.median(samples), "ms", target_p50)
+        self.report(f"{name} p99", percentile(samples, 99), "ms")

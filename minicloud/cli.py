@@ -1,0 +1,147 @@
+"""The `minicloud` command: start, stop and inspect a cloud, and read its request traces.
+
+    minicloud up [--foreground]   start the cloud (in the background unless --foreground)
+    minicloud down                stop it
+    minicloud status              is it running, and does every endpoint answer
+    minicloud env                 shell lines that point the openstack CLI at it
+    minicloud trace list|show ID|last
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from minicloud import clientconfig, daemon
+from minicloud.config import Config, default_home
+
+
+def _config(args, **overrides) -> Config:
+    return Config.load(args.home, **overrides)
+
+
+def cmd_up(args) -> int:
+    config = _config(args, port_offset=args.port_offset, transport_url=args.transport_url)
+    pid = daemon.running_pid(config)
+    if pid is not None:
+        print(f"minicloud is already running (pid {pid}, data in {config.home}); "
+              "`minicloud down` stops it.")
+        return 0
+    if args.foreground:
+        from minicloud.cloud import Cloud
+
+        daemon.run_foreground(config, Cloud, say=lambda line: print(line, flush=True))
+        return 0
+    t0 = time.monotonic()
+    print(f"*** Starting minicloud in the background (log: {config.path(daemon.LOG_FILE)})")
+    try:
+        pid = daemon.start_background(config)
+    except RuntimeError as exc:
+        print(f"minicloud failed to start: {exc}", file=sys.stderr)
+        return 1
+    config = Config.load(config.home)
+    user_config = args.home is None and not args.no_user_config
+    written = clientconfig.write(config, user_config=user_config)
+    print(f"*** minicloud is up (pid {pid}) after {time.monotonic() - t0:.2f} s")
+    _print_usage(config, written, user_config)
+    return 0
+
+
+def _print_usage(config: Config, written, user_config: bool) -> None:
+    print("\nEndpoints (public, region %s):" % config.region)
+    for service in config.services:
+        print(f"  {service:<10} {config.base_url(service)}")
+    print("\nUsers (domain Default):")
+    print(f"  demo  / {config.demo_password:<8} member of project demo   cloud: minicloud")
+    print(f"  admin / {config.admin_password:<8} admin of project admin   cloud: minicloud-admin")
+    print("\nWritten: " + ", ".join(str(p) for p in written))
+    print("\nTry:")
+    if not user_config:
+        print(f"  export OS_CLIENT_CONFIG_FILE={config.path('clouds.yaml')}")
+    print("  export OS_CLOUD=minicloud")
+    print("  openstack token issue")
+    print("  openstack catalog list")
+    print("  minicloud trace last")
+
+
+def cmd_down(args) -> int:
+    config = _config(args)
+    pid = daemon.stop(config)
+    print(f"*** minicloud stopped (pid {pid})" if pid else "minicloud is not running.")
+    return 0
+
+
+def cmd_status(args) -> int:
+    config = _config(args)
+    pid = daemon.running_pid(config)
+    if pid is None:
+        print(f"minicloud is not running (data in {config.home}).")
+        return 3
+    print(f"minicloud is running (pid {pid}, data in {config.home})")
+    for service in config.services:
+        state = "answers" if daemon.endpoint_ready(config.base_url(service)) else "NOT ANSWERING"
+        print(f"  {service:<10} {config.base_url(service):<28} {state}")
+    return 0
+
+
+def cmd_env(args) -> int:
+    config = _config(args)
+    print(f"export OS_CLIENT_CONFIG_FILE={config.path('clouds.yaml')}")
+    print(f"export OS_CLOUD={'minicloud-admin' if args.admin else 'minicloud'}")
+    return 0
+
+
+def cmd_trace(args) -> int:
+    from minicloud.common.trace import TraceStore, format_tree
+
+    store = TraceStore(_config(args).path("trace.db"))
+    if args.trace_command == "list":
+        for root in store.roots(args.limit):
+            stamp = time.strftime("%H:%M:%S", time.localtime(root.start))
+            print(f"{stamp}  {root.trace_id}  {root.request_id or '-':<40}  {root.service:<9} "
+                  f"{root.operation}  {root.duration_ms:.1f} ms  [{root.status}]")
+        return 0
+    if args.trace_command == "last":
+        roots = store.roots(1)
+        spans = store.trace(roots[-1].trace_id) if roots else []
+    else:
+        spans = store.find(args.id)
+    if not spans:
+        print("No such trace." if args.trace_command == "show" else "No traces yet.",
+              file=sys.stderr)
+        return 1
+    print(format_tree(spans))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="minicloud", description="A small OpenStack for learning.")
+    p.add_argument("--home", help=f"data directory (default: $MINICLOUD_HOME or {default_home()})")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the cloud")
+    up.add_argument("--foreground", action="store_true", help="run in this terminal")
+    up.add_argument("--port-offset", type=int, help="add this to every service port")
+    up.add_argument("--transport-url", help="memory:// (default) or rabbit://user:pw@host:5672/")
+    up.add_argument("--no-user-config", action="store_true",
+                    help="do not add the clouds to ~/.config/openstack/clouds.yaml")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop the cloud").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="is the cloud running").set_defaults(func=cmd_status)
+    env = sub.add_parser("env", help="print shell lines that select this cloud")
+    env.add_argument("--admin", action="store_true", help="the admin cloud")
+    env.set_defaults(func=cmd_env)
+    tr = sub.add_parser("trace", help="request traces")
+    trs = tr.add_subparsers(dest="trace_command", required=True)
+    lst = trs.add_parser("list", help="the most recent requests")
+    lst.add_argument("--limit", type=int, default=20)
+    show = trs.add_parser("show", help="one trace, by trace id or request id")
+    show.add_argument("id")
+    trs.add_parser("last", help="the most recent trace")
+    tr.set_defaults(func=cmd_trace)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

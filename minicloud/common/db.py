@@ -1,0 +1,68 @@
+"""One SQLite database per service (the service's own tables, never shared).
+
+WAL mode with `synchronous=NORMAL`: readers never block the writer and a commit costs a
+write to the log, not an fsync. sqlite3 connections must stay on their thread, so each
+thread gets its own; writes that read-then-write (allocating an IP, a name check) run in
+`transaction()`, which serialises them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+
+class Database:
+    def __init__(self, path: str | Path, schema: Callable[[sqlite_utils.Database], None]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        with self._write_lock:  # executescript commits by itself: no transaction() here
+            schema(self.db)
+
+    def _connect(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return sqlite_utils.Database(conn)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection, for reads and single-statement writes."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """All statements in the block commit together, or none does; one writer at a time."""
+        with self._write_lock:
+            db = self.db
+            if db.conn.in_transaction:  # nested: the outer block commits
+                yield db
+                return
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        return list(self.db.query(sql, params))
+
+    def get(self, table: str, pk) -> dict | None:
+        try:
+            return self.db[table].get(pk)
+        except sqlite_utils.db.NotFoundError:
+            return None

@@ -1,0 +1,94 @@
+"""The Falcon app factory every service uses, and the middleware every request passes.
+
+`create_app` gives a service: trailing slashes ignored (clients ask for both), JSON by
+default, errors rendered in the service's own format, an `X-Openstack-Request-Id` on every
+response, and a trace span around every request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable
+
+import falcon
+
+from minicloud.common import errors, trace
+from minicloud.common.context import new_request_id
+
+LOG = logging.getLogger(__name__)
+
+ErrorBody = Callable[[int, falcon.HTTPError], dict]
+
+
+class RequestMiddleware:
+    """Gives each request its id and its trace span, and stamps the id on the response."""
+
+    def __init__(self, service: str, tracer: trace.Tracer):
+        self.service = service
+        self.tracer = tracer
+
+    def process_request(self, req, resp):
+        req.context.request_id = new_request_id()
+        req.context.ctx = None
+        req.context.span = self.tracer.start(
+            self.service, f"{req.method} {req.path}",
+            trace_id=req.get_header(trace.TRACE_HEADER),
+            parent_id=req.get_header(trace.SPAN_HEADER),
+            request_id=req.context.request_id)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_header("X-Openstack-Request-Id", req.context.request_id)
+        span = getattr(req.context, "span", None)
+        if span is None:
+            return
+        ctx = getattr(req.context, "ctx", None)
+        attrs = {"http_status": resp.status_code}
+        if ctx is not None and ctx.user_name:
+            attrs["user"] = ctx.user_name
+        status = "ok" if resp.status_code < 400 else f"error {resp.status_code}"
+        self.tracer.finish(span, status=status, **attrs)
+
+
+def create_app(service: str, *, error_body: ErrorBody, tracer: trace.Tracer,
+               middleware: list | tuple = ()) -> falcon.App:
+    app = falcon.App(middleware=[RequestMiddleware(service, tracer), *middleware])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.keep_blank_qs_values = True
+
+    def serialize(req, resp, exc: falcon.HTTPError):
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = json.dumps(error_body(errors.status_code(exc), exc)).encode()
+
+    def unexpected(req, resp, exc, params):
+        LOG.exception("%s: unexpected error on %s %s", service, req.method, req.path)
+        serialize(req, resp, errors.ApiError(
+            "An unexpected error prevented the server from fulfilling your request."))
+        resp.status = falcon.HTTP_500
+
+    app.set_error_serializer(serialize)
+    # Falcon picks the most specific handler: API errors (HTTPError) keep Falcon's own,
+    # which calls `serialize`; anything else is a bug, logged and answered with a 500.
+    app.add_error_handler(Exception, unexpected)
+    return app
+
+
+class VersionResource:
+    """An unauthenticated version document (discovery is fetched without a token)."""
+
+    public_methods = frozenset({"GET", "HEAD"})
+
+    def __init__(self, document: Callable[[falcon.Request], tuple[str, dict]]):
+        self.document = document
+
+    def on_get(self, req, resp):
+        status, body = self.document(req)
+        resp.status = status
+        resp.media = body
+
+    on_head = on_get
+
+
+def base_url(req) -> str:
+    """scheme://host:port of this request, as the client addressed it."""
+    return f"{req.scheme}://{req.netloc}"

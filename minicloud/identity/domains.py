@@ -1,0 +1,155 @@
+"""`/v3/domains`: the containers of projects, users and groups (`openstack domain ...`).
+
+A domain must be disabled before it can be deleted, and deleting it deletes everything in
+it (its projects, users, groups and their role assignments), as Keystone does.
+Unlike Keystone, the `default` domain (which holds the admin user) can be neither
+disabled nor deleted: a learner could otherwise lock everyone out of their cloud.
+"""
+
+from __future__ import annotations
+
+import json
+
+import falcon
+
+from minicloud.common import errors, policy
+from minicloud.common.validation import read_json
+from minicloud.identity import schemas, views
+from minicloud.identity.store import IdentityStore, load_json, new_id
+
+DEFAULT_DOMAIN = "default"
+
+
+def view(req, row: dict) -> dict:
+    return views.entity(req, f"domains/{row['id']}", {
+        "id": row["id"], "name": row["name"], "description": row["description"],
+        "enabled": views.flag(row["enabled"]), "tags": load_json(row["tags"], []),
+        "options": {}})
+
+
+def require_domain(store: IdentityStore, domain_id: str) -> dict:
+    """The domain a new project, user or group goes in; Keystone answers 400 for an unknown one."""
+    domain = store.domain(domain_id)
+    if domain is None:
+        raise errors.BadRequest(f"Expecting to find domain_id {domain_id} in domain table. "
+                                "The server could not comply with the request since it is "
+                                "either malformed or otherwise incorrect.")
+    return domain
+
+
+def _duplicate(name: str) -> errors.Conflict:
+    return errors.Conflict("Conflict occurred attempting to store domain - "
+                           f"Duplicate entry found with name {name}.")
+
+
+def _may_read(store: IdentityStore, ctx, domain_id: str) -> bool:
+    """Keystone lets a user see the domain their token is scoped to, or their project's domain."""
+    if ctx.domain_id == domain_id:
+        return True
+    project = store.project(ctx.project_id) if ctx.project_id else None
+    return project is not None and project["domain_id"] == domain_id
+
+
+class Domains:
+    def __init__(self, store: IdentityStore):
+        self.store = store
+
+    @falcon.before(policy.require("admin"))
+    def on_get(self, req, resp):
+        where, params = [], []
+        if req.get_param("name") is not None:
+            where.append("name = ?")
+            params.append(req.get_param("name"))
+        enabled = views.query_bool(req.get_param("enabled"))
+        if enabled is not None:
+            where.append("enabled = ?")
+            params.append(int(enabled))
+        rows = self.store.rows("domains", " AND ".join(where), params)
+        resp.media = views.collection(req, "domains", [view(req, r) for r in rows])
+
+    @falcon.before(policy.require("admin"))
+    def on_post(self, req, resp):
+        fields = read_json(req, schemas.DOMAIN_CREATE)["domain"]
+        row = {"id": new_id(), "name": fields["name"],
+               "description": fields.get("description") or "",
+               "enabled": int(fields.get("enabled") is not False),
+               "tags": json.dumps(fields.get("tags") or [])}
+        with self.store.transaction() as db:
+            if self.store.domain_by_name(row["name"]):
+                raise _duplicate(row["name"])
+            db["domains"].insert(row)
+        resp.status = falcon.HTTP_201
+        resp.media = {"domain": view(req, row)}
+
+
+class Domain:
+    def __init__(self, store: IdentityStore):
+        self.store = store
+
+    def _find(self, domain_id: str) -> dict:
+        return views.must_exist(self.store.domain(domain_id), "domain", domain_id)
+
+    def on_get(self, req, resp, domain_id):
+        domain = self._find(domain_id)
+        ctx = req.context.ctx
+        if not _may_read(self.store, ctx, domain_id):
+            policy.enforce(ctx, "admin")
+        resp.media = {"domain": view(req, domain)}
+
+    @falcon.before(policy.require("admin"))
+    def on_patch(self, req, resp, domain_id):
+        fields = read_json(req, schemas.DOMAIN_UPDATE)["domain"]
+        if fields.get("id") not in (None, domain_id):
+            raise errors.BadRequest("Cannot change the ID of a domain.")
+        changes = _changes(fields)
+        if domain_id == DEFAULT_DOMAIN and changes.get("enabled") == 0:
+            raise errors.Forbidden("minicloud does not let the default domain be disabled: "
+                                   "it holds the admin user.")
+        with self.store.transaction() as db:
+            self._find(domain_id)
+            other = self.store.domain_by_name(changes.get("name", ""))
+            if other and other["id"] != domain_id:
+                raise _duplicate(changes["name"])
+            if changes:
+                db["domains"].update(domain_id, changes)
+        resp.media = {"domain": view(req, self._find(domain_id))}
+
+    @falcon.before(policy.require("admin"))
+    def on_delete(self, req, resp, domain_id):
+        with self.store.transaction() as db:
+            domain = self._find(domain_id)
+            if domain_id == DEFAULT_DOMAIN:
+                raise errors.Forbidden("minicloud does not let the default domain be deleted: "
+                                       "it holds the admin user.")
+            if domain["enabled"]:
+                raise errors.Forbidden(
+                    "Cannot delete a domain that is enabled, please disable it first.")
+            _delete_contents(db, domain_id)
+        resp.status = falcon.HTTP_204
+
+
+def _changes(fields: dict) -> dict:
+    """The columns a PATCH body changes (null means "leave as is")."""
+    changes = {}
+    if fields.get("name") is not None:
+        changes["name"] = fields["name"]
+    if "description" in fields:
+        changes["description"] = fields["description"] or ""
+    if fields.get("enabled") is not None:
+        changes["enabled"] = int(fields["enabled"])
+    if "tags" in fields:
+        changes["tags"] = json.dumps(fields["tags"] or [])
+    return changes
+
+
+def _delete_contents(db, domain_id: str) -> None:
+    """The domain and everything it owns. Tokens of its users stop validating because the
+    users no longer exist; group memberships go with the users and groups (ON DELETE CASCADE)."""
+    owned = ("SELECT id FROM projects WHERE domain_id = :d UNION SELECT id FROM users "
+             "WHERE domain_id = :d UNION SELECT id FROM groups_ WHERE domain_id = :d")
+    params = {"d": domain_id}
+    db.execute(f"DELETE FROM assignments WHERE target_id = :d OR target_id IN ({owned}) "
+               f"OR actor_id IN ({owned})", params)
+    for table in ("projects", "users", "groups_"):
+        db.execute(f"DELETE FROM {table} WHERE domain_id = :d", params)
+    db.execute("DELETE FROM domains WHERE id = :d", params)

@@ -1,0 +1,36 @@
+"""How Keystone renders its resources: `links` on every entity and every collection, and
+the name-or-id lookup helpers responders share."""
+
+from __future__ import annotations
+
+from minicloud.common import errors, wsgi
+
+
+def url(req, path: str) -> str:
+    return f"{wsgi.base_url(req)}/v3/{path}"
+
+
+def entity(req, path: str, fields: dict) -> dict:
+    return {**fields, "links": {"self": url(req, path)}}
+
+
+def collection(req, key: str, items: list[dict]) -> dict:
+    return {key: items, "links": {"self": wsgi.base_url(req) + req.relative_uri,
+                                  "previous": None, "next": None}}
+
+
+def flag(value) -> bool:
+    return bool(value)
+
+
+def query_bool(value: str | None) -> bool | None:
+    """`enabled=true`, `enabled=False`, `enabled=0`, ... as a bool, absent as None."""
+    if value is None:
+        return None
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def must_exist(record: dict | None, kind: str, ident: str) -> dict:
+    if record is None:
+        raise errors.NotFound(f"Could not find {kind}: {ident}.")
+    return record

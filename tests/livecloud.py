@@ -1,0 +1,103 @@
+"""A live cloud for tests: started with the real `minicloud up` in a temporary data
+directory on free ports, driven by the real `openstack` CLI and openstacksdk.
+
+Also used by the lab checkpoints' own tests, which need fresh clouds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import openstack
+import openstack.config
+
+from minicloud.config import SERVICE_PORTS, Config
+
+BIN = Path(sys.executable).parent
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_offset() -> int:
+    """An offset at which every service port is free (services add it to their port)."""
+    for _ in range(200):
+        offset = random.randrange(10000, 50000, 10)
+        if all(_port_free(p + offset) for p in SERVICE_PORTS.values()):
+            return offset
+    raise RuntimeError("no free port range for a test cloud")
+
+
+def clean_env(**extra) -> dict:
+    """The environment without the caller's OS_* settings, so only the test's cloud counts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update(extra)
+    return env
+
+
+def minicloud(*args, home: Path, check: bool = True, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "minicloud"), "--home", str(home), *args],
+                          capture_output=True, text=True, check=False, env=env or clean_env(),
+                          timeout=120)
+
+
+class CLIError(AssertionError):
+    pass
+
+
+class LiveCloud:
+    def __init__(self, home: Path):
+        self.home = Path(home)
+        self.config: Config | None = None
+
+    def up(self, *extra: str) -> subprocess.CompletedProcess:
+        result = minicloud("up", "--port-offset", str(free_port_offset()), *extra, home=self.home)
+        if result.returncode != 0:
+            raise RuntimeError(f"minicloud up failed:\n{result.stdout}\n{result.stderr}")
+        self.config = Config.load(self.home)
+        return result
+
+    def down(self) -> subprocess.CompletedProcess:
+        return minicloud("down", home=self.home)
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.home / "clouds.yaml"
+
+    @property
+    def env(self) -> dict:
+        return clean_env(OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml))
+
+    def cli(self, *args: str, cloud: str = "minicloud", env: dict | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+        """Run the real `openstack` CLI against this cloud."""
+        result = subprocess.run([str(BIN / "openstack"), "--os-cloud", cloud, *args],
+                                capture_output=True, text=True, env={**self.env, **(env or {})},
+                                timeout=120)
+        if check and result.returncode != 0:
+            raise CLIError(f"openstack {' '.join(args)} failed ({result.returncode}):\n"
+                           f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def cli_json(self, *args: str, cloud: str = "minicloud"):
+        return json.loads(self.cli(*args, "-f", "json", cloud=cloud).stdout)
+
+    def sdk(self, cloud: str = "minicloud", **auth_overrides) -> openstack.connection.Connection:
+        """An openstacksdk connection as the given cloud (auth fields may be overridden)."""
+        region = openstack.config.OpenStackConfig(
+            config_files=[str(self.clouds_yaml)]).get_one(cloud=cloud)
+        if auth_overrides:
+            region.config["auth"] = {**region.config["auth"], **auth_overrides}
+        return openstack.connection.Connection(config=region)

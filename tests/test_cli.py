@@ -1,0 +1,76 @@
+"""The `minicloud` command's life cycle: up, a second up, status, env, down, stale PID files,
+and the trace commands."""
+
+import subprocess
+
+import pytest
+
+from tests.livecloud import LiveCloud, minicloud
+
+
+@pytest.fixture
+def own_cloud(tmp_path):
+    live = LiveCloud(tmp_path / "home")
+    yield live
+    live.down()
+
+
+def test_up_narrates_and_prints_how_to_use_it(own_cloud):
+    out = own_cloud.up().stdout
+    assert "Starting the controller node's services" in out
+    assert "identity" in out and own_cloud.config.auth_url.rsplit("/", 1)[0] in out
+    assert "demo" in out and "admin" in out and "OS_CLOUD=minicloud" in out
+    assert f"OS_CLIENT_CONFIG_FILE={own_cloud.clouds_yaml}" in out
+    assert own_cloud.clouds_yaml.exists()
+    assert "OS_AUTH_URL=" in (own_cloud.home / "demo-openrc.sh").read_text()
+
+
+def test_second_up_says_it_runs_and_down_stops_it(own_cloud):
+    own_cloud.up()
+    pid = int((own_cloud.home / "minicloud.pid").read_text())
+    again = minicloud("up", home=own_cloud.home)
+    assert again.returncode == 0 and f"already running (pid {pid}" in again.stdout
+    status = minicloud("status", home=own_cloud.home)
+    assert status.returncode == 0 and "answers" in status.stdout
+    down = own_cloud.down()
+    assert f"stopped (pid {pid})" in down.stdout
+    assert not (own_cloud.home / "minicloud.pid").exists()
+    assert minicloud("status", home=own_cloud.home).returncode == 3
+    assert "not running" in own_cloud.down().stdout
+
+
+def test_stale_pid_file_is_cleaned_up(own_cloud):
+    own_cloud.home.mkdir(parents=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (own_cloud.home / "minicloud.pid").write_text(f"{dead.pid}\n")
+    assert minicloud("status", home=own_cloud.home).returncode == 3
+    assert not (own_cloud.home / "minicloud.pid").exists()
+    (own_cloud.home / "minicloud.pid").write_text(f"{dead.pid}\n")
+    own_cloud.up()
+    assert int((own_cloud.home / "minicloud.pid").read_text()) != dead.pid
+    assert minicloud("status", home=own_cloud.home).returncode == 0
+
+
+def test_env_prints_the_lines_that_select_the_cloud(tmp_path):
+    out = minicloud("env", home=tmp_path).stdout
+    assert f"export OS_CLIENT_CONFIG_FILE={tmp_path / 'clouds.yaml'}" in out
+    assert "export OS_CLOUD=minicloud\n" in out
+    assert "OS_CLOUD=minicloud-admin" in minicloud("env", "--admin", home=tmp_path).stdout
+
+
+def test_trace_list_and_show_find_a_cli_request(cloud):
+    debug = cloud.cli("--debug", "token", "issue").stderr
+    request_ids = [line.split("X-Openstack-Request-Id: ")[1].split()[0].strip("'\",")
+                   for line in debug.splitlines() if "X-Openstack-Request-Id: req-" in line]
+    assert request_ids, "the CLI should print the request id it got"
+    listing = ""
+    for _ in range(50):  # spans are written by a background thread
+        listing = minicloud("trace", "list", "--limit", "200", home=cloud.home).stdout
+        if request_ids[-1] in listing:
+            break
+    assert "POST /v3/auth/tokens" in listing and request_ids[-1] in listing
+    shown = minicloud("trace", "show", request_ids[-1], home=cloud.home)
+    assert shown.returncode == 0
+    assert "keystone" in shown.stdout and "POST /v3/auth/tokens" in shown.stdout
+    assert minicloud("trace", "show", "no-such-trace", home=cloud.home).returncode == 1
