@@ -43,7 +43,7 @@ test: $(BIN)/minicloud docs
 
 docs: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 bench: $(BIN)/minicloud
 	$(BIN)/python -m minicloud.bench
