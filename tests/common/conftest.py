@@ -20,7 +20,7 @@ def _broker_problem(url: str) -> str | None:
     try:
         pika.BlockingConnection(connection_parameters(url, "minicloud test probe")).close()
     except Exception as exc:  # refused, auth, timeout: all mean "no usable broker"
-        return f"{type(exc).__name__}: {exc}"
+        return repr(exc)  # pika's str() of a refused connection is empty
     return None
 
 

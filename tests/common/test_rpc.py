@@ -5,6 +5,8 @@ Every test uses its own topic, so runs against a shared broker do not see each o
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -13,7 +15,7 @@ import pytest
 
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
-from minicloud.common.rpc.amqp import connection_parameters
+from minicloud.common.rpc.amqp import AmqpTransport, connection_parameters
 from minicloud.common.trace import Tracer, TraceStore
 
 
@@ -313,9 +315,39 @@ def test_amqp_recovers_when_its_connections_drop(rabbitmq_url, topic, ctx):
         server.stop()
 
 
+def _broker_closes_connections_named(name: str) -> int:
+    """Have RabbitMQ itself close the connections whose client gave them `name`."""
+    listing = subprocess.run(["rabbitmqctl", "-s", "list_connections", "pid", "client_properties"],
+                             capture_output=True, text=True, timeout=30)
+    if listing.returncode != 0:
+        pytest.skip(f"rabbitmqctl cannot list connections: {listing.stderr.strip()[:200]}")
+    # One line per connection: "<pid>\t[..., {"connection_name","<name>"}]"
+    pids = [line.split("\t")[0] for line in listing.stdout.splitlines()
+            if f'{{"connection_name","{name}"}}' in line]
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "minicloud test"],
+                       check=True, capture_output=True, timeout=30)
+    return len(pids)
+
+
 @pytest.mark.rabbitmq
-def test_amqp_server_start_fails_clearly_without_broker(topic):
-    with rpc.get_transport("rabbit://guest:guest@127.0.0.1:1/") as transport:
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="rabbitmqctl is not installed")
+def test_amqp_server_comes_back_after_the_broker_closes_it(rabbitmq_url, topic, ctx):
+    with rpc.get_transport(rabbitmq_url) as transport:
+        server = rpc.RPCServer(transport, topic, "host1", [Recorder("host1")]).start()
+        client = rpc.RPCClient(transport, topic, timeout=10)
+        assert client.call(ctx, "echo", n=1)["args"] == {"n": 1}
+
+        assert _broker_closes_connections_named(f"minicloud rpc server {topic}.host1") == 1
+        assert client.prepare(server="host1").call(ctx, "echo", n=2)["args"] == {"n": 2}
+        link = transport.links()[0]
+        assert link.connects == 2
+        assert "ConnectionClosedByBroker" in type(link.last_error).__name__
+        server.stop()
+
+
+def test_amqp_fails_clearly_without_broker(topic):
+    with AmqpTransport("rabbit://guest:guest@127.0.0.1:1/", connect_timeout=1) as transport:
         with pytest.raises(rpc.RPCError, match="cannot reach RabbitMQ at 127.0.0.1:1"):
             rpc.RPCServer(transport, topic, "host1", [Recorder("host1")]).start()
         with pytest.raises(rpc.RPCTimeout, match="could not hand the cast .* to RabbitMQ"):

@@ -13,7 +13,8 @@ What a learner sees with `rabbitmqctl list_queues` / `list_exchanges`:
 
 One connection per thread (see amqp_link): one for all the clients of a transport, one per
 RPCServer. A server acknowledges a message as it takes it, before running it, as
-oslo.messaging does: a server that dies mid-call does not run the call twice.
+oslo.messaging does: a server that dies mid-call does not run the call twice. A call whose
+request left on a connection that then dropped loses its reply: the caller times out.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pika
 
-from .amqp_link import Link, Publish
+from .amqp_link import Link, Publish, describe
 from .envelope import Envelope, RPCError, RPCTimeout
 from .transport import Listener, OnMessage, ReplyWaiter, Transport
 
@@ -67,8 +68,8 @@ def _route(envelope: Envelope) -> tuple[str, str]:
 
 
 class AmqpTransport(Transport):
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, *, connect_timeout: float = CONNECT_TIMEOUT):
+        self.url, self.connect_timeout = url, connect_timeout
         parts = urlsplit(url)
         self.safe_url = f"{parts.scheme}://{parts.username or 'guest'}@{parts.hostname}:" \
                         f"{parts.port or 5672}{parts.path or '/'}"  # no password in messages
@@ -80,7 +81,7 @@ class AmqpTransport(Transport):
     # -- servers ----------------------------------------------------------------------------
     def listen(self, topic: str, server: str, on_message: OnMessage) -> Listener:
         listener = _AmqpListener(self, topic, server, on_message)
-        listener.link.start(wait=CONNECT_TIMEOUT)  # queues exist once this returns
+        listener.link.start(wait=self.connect_timeout)  # queues exist once this returns
         self._listeners.add(listener)
         return listener
 
@@ -100,8 +101,12 @@ class AmqpTransport(Transport):
 
     def _on_reply(self, channel, method, properties, body) -> None:
         waiter = self._waiters.get(properties.correlation_id)
-        if waiter is not None:  # else the caller gave up already
+        if waiter is None:  # the caller gave up already
+            return
+        try:
             waiter.set(Envelope.decode(body))
+        except ValueError:
+            LOG.warning("dropped a reply that is not an RPC envelope: %r", body[:200])
 
     def send(self, envelope: Envelope, timeout: float) -> None:
         body = envelope.encode()
@@ -134,7 +139,7 @@ class AmqpTransport(Transport):
         if not publish.done.wait(timeout):
             publish.abandoned = True
             raise RPCTimeout(f"could not hand the {what} to RabbitMQ at {self.safe_url} "
-                             f"within {timeout:.1f} s ({link.last_error or 'not connected'})")
+                             f"within {timeout:.1f} s ({describe(link.last_error)})")
         if publish.error is not None:
             raise RPCError(f"RabbitMQ refused the {what}: {publish.error}")
 
@@ -165,7 +170,7 @@ class _AmqpListener(Listener):
         self.transport, self.topic, self.server = transport, topic, server
         self.on_message = on_message
         self.queues = [topic, f"{topic}.{server}"]
-        self.fanout_queue = f"{topic}_fanout_{server}_{uuid.uuid4().hex[:8]}"
+        self.fanout_queue = ""
         self._paused = False
         params = connection_parameters(transport.url, f"minicloud rpc server {topic}.{server}")
         self.link = Link(params, f"{topic}.{server}", self._setup)
@@ -177,6 +182,9 @@ class _AmqpListener(Listener):
         for name in self.queues:
             channel.queue_declare(name, arguments={"x-expires": QUEUE_EXPIRES_MS})
             channel.queue_bind(name, EXCHANGE, routing_key=name)
+        # A new name each time: the broker may not yet have deleted the exclusive queue of
+        # the connection we just lost, and declaring that name again would be refused.
+        self.fanout_queue = f"{self.topic}_fanout_{self.server}_{uuid.uuid4().hex[:8]}"
         channel.queue_declare(self.fanout_queue, exclusive=True, auto_delete=True)
         channel.queue_bind(self.fanout_queue, FANOUT_EXCHANGE, routing_key=self.topic)
         if not self._paused:
@@ -211,7 +219,8 @@ class _AmqpListener(Listener):
             cancelled.set()
 
         self.link.submit(cancel)
-        cancelled.wait(5)  # if the broker is away there is nothing to cancel anyway
+        if self.link.connected:  # if the broker is away there is nothing to cancel
+            cancelled.wait(5)
 
     def close(self) -> None:
         self.link.stop()

@@ -70,6 +70,10 @@ class Link:
     def where(self) -> str:
         return f"{self.params.host}:{self.params.port}"
 
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
     def start(self, wait: float | None = None) -> None:
         """Start the thread; with `wait`, return only once connected and set up."""
         self._thread = threading.Thread(target=self._run, name=f"amqp-{self.name}", daemon=True)
@@ -77,7 +81,7 @@ class Link:
         if wait is not None and not self._ready.wait(wait):
             self.stop()
             raise RPCError(f"cannot reach RabbitMQ at {self.where} within {wait:.0f} s "
-                           f"({self.last_error or 'no answer'})")
+                           f"({describe(self.last_error)})")
 
     def submit(self, work: Callable[[object], None]) -> None:
         """Run `work(channel)` on the link thread, now or right after the next reconnect."""
@@ -125,7 +129,7 @@ class Link:
             delay = FIRST_RETRY if self._ready.is_set() else min(delay * 2, LAST_RETRY)
             self._ready.clear()
             LOG.warning("%s: RabbitMQ connection to %s lost or refused (%s); retrying in %.1f s",
-                        self.name, self.where, self.last_error, delay)
+                        self.name, self.where, describe(self.last_error), delay)
             self._stopping.wait(delay)
 
     def _session(self) -> None:
@@ -157,6 +161,14 @@ class Link:
             except Exception:
                 LOG.exception("%s: dropped a piece of work that failed", self.name)
             self._work.popleft()
+
+
+def describe(error: Exception | None) -> str:
+    """A readable reason; pika's str() of a refused connection is empty."""
+    if error is None:
+        return "no answer"
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text.strip("() ") else repr(error)
 
 
 def _close_quietly(conn: pika.BlockingConnection) -> None:

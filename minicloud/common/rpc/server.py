@@ -35,7 +35,11 @@ class RPCServer:
         """Subscribe; once this returns, no message sent to this server is lost."""
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self.workers, thread_name_prefix=f"rpc-{self.topic}.{self.server}")
-        self._listener = self.transport.listen(self.topic, self.server, self._on_message)
+        try:
+            self._listener = self.transport.listen(self.topic, self.server, self._on_message)
+        except BaseException:
+            self._pool.shutdown(wait=False)
+            raise
         return self
 
     def stop(self) -> None:
