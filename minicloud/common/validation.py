@@ -36,7 +36,8 @@ def field_path(error: jsonschema.ValidationError) -> str:
 def validate(body, schema: dict):
     error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
     if error is not None:
-        raise errors.BadRequest(f"Invalid input for field '{field_path(error)}': {error.message}")
+        reason = "this field may not be set" if error.validator == "not" else error.message
+        raise errors.BadRequest(f"Invalid input for field '{field_path(error)}': {reason}")
     return body
 
 

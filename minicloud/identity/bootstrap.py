@@ -9,7 +9,12 @@ from __future__ import annotations
 from minicloud.identity import passwords
 from minicloud.identity.store import IdentityStore, new_id
 
-ROLES = ("admin", "member", "reader")
+ROLES = ("admin", "member", "reader", "service")
+
+# Each service's own user in project `service` (as DevStack creates them): services log
+# in as it to validate their callers' tokens and to call each other.
+SERVICE_USERS = {"image": "glance", "compute": "nova", "network": "neutron",
+                 "volume": "cinder", "object": "swift"}
 
 # Service name in minicloud -> (catalog type, catalog name, path after host:port).
 CATALOG = {
@@ -32,13 +37,15 @@ def _ensure(db, table: str, where: dict, values: dict) -> dict:
     return row
 
 
-def _ensure_user(db, name: str, password: str, project: dict, role: dict, scrypt_n: int) -> None:
+def _ensure_user(db, name: str, password: str, project: dict, roles: list[dict],
+                 scrypt_n: int) -> None:
     user = _ensure(db, "users", {"name": name, "domain_id": "default"},
                    {"id": new_id(), "enabled": 1, "default_project_id": project["id"],
                     "password_hash": passwords.hash_password(password, n=scrypt_n)})
-    _ensure(db, "assignments", {"type": "UserProject", "actor_id": user["id"],
-                                "target_id": project["id"], "role_id": role["id"],
-                                "inherited": 0}, {})
+    for role in roles:
+        _ensure(db, "assignments", {"type": "UserProject", "actor_id": user["id"],
+                                    "target_id": project["id"], "role_id": role["id"],
+                                    "inherited": 0}, {})
 
 
 def bootstrap(config, store: IdentityStore) -> None:
@@ -50,10 +57,15 @@ def bootstrap(config, store: IdentityStore) -> None:
                                   {"id": new_id(), "enabled": 1,
                                    "description": f"Bootstrap project {name}"})
                     for name in ("admin", "demo", "service")}
-        _ensure_user(db, "admin", config.admin_password, projects["admin"], roles["admin"],
+        _ensure_user(db, "admin", config.admin_password, projects["admin"], [roles["admin"]],
                      config.scrypt_n)
-        _ensure_user(db, "demo", config.demo_password, projects["demo"], roles["member"],
+        _ensure_user(db, "demo", config.demo_password, projects["demo"], [roles["member"]],
                      config.scrypt_n)
+        for service in config.services:
+            if service in SERVICE_USERS:
+                _ensure_user(db, SERVICE_USERS[service], config.service_password,
+                             projects["service"], [roles["admin"], roles["service"]],
+                             config.scrypt_n)
         _ensure(db, "regions", {"id": config.region}, {"description": ""})
         for service in config.services:
             register_service(db, config, service)

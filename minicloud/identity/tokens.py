@@ -162,7 +162,8 @@ class TokenService:
         else:
             domain = self._find_domain(ref.get("domain"))
             project = self.store.project_by_name(ref.get("name", ""), domain["id"]) if domain else None
-        if project is None or not project["enabled"]:
+        domain = self.store.domain(project["domain_id"]) if project else None
+        if project is None or not project["enabled"] or not domain or not domain["enabled"]:
             raise errors.Unauthorized("Could not find the project to scope to, or it is disabled.")
         return project
 
@@ -185,7 +186,8 @@ class TokenService:
         if payload["x"] <= now:
             raise errors.Unauthorized("The token has expired.")
         user = self.store.user(payload["u"])
-        if user is None or not user["enabled"]:
+        domain = self.store.domain(user["domain_id"]) if user else None
+        if user is None or not user["enabled"] or not domain or not domain["enabled"]:
             raise errors.Unauthorized(NOT_AUTHENTICATED)
         if self.store.is_revoked(audit_id=payload["a"][0], user_id=user["id"],
                                  project_id=payload["p"], issued_at=payload["i"]) or (

@@ -1,0 +1,112 @@
+"""Fixtures for Keystone unit tests: a bootstrapped Keystone app in a temporary directory,
+called through falcon's TestClient as the admin, as demo, or as users a test creates."""
+
+from __future__ import annotations
+
+import pytest
+from falcon import testing
+
+from minicloud.common.trace import Tracer
+from minicloud.config import Config
+from minicloud.identity import api
+from minicloud.identity.bootstrap import bootstrap
+from minicloud.identity.store import IdentityStore
+
+
+class Caller:
+    """HTTP calls to the app with one token (or none)."""
+
+    def __init__(self, client: testing.TestClient, token: str | None = None):
+        self.client = client
+        self.token = token
+
+    def request(self, method: str, path: str, json=None, body: str | None = None,
+                params: dict | None = None) -> testing.Result:
+        headers = {"X-Auth-Token": self.token} if self.token else {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self.client.simulate_request(method, path, json=json, body=body,
+                                            params=params, headers=headers)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.request("PUT", path, json=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.request("PATCH", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+class Keystone:
+    """The app under test, with helpers to log in and to set up users."""
+
+    def __init__(self, client: testing.TestClient, store: IdentityStore):
+        self.client = client
+        self.store = store
+        self.anonymous = Caller(client)
+
+    def login(self, user: str, password: str = "secret", project: str | None = None):
+        auth = {"identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"id": "default"}, "password": password}}}}
+        if project:
+            auth["scope"] = {"project": {"name": project, "domain": {"id": "default"}}}
+        return self.anonymous.post("/v3/auth/tokens", json={"auth": auth})
+
+    def token(self, user: str, password: str = "secret", project: str | None = None) -> str:
+        result = self.login(user, password, project)
+        assert result.status_code == 201, result.text
+        return result.headers["X-Subject-Token"]
+
+    def as_user(self, user: str, password: str = "secret", project: str | None = None) -> Caller:
+        return Caller(self.client, self.token(user, password, project))
+
+    def id_of(self, kind: str, name: str) -> str:
+        return self.store.one(kind, "name = ?", (name,))["id"]
+
+    def new_member(self, admin: Caller, name: str, password: str = "pw",
+                   project: str = "demo", role: str = "member") -> dict:
+        """A user holding `role` on `project` (both names), created through the API."""
+        user = admin.post("/v3/users", json={"user": {"name": name, "password": password}})
+        assert user.status_code == 201, user.text
+        user = user.json["user"]
+        grant = admin.put(f"/v3/projects/{self.id_of('projects', project)}/users/{user['id']}"
+                          f"/roles/{self.id_of('roles', role)}")
+        assert grant.status_code == 204, grant.text
+        return user
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(home=tmp_path, scrypt_n=2**10)  # cheap hashing keeps the tests fast
+
+
+@pytest.fixture
+def store(config) -> IdentityStore:
+    store = IdentityStore(config.path("identity.db"))
+    bootstrap(config, store)
+    return store
+
+
+@pytest.fixture
+def keystone(config, store) -> Keystone:
+    return Keystone(testing.TestClient(api.create_app(config, store, Tracer())), store)
+
+
+@pytest.fixture
+def admin(keystone) -> Caller:
+    return keystone.as_user("admin", project="admin")
+
+
+@pytest.fixture
+def demo(keystone) -> Caller:
+    return keystone.as_user("demo", project="demo")
