@@ -36,7 +36,7 @@ lab-status: $(BIN)/minicloud
 
 lab-check: $(BIN)/minicloud
 	@test -n "$(LAB_DIR)" || { echo "No lab $(LAB) under labs/"; exit 2; }
-	$(BIN)/pytest -q -p no:cacheprovider --no-header -rN $(LAB_DIR)/test_checkpoint.py
+	@$(BIN)/pytest -q -p no:cacheprovider --no-header -rN $(LAB_DIR)/test_checkpoint.py
 
 test: $(BIN)/minicloud docs
 	$(BIN)/pytest -q -p no:cacheprovider tests

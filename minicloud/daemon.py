@@ -90,6 +90,11 @@ def start_background(config, say=print, timeout: float = 60) -> int:
             return proc.pid
         time.sleep(0.05)
     proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:  # stuck before it could act on SIGTERM
+        proc.kill()
+    pid_file(config).unlink(missing_ok=True)
     raise RuntimeError(f"the cloud did not answer within {timeout:.0f} s; see {log}")
 
 

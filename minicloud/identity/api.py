@@ -13,8 +13,8 @@ import falcon
 
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware
-from minicloud.identity import (assignments, auth, catalog, domains, groups, projects, roles,
-                                users)
+from minicloud.identity import (assignments, auth, catalog, domains, groups, implied_roles,
+                                projects, roles, users)
 from minicloud.identity.store import IdentityStore
 from minicloud.identity.tokens import FernetKeys, TokenService
 
@@ -69,6 +69,9 @@ def routes(store: IdentityStore, tokens: TokenService, scrypt_n: int) -> list[tu
         ("/v3/groups/{group_id}/users/{user_id}", groups.GroupUser(store)),
         ("/v3/roles", roles.Roles(store)),
         ("/v3/roles/{role_id}", roles.Role(store)),
+        ("/v3/roles/{role_id}/implies", implied_roles.ImpliedRoles(store)),
+        ("/v3/roles/{role_id}/implies/{implied_role_id}", implied_roles.ImpliedRole(store)),
+        ("/v3/role_inferences", implied_roles.RoleInferences(store)),
         ("/v3/projects/{project_id}/users/{user_id}/roles", project_grants),
         ("/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
          assignments.RoleGrant(store, "Project", "User")),

@@ -53,6 +53,9 @@ def bootstrap(config, store: IdentityStore) -> None:
         _ensure(db, "domains", {"id": "default"},
                 {"name": "Default", "description": "The default domain", "enabled": 1})
         roles = {name: _ensure(db, "roles", {"name": name}, {"id": new_id()}) for name in ROLES}
+        for prior, implied in (("admin", "member"), ("member", "reader")):
+            _ensure(db, "implied_roles", {"prior_role_id": roles[prior]["id"],
+                                          "implied_role_id": roles[implied]["id"]}, {})
         projects = {name: _ensure(db, "projects", {"name": name, "domain_id": "default"},
                                   {"id": new_id(), "enabled": 1,
                                    "description": f"Bootstrap project {name}"})

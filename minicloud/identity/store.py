@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS assignments (
     inherited INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (type, actor_id, target_id, role_id, inherited));
 CREATE INDEX IF NOT EXISTS assignments_target ON assignments(target_id);
+-- Role inference: holding the prior role implies the implied one (admin -> member -> reader).
+CREATE TABLE IF NOT EXISTS implied_roles (
+    prior_role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    implied_role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (prior_role_id, implied_role_id));
 CREATE TABLE IF NOT EXISTS regions (
     id TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', parent_region_id TEXT);
 CREATE TABLE IF NOT EXISTS services (
@@ -125,6 +130,19 @@ class IdentityStore(Database):
             f"AND assignments.target_id = ? AND assignments.actor_id IN ({marks}) "
             f"ORDER BY roles.name",
             (f"User{kind}", f"Group{kind}", target_id, *actors))
+
+    def effective_roles(self, user_id: str, target_id: str, kind: str) -> list[dict]:
+        """The roles a token carries: those held (roles_on) plus every role they imply."""
+        held = self.roles_on(user_id, target_id, kind)
+        if not held:
+            return []
+        marks = ",".join("?" * len(held))
+        return self.query(
+            f"WITH RECURSIVE closure(id) AS (SELECT id FROM roles WHERE id IN ({marks}) "
+            f"UNION SELECT implied_role_id FROM implied_roles JOIN closure "
+            f"ON implied_roles.prior_role_id = closure.id) "
+            f"SELECT roles.id, roles.name FROM roles JOIN closure USING (id) ORDER BY roles.name",
+            [r["id"] for r in held])
 
     def user_project_ids(self, user_id: str) -> list[str]:
         """Projects where the user holds any role, directly or through a group."""

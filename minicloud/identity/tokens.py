@@ -143,15 +143,15 @@ class TokenService:
                 return  # unscoped: no roles, no catalog
         if "project" in scope:
             token.project = self._scope_project(scope["project"])
-            token.roles = self.store.roles_on(token.user["id"], token.project["id"], "Project")
+            token.roles = self.store.effective_roles(token.user["id"], token.project["id"], "Project")
         elif "domain" in scope:
             token.domain = self._find_domain(scope["domain"])
             if not token.domain or not token.domain["enabled"]:
                 raise errors.Unauthorized("Could not find the domain to scope to.")
-            token.roles = self.store.roles_on(token.user["id"], token.domain["id"], "Domain")
+            token.roles = self.store.effective_roles(token.user["id"], token.domain["id"], "Domain")
         elif "system" in scope:
             token.system = True
-            token.roles = self.store.roles_on(token.user["id"], "system", "System")
+            token.roles = self.store.effective_roles(token.user["id"], "system", "System")
         if not token.roles:
             raise errors.Unauthorized(
                 f"User {token.user['id']} has no access to the requested scope.")

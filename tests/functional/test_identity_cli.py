@@ -66,7 +66,7 @@ def test_wrong_password_is_refused(cloud):
 def test_unknown_names_say_so(cloud):
     result = cloud.cli("project", "show", "no-such-project", cloud="minicloud-admin", check=False)
     assert result.returncode != 0
-    assert "No project with a name or ID of 'no-such-project' exists" in result.stderr
+    assert "No Project found for no-such-project" in result.stderr
 
 
 def test_admin_lists_identity_resources(cloud, alice):
@@ -127,3 +127,12 @@ def test_role_remove_takes_access_away(cloud):
     assert cloud.cli_json("token", "issue", *dave)["id"]
     cloud.cli("role", "remove", "--project", "lab", "--user", "dave", "reader", cloud=admin)
     assert cloud.cli("token", "issue", *dave, check=False).returncode != 0
+
+
+def test_implied_roles_are_listed_and_carried_by_tokens(cloud):
+    rules = cloud.cli_json("implied", "role", "list", cloud="minicloud-admin")
+    pairs = {(r["Prior Role Name"], r["Implied Role Name"]) for r in rules}
+    assert {("admin", "member"), ("member", "reader")} <= pairs
+    body = cloud.sdk("minicloud").identity.get(
+        "/auth/tokens", headers={"X-Subject-Token": cloud.cli_json("token", "issue")["id"]}).json()
+    assert {r["name"] for r in body["token"]["roles"]} == {"member", "reader"}

@@ -41,7 +41,7 @@ def test_project_scoped_token_carries_roles_and_catalog(env):
     token_id, token = tokens.authenticate(password_auth())
     body = tokens.body(tokens.validate(token_id))["token"]
     assert body["project"]["name"] == "demo"
-    assert [r["name"] for r in body["roles"]] == ["member"]
+    assert [r["name"] for r in body["roles"]] == ["member", "reader"]  # member implies reader
     assert body["methods"] == ["password"]
     identity = [s for s in body["catalog"] if s["type"] == "identity"][0]
     assert {e["interface"] for e in identity["endpoints"]} == {"public", "internal", "admin"}
@@ -129,3 +129,9 @@ def test_password_is_stored_only_as_scrypt_hash(env):
     assert "secret" not in user["password_hash"]
     raw = (tokens.store.path).read_bytes()
     assert b"secret" not in raw
+
+
+def test_admin_token_carries_the_roles_admin_implies(env):
+    tokens, _ = env
+    _, token = tokens.authenticate(password_auth("admin", scope="admin"))
+    assert [r["name"] for r in token.roles] == ["admin", "member", "reader"]
