@@ -1,0 +1,82 @@
+"""Glance's tables in `image.db`: the image records (the bytes live in files, see files.py).
+
+Tags and extra properties are JSON columns: a teaching cloud holds a few dozen images, so
+filters on them run in SQLite's `json_each` rather than in tables of their own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from minicloud.common.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, visibility TEXT NOT NULL,
+    protected INTEGER NOT NULL DEFAULT 0, os_hidden INTEGER NOT NULL DEFAULT 0,
+    checksum TEXT, os_hash_algo TEXT, os_hash_value TEXT, size INTEGER, virtual_size INTEGER,
+    min_disk INTEGER NOT NULL DEFAULT 0, min_ram INTEGER NOT NULL DEFAULT 0,
+    disk_format TEXT, container_format TEXT, owner TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]', properties TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS images_owner ON images(owner);
+-- Facts about this store itself (e.g. that the bootstrap image was registered once).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+JSON_COLUMNS = ("tags", "properties")
+
+
+def create_schema(db) -> None:
+    db.conn.executescript(SCHEMA)
+
+
+def decode(row: dict | None) -> dict | None:
+    """A row with its JSON columns as Python values."""
+    if row is None:
+        return None
+    return {**row, **{k: json.loads(row[k]) for k in JSON_COLUMNS}}
+
+
+def encode(fields: dict) -> dict:
+    return {k: json.dumps(v) if k in JSON_COLUMNS else v for k, v in fields.items()}
+
+
+class ImageStore(Database):
+    def __init__(self, path):
+        super().__init__(path, create_schema)
+
+    def image(self, image_id: str) -> dict | None:
+        return decode(self.get("images", image_id))
+
+    def images(self, where: str = "", params=(), order: str = "created_at DESC, id DESC"):
+        sql = "SELECT * FROM images" + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+        return [decode(r) for r in self.query(sql, params)]
+
+    def insert(self, row: dict) -> None:
+        self.db["images"].insert(encode(row))
+
+    def update(self, image_id: str, changes: dict) -> None:
+        self.db["images"].update(image_id, encode(changes))
+
+    def delete(self, image_id: str) -> None:
+        self.db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    def move_status(self, image_id: str, from_status: str, to_status: str, **changes) -> bool:
+        """Change the status only if it still is `from_status` (two uploads cannot both win)."""
+        sets = ", ".join(f"{k} = ?" for k in ("status", *changes))
+        cursor = self.db.execute(
+            f"UPDATE images SET {sets} WHERE id = ? AND status = ?",
+            (to_status, *encode(changes).values(), image_id, from_status))
+        return cursor.rowcount == 1
+
+    def recover_uploads(self) -> None:
+        """After a crash, uploads that were under way never finished: back to `queued`."""
+        self.db.execute("UPDATE images SET status = 'queued' WHERE status = 'saving'")
+
+    def meta(self, key: str) -> str | None:
+        row = self.get("meta", key)
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db["meta"].upsert({"key": key, "value": value}, pk="key")

@@ -1,0 +1,101 @@
+"""Fixtures for Glance unit tests: the image app in a temporary directory, called through
+falcon's TestClient by three fake callers (Keystone is replaced by a table of tokens)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+import pytest
+from falcon import testing
+
+from minicloud.common import errors
+from minicloud.common.context import RequestContext
+from minicloud.common.trace import Tracer
+from minicloud.config import Config
+from minicloud.image import api
+from minicloud.image.files import FileStore
+from minicloud.image.store import ImageStore
+
+SIZE_LIMIT = 64 * 1024
+
+CONTEXTS = {
+    "admin-token": dict(user_id="u-admin", user_name="admin", project_id="p-admin",
+                        roles=["admin", "member", "reader"]),
+    "demo-token": dict(user_id="u-demo", user_name="demo", project_id="p-demo",
+                       roles=["member", "reader"]),
+    "other-token": dict(user_id="u-other", user_name="bob", project_id="p-other",
+                        roles=["member", "reader"]),
+}
+
+
+def fake_validator(token: str) -> RequestContext:
+    if token not in CONTEXTS:
+        raise errors.Unauthorized()
+    return RequestContext(**CONTEXTS[token])
+
+
+class Caller:
+    """HTTP calls to the app with one token (or none)."""
+
+    def __init__(self, client: testing.TestClient, token: str | None):
+        self.client = client
+        self.token = token
+
+    def request(self, method, path, *, headers=None, **kw) -> testing.Result:
+        headers = {**({"X-Auth-Token": self.token} if self.token else {}), **(headers or {})}
+        return self.client.simulate_request(method, path, headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, ops, content_type="application/openstack-images-v2.1-json-patch"):
+        import json
+        return self.request("PATCH", path, body=json.dumps(ops) if not isinstance(ops, str)
+                            else ops, headers={"Content-Type": content_type})
+
+    # -- image helpers -------------------------------------------------------------------
+    def create(self, **fields) -> dict:
+        fields.setdefault("disk_format", "raw")
+        fields.setdefault("container_format", "bare")
+        result = self.post("/v2/images", json=fields)
+        assert result.status_code == 201, result.text
+        return result.json
+
+    def upload(self, image_id: str, data: bytes, headers=None) -> testing.Result:
+        return self.put(f"/v2/images/{image_id}/file", body=data, headers={
+            "Content-Type": "application/octet-stream", **(headers or {})})
+
+
+def payload(size: int, seed: int = 1) -> bytes:
+    """Deterministic, incompressible test bytes."""
+    return hashlib.shake_256(str(seed).encode()).digest(size)
+
+
+class Glance:
+    def __init__(self, client, store, files):
+        self.client, self.store, self.files = client, store, files
+        self.anonymous = Caller(client, None)
+        self.admin = Caller(client, "admin-token")
+        self.demo = Caller(client, "demo-token")
+        self.other = Caller(client, "other-token")
+
+
+@pytest.fixture
+def glance(tmp_path) -> Glance:
+    config = Config(home=tmp_path, image_size_limit=SIZE_LIMIT)
+    store = ImageStore(tmp_path / "image.db")
+    files = FileStore(tmp_path / "images")
+    ticks = itertools.count(1_700_000_000)  # one second per call: distinct timestamps
+    app = api.create_app(config, store, files, Tracer(), fake_validator,
+                         clock=lambda: next(ticks))
+    return Glance(testing.TestClient(app), store, files)
