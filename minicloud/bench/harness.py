@@ -87,7 +87,8 @@ class BenchCloud:
 
     @staticmethod
     def report(name: str, value: float, unit: str, target: str = "") -> None:
-        shown = f"{value:.3f}" if value < 10 else f"{value:.1f}"
+        shown = (str(value) if isinstance(value, int) else
+                 f"{value:.3f}" if value < 10 else f"{value:.1f}")
         print(f"{name:<48} {shown:>10} {unit:<6}" + (f" (target {target})" if target else ""),
               flush=True)
 

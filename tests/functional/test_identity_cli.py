@@ -94,9 +94,9 @@ def test_token_revoke(cloud):
 
 def test_password_change_revokes_tokens_and_changes_login(cloud):
     admin = "minicloud-admin"
-    cloud.cli_json("user", "create", "--password", "first", "--project", "lab", "bob", cloud=admin)
-    cloud.cli("role", "add", "--project", "lab", "--user", "bob", "member", cloud=admin)
-    bob = ["--os-username", "bob", "--os-project-name", "lab"]
+    cloud.cli_json("user", "create", "--password", "first", "--project", "lab", "idt-bob", cloud=admin)
+    cloud.cli("role", "add", "--project", "lab", "--user", "idt-bob", "member", cloud=admin)
+    bob = ["--os-username", "idt-bob", "--os-project-name", "lab"]
     old_token = cloud.cli_json("token", "issue", *bob, "--os-password", "first")["id"]
     cloud.cli("user", "password", "set", "--original-password", "first", "--password", "second",
               *bob, "--os-password", "first")
@@ -108,24 +108,24 @@ def test_password_change_revokes_tokens_and_changes_login(cloud):
 
 def test_disabled_user_cannot_log_in(cloud):
     admin = "minicloud-admin"
-    cloud.cli_json("user", "create", "--password", "pw", "--project", "lab", "carol", cloud=admin)
-    cloud.cli("role", "add", "--project", "lab", "--user", "carol", "member", cloud=admin)
-    carol = ["--os-username", "carol", "--os-password", "pw", "--os-project-name", "lab"]
+    cloud.cli_json("user", "create", "--password", "pw", "--project", "lab", "idt-carol", cloud=admin)
+    cloud.cli("role", "add", "--project", "lab", "--user", "idt-carol", "member", cloud=admin)
+    carol = ["--os-username", "idt-carol", "--os-password", "pw", "--os-project-name", "lab"]
     assert cloud.cli_json("token", "issue", *carol)["id"]
-    cloud.cli("user", "set", "--disable", "carol", cloud=admin)
+    cloud.cli("user", "set", "--disable", "idt-carol", cloud=admin)
     result = cloud.cli("token", "issue", *carol, check=False)
     assert result.returncode != 0 and "401" in result.stderr
-    cloud.cli("user", "set", "--enable", "carol", cloud=admin)
+    cloud.cli("user", "set", "--enable", "idt-carol", cloud=admin)
     assert cloud.cli_json("token", "issue", *carol)["id"]
 
 
 def test_role_remove_takes_access_away(cloud):
     admin = "minicloud-admin"
-    cloud.cli_json("user", "create", "--password", "pw", "dave", cloud=admin)
-    cloud.cli("role", "add", "--project", "lab", "--user", "dave", "reader", cloud=admin)
-    dave = ["--os-username", "dave", "--os-password", "pw", "--os-project-name", "lab"]
+    cloud.cli_json("user", "create", "--password", "pw", "idt-dave", cloud=admin)
+    cloud.cli("role", "add", "--project", "lab", "--user", "idt-dave", "reader", cloud=admin)
+    dave = ["--os-username", "idt-dave", "--os-password", "pw", "--os-project-name", "lab"]
     assert cloud.cli_json("token", "issue", *dave)["id"]
-    cloud.cli("role", "remove", "--project", "lab", "--user", "dave", "reader", cloud=admin)
+    cloud.cli("role", "remove", "--project", "lab", "--user", "idt-dave", "reader", cloud=admin)
     assert cloud.cli("token", "issue", *dave, check=False).returncode != 0
 
 

@@ -1,0 +1,28 @@
+"""Neutron (network v2.0, port 9696): networks, subnets, IPAM, ports, routers, floating
+IPs, security groups, quotas and the agents of the network and compute nodes.
+
+    api.py          the route table (the table of contents) and the NeutronError format
+    core.py         the "core plugin": visibility, quotas, default security groups
+    networks.py subnets.py ports.py routers.py router_interfaces.py floatingips.py
+    security_groups.py security_group_rules.py quotas.py agents.py   one file per noun
+    ipam.py         race-free address allocation
+    notifier.py     neutron-server -> agents RPC messages
+    dataplane/      the agents (L3, DHCP, Linux bridge) with a simulated data plane
+    bootstrap.py    DevStack's `public`, `private`, `router1`
+
+LIMITATIONS compared with real Neutron:
+- The data plane is simulated in-process: agents record the bridges, VXLAN interfaces,
+  namespaces, NAT rules and DHCP entries they would configure; no packet moves.
+- Only `vxlan` tenant networks and `flat` provider networks (physnet `public`); no VLAN,
+  GRE, Geneve, segments or multi-provider networks. One L3 and one DHCP agent (no
+  scheduling, HA or DVR routers).
+- No subnet pools, address scopes, IPv6 RA/address modes, DNS integration, QoS, trunks,
+  port forwardings, RBAC policies, tags, extra routes, availability zones, or
+  external-gateway-multihoming; CIDR, gateway and pools of a subnet cannot be changed.
+- Security group rules are stored and validated but not enforced (nothing to filter).
+- Quotas are checked when a resource is created (no reservations).
+- A listing by `name` of security groups is scoped to the caller's project even for an
+  admin (real Neutron lists every project's `default` to an admin).
+- Filters are exact matches on any attribute; unknown filters are ignored; paging by
+  limit/marker only, with no `next` links; no sorting.
+"""

@@ -1,0 +1,71 @@
+"""First start of Neutron, as DevStack does it: the external network `public` (flat on
+physnet `public`, owned by the admin project) with `public-subnet` 203.0.113.0/24
+(gateway .1, no DHCP), and for the demo project a network `private` with
+`private-subnet` 10.0.0.0/24 and a router `router1` with its gateway on `public` and an
+interface on `private-subnet`. Safe on every start: it only adds what is missing.
+
+Project ids come from Keystone (`GET /v3/projects?name=...` as the neutron service user).
+The same functions as the API create everything, so the agents are told as usual.
+"""
+
+from __future__ import annotations
+
+from minicloud.common.context import RequestContext
+from minicloud.network import networks, router_interfaces, routers, subnets
+from minicloud.network.core import Neutron
+
+
+def project_ids(service_auth, names=("admin", "demo")) -> dict[str, str]:
+    ids = {}
+    for name in names:
+        response = service_auth.http.get(f"{service_auth.auth_url}/projects",
+                                          params={"name": name, "domain_id": "default"},
+                                          headers={"X-Auth-Token": service_auth.token()},
+                                          timeout=30)
+        response.raise_for_status()
+        found = response.json()["projects"]
+        if found:
+            ids[name] = found[0]["id"]
+    return ids
+
+
+def _find(neutron: Neutron, table: str, name: str, project_id: str) -> dict | None:
+    return neutron.store.one(table, "name = ? AND project_id = ?", (name, project_id))
+
+
+def bootstrap(neutron: Neutron, projects: dict[str, str], say=print) -> None:
+    admin = RequestContext(user_name="neutron", project_id=projects["admin"], roles=["admin"])
+    public = _find(neutron, "networks", "public", projects["admin"])
+    if public is None:
+        say("    network   creating external network public (flat, 203.0.113.0/24)")
+        public = networks.create(neutron, admin, {
+            "name": "public", "router:external": True, "provider:network_type": "flat",
+            "provider:physical_network": "public"})
+    if _find(neutron, "subnets", "public-subnet", projects["admin"]) is None:
+        subnets.create(neutron, admin, {
+            "name": "public-subnet", "network_id": public["id"], "cidr": "203.0.113.0/24",
+            "gateway_ip": "203.0.113.1", "enable_dhcp": False})
+    demo_project = projects.get("demo")
+    if demo_project:
+        _demo(neutron, admin, public, demo_project, say)
+
+
+def _demo(neutron: Neutron, admin, public: dict, project: str, say) -> None:
+    demo = RequestContext(user_name="neutron", project_id=project, roles=["admin"])
+    private = _find(neutron, "networks", "private", project)
+    if private is None:
+        say("    network   creating demo's network private (10.0.0.0/24) and router1")
+        private = networks.create(neutron, demo, {"name": "private"})
+    subnet = _find(neutron, "subnets", "private-subnet", project)
+    if subnet is None:
+        subnet = subnets.create(neutron, demo, {
+            "name": "private-subnet", "network_id": private["id"], "cidr": "10.0.0.0/24"})
+    router = _find(neutron, "routers", "router1", project)
+    if router is None:
+        router = routers.create(neutron, demo, {
+            "name": "router1", "external_gateway_info": {"network_id": public["id"]}})
+    attached = neutron.store.query(
+        "SELECT 1 FROM ports p JOIN ip_allocations a ON a.port_id = p.id WHERE p.device_id = ? "
+        "AND a.subnet_id = ?", (router["id"], subnet["id"]))
+    if not attached:
+        router_interfaces.add(neutron, demo, router["id"], {"subnet_id": subnet["id"]})

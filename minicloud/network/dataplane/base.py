@@ -1,0 +1,85 @@
+"""What every agent does: listen on its RPC topic as its host, send a heartbeat
+(`report_state` cast to `q-plugin`) every `report_interval` seconds, report wired ports
+up, and answer `get_dataplane` with a copy of what it configured."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+
+from minicloud.common import rpc
+from minicloud.network.notifier import PLUGIN_TOPIC
+
+LOG = logging.getLogger(__name__)
+
+
+class Agent:
+    agent_type = binary = topic = ""
+    availability_zone: str | None = "nova"
+
+    def __init__(self, host: str, *, transport, tracer=None, report_interval: float = 4.0):
+        self.host = host
+        self.transport, self.tracer = transport, tracer
+        self.report_interval = report_interval
+        self.state: dict = {}
+        self.lock = threading.Lock()
+        self.plugin = rpc.RPCClient(transport, PLUGIN_TOPIC, service=f"{self.binary}@{host}",
+                                    tracer=tracer, timeout=10)
+        # One worker: updates are applied in the order neutron-server sent them.
+        self.server = rpc.RPCServer(transport, self.topic, host, [self],
+                                    service=f"{self.binary}@{host}", tracer=tracer, workers=1)
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.binary}@{self.host}"
+
+    def configurations(self) -> dict:
+        return {}
+
+    def start(self) -> "Agent":
+        self.server.start()
+        self._stopped.clear()
+        self._report(start_flag=True)
+        self._thread = threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop heartbeats and RPC: neutron-server will show this agent dead (XXX)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.server.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._stopped.is_set()
+
+    def _heartbeat(self) -> None:
+        while not self._stopped.wait(self.report_interval):
+            self._report()
+
+    def _report(self, start_flag: bool = False) -> None:
+        state = {"agent_type": self.agent_type, "binary": self.binary, "host": self.host,
+                 "topic": self.topic, "availability_zone": self.availability_zone,
+                 "configurations": self.configurations(), "start_flag": start_flag}
+        try:
+            self.plugin.cast(None, "report_state", agent_state=state)
+        except rpc.RPCError as exc:  # the server is away: try again next beat
+            LOG.warning("%s: report_state failed: %s", self.name, exc)
+
+    def device_up(self, ctx, port_id: str) -> None:
+        try:
+            self.plugin.cast(ctx, "update_device_up", port_id=port_id, host=self.host)
+        except rpc.RPCError as exc:
+            LOG.warning("%s: update_device_up failed: %s", self.name, exc)
+
+    # -- RPC: what neutron-server may ask ---------------------------------------------------
+    def get_dataplane(self, ctx) -> dict:
+        with self.lock:
+            return copy.deepcopy(self.state)

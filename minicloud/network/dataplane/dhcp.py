@@ -1,0 +1,60 @@
+"""The DHCP agent (neutron-dhcp-agent) on the network node: per network with a DHCP
+subnet, a namespace `qdhcp-<network id>` holding the DHCP port's tap device, and the
+dnsmasq host entries `mac,host-10-0-0-5.openstacklocal,10.0.0.5` of every port."""
+
+from __future__ import annotations
+
+from minicloud.network.dataplane.base import Agent
+
+
+def host_entries(port: dict) -> list[str]:
+    return [f"{port['mac_address']},host-{ip['ip_address'].replace('.', '-').replace(':', '-')}"
+            f".openstacklocal,{ip['ip_address']}" for ip in port["fixed_ips"]]
+
+
+class DhcpAgent(Agent):
+    agent_type, binary, topic = "DHCP agent", "neutron-dhcp-agent", "dhcp_agent"
+
+    def __init__(self, host: str, **kwargs):
+        super().__init__(host, **kwargs)
+        self.state = {"namespaces": {}}
+
+    def configurations(self) -> dict:
+        return {"dhcp_driver": "dnsmasq (simulated)", "networks": len(self.state["namespaces"])}
+
+    # -- RPC from neutron-server (cast dhcp_agent.<host>) -------------------------------------
+    def network_update(self, ctx, network: dict) -> None:
+        dhcp_subnets = [s for s in network["subnets"] if s["enable_dhcp"]]
+        key = f"qdhcp-{network['id']}"
+        with self.lock:
+            if not dhcp_subnets:
+                self.state["namespaces"].pop(key, None)
+                return
+            ns = {"network_id": network["id"], "subnets": [s["cidr"] for s in dhcp_subnets],
+                  "device": None, "hosts": {}}
+            for port in network["ports"]:
+                self._add(ns, port)
+            self.state["namespaces"][key] = ns
+
+    def port_update(self, ctx, port: dict) -> None:
+        with self.lock:
+            ns = self.state["namespaces"].get(f"qdhcp-{port['network_id']}")
+            if ns is not None:
+                self._add(ns, port)
+
+    def port_delete(self, ctx, port_id: str, network_id: str) -> None:
+        with self.lock:
+            ns = self.state["namespaces"].get(f"qdhcp-{network_id}")
+            if ns is not None:
+                ns["hosts"].pop(port_id, None)
+
+    def network_delete(self, ctx, network_id: str) -> None:
+        with self.lock:
+            self.state["namespaces"].pop(f"qdhcp-{network_id}", None)
+
+    @staticmethod
+    def _add(ns: dict, port: dict) -> None:
+        if port["device_owner"] == "network:dhcp":
+            ns["device"] = {"name": f"tap{port['id'][:11]}",
+                            "addresses": [ip["cidr"] for ip in port["fixed_ips"]]}
+        ns["hosts"][port["id"]] = host_entries(port)

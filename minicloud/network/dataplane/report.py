@@ -1,0 +1,75 @@
+"""`minicloud agents`: what every Neutron agent has configured, read from
+`GET /v2.0/minicloud/dataplane` with the admin credentials of the data directory's
+clouds.yaml, printed node by node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+import yaml
+
+
+def fetch(clouds_yaml: Path, cloud: str = "minicloud-admin") -> list[dict]:
+    auth = yaml.safe_load(Path(clouds_yaml).read_text())["clouds"][cloud]["auth"]
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": auth["username"], "password": auth["password"],
+        "domain": {"name": auth.get("user_domain_name", "Default")}}}},
+        "scope": {"project": {"name": auth["project_name"],
+                              "domain": {"name": auth.get("project_domain_name", "Default")}}}}}
+    response = requests.post(auth["auth_url"].rstrip("/") + "/auth/tokens", json=body, timeout=30)
+    response.raise_for_status()
+    token = response.headers["X-Subject-Token"]
+    url = next(e["url"] for s in response.json()["token"]["catalog"] if s["type"] == "network"
+               for e in s["endpoints"] if e["interface"] == "public")
+    planes = requests.get(url.rstrip("/") + "/v2.0/minicloud/dataplane",
+                          headers={"X-Auth-Token": token}, timeout=30)
+    planes.raise_for_status()
+    return planes.json()["agents"]
+
+
+def _bridge(plane: dict) -> list[str]:
+    lines = []
+    for name, bridge in sorted(plane["bridges"].items()):
+        uplink = bridge["uplink"]
+        how = (f"VXLAN VNI {uplink['vni']} from {uplink['local_ip']}"
+               if uplink["type"] == "vxlan" else f"physnet {uplink['physical_network']}")
+        lines.append(f"  bridge {name}  (network {bridge['network_id']}, mtu {bridge['mtu']})")
+        lines.append(f"    uplink {uplink['name']}  ({how})")
+        lines += [f"    port   {tap}" for tap in bridge["taps"]]
+    return lines or ["  (no bridges: no port on this node yet)"]
+
+
+def _l3(plane: dict) -> list[str]:
+    lines = []
+    for name, ns in sorted(plane["namespaces"].items()):
+        lines.append(f"  namespace {name}")
+        lines += [f"    dev   {d['name']}  {' '.join(d['addresses'])}" for d in ns["devices"]]
+        lines += [f"    route {r}" for r in ns["routes"]]
+        lines += [f"    nat   {rule}" for rule in ns["nat"]]
+    return lines or ["  (no routers)"]
+
+
+def _dhcp(plane: dict) -> list[str]:
+    lines = []
+    for name, ns in sorted(plane["namespaces"].items()):
+        device = ns["device"] or {"name": "-", "addresses": []}
+        lines.append(f"  namespace {name}  ({', '.join(ns['subnets'])})")
+        lines.append(f"    dev   {device['name']}  {' '.join(device['addresses'])}")
+        lines += [f"    host  {entry}" for entries in ns["hosts"].values() for entry in entries]
+    return lines or ["  (no DHCP networks)"]
+
+
+FORMATS = {"Linux bridge agent": _bridge, "L3 agent": _l3, "DHCP agent": _dhcp}
+
+
+def format_agents(agents: list[dict]) -> str:
+    lines = []
+    for agent in agents:
+        state = ":-)" if agent["alive"] else "XXX"
+        lines.append(f"*** {agent['host']}: {agent['agent_type']} ({agent['binary']}) {state}")
+        if agent["dataplane"] is None:
+            lines.append(f"  (no answer: {agent['error']})")
+        else:
+            lines += FORMATS.get(agent["agent_type"], lambda p: [f"  {p}"])(agent["dataplane"])
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""`/v2.0/networks`: virtual switches (`openstack network ...`).
+
+A tenant network is type `vxlan` with a VNI taken from `Config.vni_range` (MTU 1450: the
+VXLAN header costs 50 bytes of the data network's 1500); the external network is `flat`
+on physnet `public` (MTU 1500). Provider attributes and `router:external` are admin-only,
+to set and to see. A network with ports other than its DHCP port cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from minicloud.common import policy
+from minicloud.common.validation import read_json
+from minicloud.network import schemas, views
+from minicloud.network.core import (Neutron, ServiceUnavailable, bad_request, conflict,
+                                    forbidden)
+from minicloud.network.store import new_id
+
+FLAT_PHYSNETS = ("public",)
+MTU = {"vxlan": 1450, "flat": 1500}
+PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
+
+
+def view(neutron: Neutron, ctx, row: dict) -> dict:
+    body = {**views.common(row), "status": row["status"],
+            "admin_state_up": bool(row["admin_state_up"]),
+            "subnets": neutron.store.subnet_ids(row["id"]), "shared": bool(row["shared"]),
+            "router:external": bool(row["external"]), "mtu": row["mtu"],
+            "port_security_enabled": bool(row["port_security_enabled"]),
+            "availability_zones": ["nova"], "availability_zone_hints": [],
+            "ipv4_address_scope": None, "ipv6_address_scope": None, "qos_policy_id": None,
+            "is_default": False, "dns_domain": "", "l2_adjacency": True}
+    if ctx.is_admin:
+        body.update({"provider:network_type": row["network_type"],
+                     "provider:physical_network": row["physical_network"],
+                     "provider:segmentation_id": row["segmentation_id"]})
+    return body
+
+
+def vni_range(config) -> tuple[int, int]:
+    low, _, high = str(getattr(config, "vni_range", "1001:2000")).partition(":")
+    return int(low), int(high or low)
+
+
+def _segment(neutron: Neutron, db, fields: dict) -> dict:
+    """provider:* of a new network: given by an admin, or the next free VNI."""
+    kind = fields.get("provider:network_type") or "vxlan"
+    physnet = fields.get("provider:physical_network")
+    seg_id = fields.get("provider:segmentation_id")
+    if kind == "flat":
+        if physnet not in FLAT_PHYSNETS:
+            raise bad_request(f"Invalid input for operation: physical_network '{physnet}' "
+                              f"unknown for flat provider network (known: "
+                              f"{', '.join(FLAT_PHYSNETS)}).")
+        if db.execute("SELECT 1 FROM networks WHERE network_type = 'flat' AND "
+                      "physical_network = ?", (physnet,)).fetchone():
+            raise conflict(f"Unable to create the flat network. Physical network {physnet} "
+                           "is in use.", "FlatNetworkInUse")
+        return {"network_type": "flat", "physical_network": physnet, "segmentation_id": None}
+    if kind != "vxlan":
+        raise bad_request(f"Invalid input for operation: network_type value '{kind}' not "
+                          "supported (minicloud has vxlan and flat).")
+    used = {r[0] for r in db.execute(
+        "SELECT segmentation_id FROM networks WHERE network_type = 'vxlan'").fetchall()}
+    low, high = vni_range(neutron.config)
+    if seg_id is not None:
+        if seg_id in used:
+            raise conflict(f"Unable to create the network. The VXLAN ID {seg_id} is in use.",
+                           "TunnelIdInUse")
+        return {"network_type": "vxlan", "physical_network": None, "segmentation_id": seg_id}
+    for vni in range(low, high + 1):
+        if vni not in used:
+            return {"network_type": "vxlan", "physical_network": None, "segmentation_id": vni}
+    raise ServiceUnavailable("Unable to create the network. No tenant network is available "
+                             "for allocation.", kind="NoNetworkAvailable")
+
+
+def create(neutron: Neutron, ctx, fields: dict) -> dict:
+    for admin_only in (*PROVIDER, "router:external", "shared"):
+        if fields.get(admin_only) not in (None, False) and not ctx.is_admin:
+            raise forbidden(f"create_network:{admin_only}")
+    project_id = neutron.project_of(ctx, fields)
+    with neutron.store.transaction() as db:
+        neutron.check_quota(project_id, "network")
+        segment = _segment(neutron, db, fields)
+        mtu = MTU[segment["network_type"]]
+        if fields.get("mtu") is not None and fields["mtu"] > mtu:
+            raise bad_request(f"Invalid input for operation: Requested MTU is too big, maximum "
+                              f"is {mtu}.")
+        row = neutron.store.insert(db, "networks", {
+            "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
+            "description": fields.get("description") or "",
+            "admin_state_up": int(fields.get("admin_state_up") is not False),
+            "shared": int(bool(fields.get("shared"))),
+            "external": int(bool(fields.get("router:external"))),
+            "mtu": fields.get("mtu") or mtu,
+            "port_security_enabled": int(fields.get("port_security_enabled") is not False),
+            **segment})
+    return row
+
+
+def update(neutron: Neutron, ctx, network_id: str, fields: dict) -> dict:
+    net = neutron.network(ctx, network_id)
+    if not neutron.owns(ctx, net):
+        raise forbidden("update_network")
+    if any(k in fields for k in PROVIDER):
+        raise bad_request("Invalid input for operation: updating provider attributes is not "
+                          "supported.")
+    for admin_only in ("router:external", "shared"):
+        if admin_only in fields and not ctx.is_admin:
+            raise forbidden(f"update_network:{admin_only}")
+    changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
+    for key, column in (("admin_state_up", "admin_state_up"), ("shared", "shared"),
+                        ("router:external", "external"),
+                        ("port_security_enabled", "port_security_enabled")):
+        if fields.get(key) is not None:
+            changes[column] = int(fields[key])
+    with neutron.store.transaction() as db:
+        neutron.store.update(db, "networks", network_id, changes)
+    return neutron.store.get("networks", network_id)
+
+
+def delete(neutron: Neutron, ctx, network_id: str) -> None:
+    net = neutron.network(ctx, network_id)
+    if not neutron.owns(ctx, net):
+        raise forbidden("delete_network")
+    with neutron.store.transaction() as db:
+        busy = db.execute("SELECT 1 FROM ports WHERE network_id = ? AND device_owner != "
+                          "'network:dhcp' LIMIT 1", (network_id,)).fetchone()
+        if busy:
+            raise conflict(f"Unable to complete operation on network {network_id}. There are "
+                           "one or more ports still in use on the network.", "NetworkInUse")
+        db.execute("DELETE FROM ports WHERE network_id = ?", (network_id,))
+        db.execute("DELETE FROM subnets WHERE network_id = ?", (network_id,))
+        db.execute("DELETE FROM networks WHERE id = ?", (network_id,))
+    neutron.notify.network_deleted(ctx, network_id)
+
+
+class Networks:
+    def __init__(self, neutron: Neutron):
+        self.neutron = neutron
+
+    def on_get(self, req, resp):
+        ctx, store = req.context.ctx, self.neutron.store
+        rows = store.rows("networks")
+        if not ctx.is_admin:
+            rows = [r for r in rows if r["project_id"] == ctx.project_id or r["shared"]
+                    or r["external"]]
+        resp.media = {"networks": views.select(req, [view(self.neutron, ctx, r)
+                                                      for r in rows])}
+
+    @falcon.before(policy.require("member"))
+    def on_post(self, req, resp):
+        row = create(self.neutron, req.context.ctx, read_json(req, schemas.NETWORK_CREATE)
+                     ["network"])
+        resp.status = falcon.HTTP_201
+        resp.media = {"network": view(self.neutron, req.context.ctx, row)}
+
+
+class Network:
+    def __init__(self, neutron: Neutron):
+        self.neutron = neutron
+
+    def on_get(self, req, resp, network_id):
+        row = self.neutron.network(req.context.ctx, network_id)
+        resp.media = {"network": views.only_fields(req, view(self.neutron, req.context.ctx,
+                                                             row))}
+
+    @falcon.before(policy.require("member"))
+    def on_put(self, req, resp, network_id):
+        fields = read_json(req, schemas.NETWORK_UPDATE)["network"]
+        row = update(self.neutron, req.context.ctx, network_id, fields)
+        resp.media = {"network": view(self.neutron, req.context.ctx, row)}
+
+    @falcon.before(policy.require("member"))
+    def on_delete(self, req, resp, network_id):
+        delete(self.neutron, req.context.ctx, network_id)
+        resp.status = falcon.HTTP_204
+

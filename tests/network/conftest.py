@@ -1,0 +1,124 @@
+"""Fixtures for Neutron unit tests: neutron-server's app with its agents on a memory bus,
+called through falcon's TestClient with fixed tokens (no Keystone: a fake validator maps
+each token to a RequestContext), bootstrapped like DevStack."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from falcon import testing
+
+from minicloud.common import errors, rpc
+from minicloud.common.context import RequestContext
+from minicloud.common.trace import Tracer
+from minicloud.config import Config
+from minicloud.network import agents, api, bootstrap, dataplane
+from minicloud.network.core import Neutron
+from minicloud.network.notifier import Notifier
+from minicloud.network.store import NetworkStore
+
+PROJECTS = {"admin": "p-admin", "demo": "p-demo", "other": "p-other"}
+TOKENS = {
+    "admin": RequestContext(user_id="u-admin", user_name="admin", project_id="p-admin",
+                            roles=["admin", "member", "reader"]),
+    "demo": RequestContext(user_id="u-demo", user_name="demo", project_id="p-demo",
+                           roles=["member", "reader"]),
+    "other": RequestContext(user_id="u-other", user_name="other", project_id="p-other",
+                            roles=["member", "reader"]),
+    "reader": RequestContext(user_id="u-reader", user_name="reader", project_id="p-demo",
+                             roles=["reader"]),
+}
+
+
+def fake_validator(token: str) -> RequestContext:
+    if token not in TOKENS:
+        raise errors.Unauthorized()
+    return RequestContext.from_dict(TOKENS[token].to_dict())
+
+
+class Caller:
+    def __init__(self, client: testing.TestClient, token: str | None):
+        self.client, self.token = client, token
+
+    def request(self, method, path, json=None, params=None, query_string=None):
+        headers = {"X-Auth-Token": self.token} if self.token else {}
+        return self.client.simulate_request(method, path, json=json, params=params,
+                                            query_string=query_string, headers=headers)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.request("PUT", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def create(self, collection: str, key: str, **fields) -> dict:
+        result = self.post(f"/v2.0/{collection}", json={key: fields})
+        assert result.status_code == 201, result.text
+        return result.json[key]
+
+
+class Env:
+    def __init__(self, config, neutron, client, cloud_agents):
+        self.config, self.neutron, self.client = config, neutron, client
+        self.agents = cloud_agents
+        self.store = neutron.store
+
+    def caller(self, who: str | None) -> Caller:
+        return Caller(self.client, who)
+
+    def named(self, table: str, name: str) -> dict:
+        return self.store.one(table, "name = ?", (name,))
+
+
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(home=tmp_path, agent_report_interval=0.1, agent_down_time=0.6)
+
+
+@pytest.fixture
+def env(config):
+    transport = rpc.get_transport("memory://")
+    store = NetworkStore(config.path("network.db"))
+    neutron = Neutron(config, store, Notifier(store, transport))
+    plugin = agents.start_plugin_rpc(neutron, transport)
+    cloud_agents = dataplane.start_agents(config, transport)
+    bootstrap.bootstrap(neutron, {"admin": PROJECTS["admin"], "demo": PROJECTS["demo"]},
+                        say=lambda line: None)
+    app = api.create_app(neutron, fake_validator, Tracer(), transport)
+    yield Env(config, neutron, testing.TestClient(app), cloud_agents)
+    for agent in cloud_agents.values():
+        agent.stop()
+    plugin.stop()
+    transport.close()
+
+
+@pytest.fixture
+def admin(env) -> Caller:
+    return env.caller("admin")
+
+
+@pytest.fixture
+def demo(env) -> Caller:
+    return env.caller("demo")
+
+
+@pytest.fixture
+def other(env) -> Caller:
+    return env.caller("other")
