@@ -4,7 +4,8 @@
     minicloud down                stop it
     minicloud status              is it running, and does every endpoint answer
     minicloud env                 shell lines that point the openstack CLI at it
-    minicloud trace list|show ID|last
+    minicloud trace list|show ID|last [--mermaid|--tree]
+    minicloud agents              what each Neutron agent has configured (the data plane)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from minicloud import clientconfig, daemon
 from minicloud.config import Config, default_home
@@ -41,7 +43,10 @@ def cmd_up(args) -> int:
         print(f"minicloud failed to start: {exc}", file=sys.stderr)
         return 1
     config = Config.load(config.home)
-    user_config = args.home is None and not args.no_user_config
+    # Only the learner's default cloud goes into ~/.config/openstack: a test's or a second
+    # cloud (--home or MINICLOUD_HOME) must not replace its entries.
+    user_config = config.home == Config(home=Path.home() / ".minicloud").home and (
+        not args.no_user_config)
     written = clientconfig.write(config, user_config=user_config)
     print(f"*** minicloud is up (pid {pid}) after {time.monotonic() - t0:.2f} s")
     _print_usage(config, written, user_config)
@@ -93,7 +98,8 @@ def cmd_env(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from minicloud.common.trace import TraceStore, format_tree
+    from minicloud.common.trace import (TraceStore, format_mermaid, format_sequence,
+                                        format_tree, prune)
 
     store = TraceStore(_config(args).path("trace.db"))
     if args.trace_command == "list":
@@ -103,15 +109,36 @@ def cmd_trace(args) -> int:
                   f"{root.operation}  {root.duration_ms:.1f} ms  [{root.status}]")
         return 0
     if args.trace_command == "last":
-        roots = store.roots(1)
-        spans = store.trace(roots[-1].trace_id) if roots else []
+        if args.any:
+            roots = store.roots(1)
+            spans = store.trace(roots[-1].trace_id) if roots else []
+        else:  # what the last CLI command did (see TraceStore.last_command)
+            spans = store.last_command()
     else:
         spans = store.find(args.id)
     if not spans:
         print("No such trace." if args.trace_command == "show" else "No traces yet.",
               file=sys.stderr)
         return 1
-    print(format_tree(spans))
+    render = format_mermaid if args.mermaid else format_tree if args.tree else format_sequence
+    try:
+        print(render(prune(spans, args.hide or [])))
+    except BrokenPipeError:  # `minicloud trace last | head`
+        sys.stderr.close()
+    return 0
+
+
+def cmd_agents(args) -> int:
+    from minicloud.network.dataplane import report
+
+    config = _config(args)
+    try:
+        agents = report.fetch(config.path("clouds.yaml"))
+    except (OSError, KeyError, StopIteration, ValueError) as exc:
+        print(f"Could not read the data plane (is the cloud up? `minicloud status`): {exc}",
+              file=sys.stderr)
+        return 1
+    print(report.format_agents(agents))
     return 0
 
 
@@ -137,8 +164,19 @@ def parser() -> argparse.ArgumentParser:
     lst.add_argument("--limit", type=int, default=20)
     show = trs.add_parser("show", help="one trace, by trace id or request id")
     show.add_argument("id")
-    trs.add_parser("last", help="the most recent trace")
+    last = trs.add_parser("last", help="what the last `openstack` command did: its requests "
+                          "that changed something, else its largest request")
+    last.add_argument("--any", action="store_true",
+                      help="the most recent trace of any kind (often a GET or an agent report)")
+    for sp in (show, last):
+        sp.add_argument("--mermaid", action="store_true", help="a mermaid sequenceDiagram")
+        sp.add_argument("--tree", action="store_true", help="the spans as an indented tree")
+        sp.add_argument("--hide", action="append", metavar="SERVICE",
+                        help="leave out services whose name contains this (repeatable), "
+                             "e.g. --hide agent --hide keystone")
     tr.set_defaults(func=cmd_trace)
+    sub.add_parser("agents", help="what each Neutron agent configured (bridges, routers, "
+                   "DHCP)").set_defaults(func=cmd_agents)
     return p
 
 

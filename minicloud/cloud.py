@@ -11,11 +11,17 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from minicloud.common import rpc
+from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
 from minicloud.common.server import HttpServer
 from minicloud.common.trace import Tracer, TraceStore
 from minicloud.identity import api as identity_api
-from minicloud.identity.bootstrap import bootstrap
+from minicloud.identity.bootstrap import SERVICE_USERS, bootstrap
 from minicloud.identity.store import IdentityStore
+from minicloud.image import api as image_api
+from minicloud.image import bootstrap as image_bootstrap
+from minicloud.image.files import FileStore
+from minicloud.image.store import ImageStore
 
 
 def build_identity(cloud: "Cloud"):
@@ -24,9 +30,82 @@ def build_identity(cloud: "Cloud"):
     return identity_api.create_app(cloud.config, store, cloud.tracer)
 
 
+def build_image(cloud: "Cloud"):
+    store = ImageStore(cloud.config.path("image.db"))
+    files = FileStore(cloud.config.path("images"))
+    image_bootstrap.bootstrap(store, files, lambda: image_bootstrap.admin_project_id(
+        cloud.service_auth("image")))
+    return image_api.create_app(cloud.config, store, files, cloud.tracer,
+                                cloud.token_validator("image"))
+
+
+def build_compute(cloud: "Cloud"):
+    """Nova: the conductor and scheduler (RPC servers), one nova-compute per compute host
+    (RPC server + heartbeat, reachable as `cloud.compute_hosts["compute1"]`), then nova-api."""
+    from minicloud.compute import api as compute_api
+    from minicloud.compute.clients import ImageClient, NetworkClient
+    from minicloud.compute.conductor import ConductorManager
+    from minicloud.compute.driver import load_driver
+    from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
+    from minicloud.compute.scheduler import SchedulerManager
+    from minicloud.compute.servers import ComputeAPI
+    from minicloud.compute.store import ComputeStore
+
+    config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
+    store = ComputeStore(config.path("compute.db"))
+    conductor = ConductorManager(store, transport, tracer, config)
+    parts = [
+        rpc.RPCServer(transport, "conductor", "controller", [conductor],
+                      service="nova-conductor", tracer=tracer, workers=16),
+        rpc.RPCServer(transport, "heartbeat", "controller", [conductor], service="nova-conductor"),
+        rpc.RPCServer(transport, "scheduler", "controller",
+                      [SchedulerManager(config.scheduler_weigher, tracer)],
+                      service="nova-scheduler", tracer=tracer),
+    ]
+    for part in parts:
+        cloud.stoppables.append(part.start())
+    for binary in ("nova-conductor", "nova-scheduler"):
+        cloud.stoppables.append(Heartbeat(transport, binary, "controller",
+                                          config.report_interval).start())
+    cloud.compute_hosts = {}
+    for host in config.compute_hosts:
+        auth = cloud.service_auth("compute")
+        manager = ComputeManager(host, load_driver("fake", host, config), transport, tracer,
+                                 ImageClient(auth), NetworkClient(auth))
+        node = ComputeHost(host, manager, transport, tracer, config.report_interval).start()
+        cloud.compute_hosts[host] = node
+        cloud.stoppables.append(node)
+    auth = cloud.service_auth("compute")
+    api = ComputeAPI(store, transport, tracer, config, ImageClient(auth), NetworkClient(auth))
+    return compute_api.create_app(api, tracer, cloud.token_validator("compute"))
+
+
+def build_network(cloud: "Cloud"):
+    """Neutron: neutron-server's `q-plugin` RPC server, the agents of the network and
+    compute nodes (`cloud.agents["compute2-bridge"]`), DevStack's networks, then the API."""
+    from minicloud.network import agents, bootstrap as network_bootstrap, dataplane
+    from minicloud.network import api as network_api
+    from minicloud.network.core import Neutron
+    from minicloud.network.notifier import Notifier
+    from minicloud.network.store import NetworkStore
+
+    store = NetworkStore(cloud.config.path("network.db"))
+    neutron = Neutron(cloud.config, store, Notifier(store, cloud.transport, cloud.tracer))
+    cloud.stoppables.append(agents.start_plugin_rpc(neutron, cloud.transport, cloud.tracer))
+    cloud.agents = dataplane.start_agents(cloud.config, cloud.transport, cloud.tracer)
+    cloud.stoppables.extend(cloud.agents.values())
+    projects = network_bootstrap.project_ids(cloud.service_auth("network"))
+    network_bootstrap.bootstrap(neutron, projects, say=cloud.say)
+    return network_api.create_app(neutron, cloud.token_validator("network"), cloud.tracer,
+                                  cloud.transport)
+
+
 # (service, what OpenStack calls it, how to build its WSGI app), in start order.
 SERVICES: list[tuple[str, str, Callable]] = [
     ("identity", "Keystone", build_identity),
+    ("image", "Glance", build_image),
+    ("network", "Neutron", build_network),
+    ("compute", "Nova", build_compute),  # after image and network: it calls both
 ]
 
 
@@ -35,14 +114,31 @@ class Cloud:
         self.config = config
         self.say = say
         self.tracer = Tracer(TraceStore(config.path("trace.db")))
+        self.transport: rpc.Transport | None = None
         self.apps: dict = {}
         self.servers: list[HttpServer] = []
+        self._auths: dict[str, ServiceAuth] = {}
+        self.stoppables: list = []  # RPC servers, agents, periodic tasks: stopped first
+
+    def service_auth(self, service: str) -> ServiceAuth:
+        """The login as the service's own Keystone user (glance, nova, ...). One per service
+        in this process: each login costs a password hash on Keystone's side."""
+        if service not in self._auths:
+            self._auths[service] = ServiceAuth(self.config.auth_url, SERVICE_USERS[service],
+                                               self.config.service_password)
+        return self._auths[service]
+
+    def token_validator(self, service: str) -> RemoteTokenValidator:
+        """What the service's auth middleware uses: Keystone validates callers' tokens."""
+        return RemoteTokenValidator(self.service_auth(service), self.config.token_cache_seconds)
 
     def start(self) -> None:
         t0 = time.monotonic()
         self.config.home.mkdir(parents=True, exist_ok=True)
         self.config.save()
         self.say(f"*** Data directory: {self.config.home}")
+        self.transport = rpc.get_transport(self.config.transport_url)
+        self.say(f"*** Message bus: {self.config.transport_url.split('@')[-1]}")
         self.say("*** Starting the controller node's services")
         for service, label, build in SERVICES:
             self.apps[service] = app = build(self)
@@ -53,8 +149,13 @@ class Cloud:
         self.say(f"*** Cloud ready in {time.monotonic() - t0:.2f} s")
 
     def stop(self) -> None:
+        for part in reversed(self.stoppables):
+            part.stop()
+        self.stoppables.clear()
         for server in reversed(self.servers):
             server.stop()
         self.servers.clear()
+        if self.transport is not None:
+            self.transport.close()
         if self.tracer.store is not None:
             self.tracer.store.flush()

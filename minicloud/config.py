@@ -10,12 +10,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 from pathlib import Path
 
 # Service name -> (port, path after host:port in the catalog URL). Ports as in the
 # OpenStack install guides, so the URLs a learner sees match real documentation.
 SERVICE_PORTS = {
     "identity": 5000,
+    "image": 9292,
+    "compute": 8774,
+    "network": 9696,
+    "object": 8080,
 }
 
 CONFIG_FILE = "minicloud.json"
@@ -35,9 +40,38 @@ class Config:
     token_ttl: int = 3600
     admin_password: str = "secret"
     demo_password: str = "secret"
+    # The services' own Keystone users (glance, nova, ...) share this generated password.
+    service_password: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(18))
+    token_cache_seconds: float = 5.0
     # scrypt cost: n=2**14, r=8, p=1 is the interactive-login cost recommended by its author.
     scrypt_n: int = 2**14
     waitress_threads: int = 8
+    # Neutron: VNIs of tenant (VXLAN) networks, agent heartbeats, default quotas.
+    vni_range: str = "1001:2000"
+    agent_report_interval: float = 4.0  # seconds between an agent's report_state casts
+    agent_down_time: float = 15.0  # no report for this long: the agent is shown dead (XXX)
+    network_quotas: dict = dataclasses.field(default_factory=dict)  # e.g. {"network": 5}
+    image_size_limit: int = 1024**3  # bytes of one image (Glance: image_size_cap)
+    # Nova: the compute nodes of the in-process cloud and what each one offers.
+    compute_hosts: list = dataclasses.field(default_factory=lambda: ["compute1", "compute2"])
+    compute_vcpus: int = 8
+    compute_ram_mb: int = 16384
+    compute_disk_gb: int = 200
+    cpu_allocation_ratio: float = 16.0  # Nova's defaults before the 2023 "initial_*" ratios
+    ram_allocation_ratio: float = 1.5
+    disk_allocation_ratio: float = 1.0
+    fake_driver_delay: float = 0.0  # seconds each fake-driver operation takes
+    scheduler_weigher: str = "ram_spread"  # or ram_stack, cpu_spread, random
+    scheduler_max_attempts: int = 3
+    report_interval: float = 10.0  # seconds between a compute service's heartbeats
+    service_down_time: float = 60.0  # no heartbeat for this long: the service is down
+    # Swift: storage nodes storage1..N (object servers on storage_port_base + offset + i),
+    # the ring's shape, and how often the replicator runs (0: only on demand).
+    storage_nodes: int = 3
+    storage_port_base: int = 6200
+    swift_part_power: int = 8
+    swift_replicas: int = 3
+    replicator_interval: float = 30.0
 
     def __post_init__(self):
         self.home = Path(self.home).expanduser()
@@ -47,6 +81,13 @@ class Config:
 
     def base_url(self, service: str) -> str:
         return f"http://{self.host}:{self.port(service)}"
+
+    def storage_port(self, index: int) -> int:
+        return self.storage_port_base + self.port_offset + index
+
+    @property
+    def storage_node_names(self) -> list[str]:
+        return [f"storage{i + 1}" for i in range(self.storage_nodes)]
 
     @property
     def auth_url(self) -> str:
@@ -63,7 +104,9 @@ class Config:
         self.home.mkdir(parents=True, exist_ok=True)
         data = dataclasses.asdict(self)
         data["home"] = str(self.home)
-        self.path(CONFIG_FILE).write_text(json.dumps(data, indent=2) + "\n")
+        path = self.path(CONFIG_FILE)
+        path.write_text(json.dumps(data, indent=2) + "\n")
+        path.chmod(0o600)  # it holds the service password
 
     @classmethod
     def load(cls, home: str | Path | None = None, **overrides) -> "Config":

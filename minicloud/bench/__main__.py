@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from minicloud.bench import identity
+from minicloud.bench import identity, image, network, compute
 from minicloud.bench.harness import BenchCloud
 
 
@@ -19,6 +19,9 @@ def main() -> int:
         print("== minicloud benchmark (in-process cloud, memory transport) ==")
         cloud.report("cloud ready after `minicloud up`", cloud.ready_seconds, "s", "<= 2 s")
         identity.run(cloud)
+        image.run(cloud)
+        network.run(cloud)
+        compute.run(cloud)
         cloud.report("RSS of the running cloud", cloud.rss_mb(), "MB", "<= 100 MB")
     finally:
         cloud.stop()

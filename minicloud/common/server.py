@@ -19,7 +19,8 @@ class HttpServer:
         self.name = name
         self._server = waitress.server.create_server(
             app, host=host, port=port, threads=threads, ident="minicloud",
-            expose_tracebacks=False, channel_timeout=120, connection_limit=1000)
+            expose_tracebacks=False, channel_timeout=120, connection_limit=1000,
+            recv_bytes=256 * 1024, inbuf_overflow=4 * 1024 * 1024)
         self.port = self._server.effective_port
         self._thread = threading.Thread(target=self._run, name=f"http-{name}", daemon=True)
 

@@ -4,7 +4,8 @@ A span is one hop of a user's request (service, operation, parent, start, end, s
 Spans of one request share a trace id, carried between services in the
 `X-Minicloud-Trace-Id`/`X-Minicloud-Span-Id` headers and in the RPC envelope. Spans are
 written to `trace.db` in the data directory by a background thread, so recording costs
-the request path a queue put. `minicloud trace list|show|last` reads them back.
+the request path a queue put. `minicloud trace list|show|last` reads them back and prints
+them as a sequence diagram (text, or mermaid with `--mermaid`) or as a tree (`--tree`).
 """
 
 from __future__ import annotations
@@ -143,6 +144,31 @@ class TraceStore:
                            "ORDER BY start DESC LIMIT ?", (limit,))
         return list(reversed(spans))
 
+    def last_command(self) -> list[Span]:
+        """The spans of what the last CLI command did (what `minicloud trace last` shows).
+
+        A command is every HTTP request since its login (`POST /v3/auth/tokens`, each
+        `openstack` run logs in first). Of those, the requests that changed something
+        (POST/PUT/PATCH/DELETE) are the command's work: `server create --wait` is its
+        `POST /servers` with everything it set off, not the status polls and name look-ups
+        around it. A command that only read shows all its requests; a bare login shows
+        itself. Agents' reports (no HTTP) never count.
+        """
+        login = self._read("SELECT * FROM spans WHERE parent_id IS NULL AND "
+                           "operation LIKE 'POST %/auth/tokens' ORDER BY start DESC LIMIT 1")
+        since = login[0].start if login else 0.0
+        roots = self._read("SELECT * FROM spans WHERE parent_id IS NULL AND start >= ? AND "
+                           "operation GLOB '[A-Z]* /*' ORDER BY start", (since,))
+        if not roots:
+            return []
+        writes = [r for r in roots if r.operation.split()[0] in ("POST", "PUT", "PATCH",
+                                                                 "DELETE")
+                  and not r.operation.endswith("/auth/tokens")]
+        if writes:
+            return [s for r in writes for s in self.trace(r.trace_id)]
+        reads = [r for r in roots if not r.operation.endswith("/auth/tokens")] or roots
+        return [s for r in reads for s in self.trace(r.trace_id)]
+
     def trace(self, trace_id: str) -> list[Span]:
         return self._read("SELECT * FROM spans WHERE trace_id = ? ORDER BY start", (trace_id,))
 
@@ -217,3 +243,132 @@ def format_tree(spans: list[Span]) -> str:
 
     walk(None, 1)
     return "\n".join(lines)
+
+
+# -- sequence diagrams: who called whom, in order ----------------------------------------
+RPC_PREFIXES = ("call ", "cast ", "fanout ")
+CLIENT = "client"
+
+
+@dataclasses.dataclass
+class Hop:
+    """One message of a sequence diagram (or a note, when `source` is None)."""
+    at: float
+    source: str | None
+    target: str
+    label: str
+    kind: str = "sync"  # sync, async (cast/fanout), reply, note
+    duration_ms: float | None = None
+
+
+def _is_rpc_client(span: Span) -> bool:
+    return span.operation.startswith(RPC_PREFIXES)
+
+
+def hops(spans: list[Span]) -> list[Hop]:
+    """The messages between services in a trace, in time order: a request into a service
+    whose parent span is in another service (or the client), its reply, and the notes that
+    spans carry (`attrs["note"]`: a scheduler decision, a state change)."""
+    by_id = {s.span_id: s for s in spans}
+    out: list[Hop] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        parent = by_id.get(s.parent_id)
+        if _is_rpc_client(s) and parent is not None:
+            pass  # the server span draws this message
+        elif parent is None or parent.service != s.service:
+            source = parent.service if parent is not None else CLIENT
+            rpc = parent is not None and _is_rpc_client(parent)
+            label = parent.operation if rpc else s.operation
+            async_ = s.attrs.get("kind") in ("cast", "fanout")
+            out.append(Hop(s.start, source, s.service, label, "async" if async_ else "sync",
+                           s.duration_ms))
+            if not async_ and s.end is not None:
+                status = s.attrs.get("http_status") or s.status
+                out.append(Hop(s.end, s.service, source, f"{status} ({s.duration_ms:.1f} ms)",
+                               "reply"))
+        if s.attrs.get("note"):
+            out.append(Hop(s.end or s.start, None, s.service, str(s.attrs["note"]), "note"))
+    return sorted(out, key=lambda h: h.at)
+
+
+def participants(items: list[Hop]) -> list[str]:
+    seen: list[str] = []
+    for h in items:
+        for name in (h.source, h.target):
+            if name and name not in seen:
+                seen.append(name)
+    return seen
+
+
+def _title(spans: list[Span]) -> str:
+    root = min(spans, key=lambda s: s.start)
+    who = f"  request {root.request_id}" if root.request_id else ""
+    more = len({s.trace_id for s in spans}) - 1
+    also = f"  (+{more} more request{'s' if more > 1 else ''})" if more else ""
+    return f"trace {root.trace_id}: {root.service} {root.operation}{who}{also}"
+
+
+def format_sequence(spans: list[Span]) -> str:
+    """A trace as a text sequence diagram: one line per message, with its time offset."""
+    if not spans:
+        return "(no spans)"
+    items = hops(spans)
+    t0 = min(s.start for s in spans)
+    width = max(len(p) for p in participants(items))
+    arrows = {"sync": "->", "async": "-)", "reply": "<-"}
+    lines = [_title(spans), "participants: " + ", ".join(participants(items)), ""]
+    for h in items:
+        at = f"{(h.at - t0) * 1000:8.1f} ms"
+        if h.kind == "note":
+            lines.append(f"{at}  {'':>{width}}    [{h.target}] {h.label}")
+        elif h.kind == "reply":
+            lines.append(f"{at}  {h.target:>{width}} <- {h.source:<{width}}  {h.label}")
+        else:
+            took = f"  ({h.duration_ms:.1f} ms)" if h.kind == "sync" else ""
+            lines.append(f"{at}  {h.source:>{width}} {arrows[h.kind]} {h.target:<{width}}  "
+                         f"{h.label}{took}")
+    total = (max((s.end or s.start) for s in spans) - t0) * 1000
+    lines.append(f"{total:8.1f} ms  end ({len(spans)} spans)")
+    return "\n".join(lines)
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace(";", ",").replace("#", "").replace("\n", " ")
+
+
+def format_mermaid(spans: list[Span]) -> str:
+    """A trace as a mermaid `sequenceDiagram` (paste it into a ```mermaid block)."""
+    items = hops(spans)
+    names = participants(items)
+    alias = {name: f"P{i}" for i, name in enumerate(names)}
+    lines = ["sequenceDiagram"]
+    lines += [f"    participant {alias[n]} as {n}" for n in names]
+    arrows = {"sync": "->>", "async": "-)", "reply": "-->>"}
+    for h in items:
+        if h.kind == "note":
+            text = "<br/>".join(_mermaid_text(part) for part in h.label.split("; "))
+            lines.append(f"    Note over {alias[h.target]}: {text}")
+        else:
+            lines.append(f"    {alias[h.source]}{arrows[h.kind]}{alias[h.target]}: "
+                         f"{_mermaid_text(h.label)}")
+    return "\n".join(lines)
+
+
+def prune(spans: list[Span], hide: list[str]) -> list[Span]:
+    """The spans without those whose service contains one of `hide` (and what they caused):
+    `--hide agent` keeps a boot's diagram to Nova, Glance and Neutron's API."""
+    if not hide:
+        return spans
+    by_id = {s.span_id: s for s in spans}
+    dropped: set[str] = set()
+
+    def gone(s: Span) -> bool:
+        if s.span_id in dropped or any(h in s.service for h in hide):
+            return True
+        parent = by_id.get(s.parent_id)
+        return parent is not None and gone(parent)
+
+    for s in spans:
+        if gone(s):
+            dropped.add(s.span_id)
+    return [s for s in spans if s.span_id not in dropped]

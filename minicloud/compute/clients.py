@@ -1,0 +1,109 @@
+"""REST clients for Glance and Neutron, as nova-api and nova-compute use them.
+
+URLs come from the service catalog of Nova's own token (`ServiceAuth.endpoint`); calls carry
+the caller's token when nova-api checks what a user may see, else the `nova` service token
+(as nova-compute creating ports), and the trace headers, so Glance's and Neutron's spans
+join the request's trace.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from minicloud.common import trace
+from minicloud.common.keystone import ServiceAuth
+
+
+class ServiceError(Exception):
+    """Glance or Neutron answered with an error (status and message kept)."""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, dict) and value.get("message"):
+                return value["message"]
+        if body.get("message"):
+            return str(body["message"])
+    return response.text[:200]
+
+
+class RestClient:
+    service_type = ""
+    prefix = ""
+
+    def __init__(self, auth: ServiceAuth, timeout: float = 30):
+        self.auth = auth
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def _url(self, path: str) -> str:
+        base = self.auth.endpoint(self.service_type, "public").rstrip("/")
+        if self.prefix and not base.endswith(self.prefix):
+            base += self.prefix
+        return base + path
+
+    def request(self, method: str, path: str, token: str | None = None, **kw):
+        headers = {"X-Auth-Token": token or self.auth.token(), "Accept": "application/json",
+                   **trace.outgoing_headers()}
+        response = self.http.request(method, self._url(path), headers=headers,
+                                     timeout=self.timeout, **kw)
+        if response.status_code == 401 and token is None:  # our token expired: once more
+            headers["X-Auth-Token"] = self.auth.token(renew=True)
+            response = self.http.request(method, self._url(path), headers=headers,
+                                         timeout=self.timeout, **kw)
+        if response.status_code >= 400:
+            raise ServiceError(response.status_code, _message(response))
+        return response.json() if response.content else None
+
+
+class ImageClient(RestClient):
+    service_type = "image"
+    prefix = "/v2"
+
+    def get(self, image_id: str, token: str | None = None) -> dict:
+        return self.request("GET", f"/images/{image_id}", token)
+
+
+class NetworkClient(RestClient):
+    service_type = "network"
+    prefix = "/v2.0"
+
+    def network(self, network_id: str, token: str | None = None) -> dict:
+        return self.request("GET", f"/networks/{network_id}", token)["network"]
+
+    def networks(self, token: str | None = None, **params) -> list[dict]:
+        return self.request("GET", "/networks", token, params=params)["networks"]
+
+    def port(self, port_id: str, token: str | None = None) -> dict:
+        return self.request("GET", f"/ports/{port_id}", token)["port"]
+
+    def ports(self, **params) -> list[dict]:
+        return self.request("GET", "/ports", params=params)["ports"]
+
+    def create_port(self, **fields) -> dict:
+        return self.request("POST", "/ports", json={"port": fields})["port"]
+
+    def update_port(self, port_id: str, **fields) -> dict:
+        return self.request("PUT", f"/ports/{port_id}", json={"port": fields})["port"]
+
+    def delete_port(self, port_id: str) -> None:
+        try:
+            self.request("DELETE", f"/ports/{port_id}")
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+
+    def security_group(self, group_id: str, token: str | None = None) -> dict:
+        return self.request("GET", f"/security-groups/{group_id}", token)["security_group"]
+
+    def security_groups(self, **params) -> list[dict]:
+        return self.request("GET", "/security-groups", params=params)["security_groups"]

@@ -1,0 +1,198 @@
+"""nova-conductor: the only part of Nova off the API path that touches compute.db
+(RPC topic `conductor`).
+
+It runs the build: asks the scheduler for a host (RPC call), claims the flavor's resources
+on that host, and casts `build_and_run_instance` to that host's compute manager; compute
+hosts report every state change back here (`instance_update`), and their heartbeats and
+resources too. A host that fails to spawn casts `build_instances` back with the hosts
+tried so far: a reschedule, up to `scheduler_max_attempts`. Migrations are orchestrated
+here as well: schedule (or check the requested host), claim, then hand over to computes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from minicloud.common import rpc, trace
+from minicloud.compute import views
+from minicloud.compute.scheduler import host_state
+from minicloud.compute.store import ComputeStore, isotime
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorManager:
+    def __init__(self, store: ComputeStore, transport, tracer: trace.Tracer, config):
+        self.store, self.tracer, self.config = store, tracer, config
+        self.scheduler = rpc.RPCClient(transport, "scheduler", service="nova-conductor",
+                                       tracer=tracer, timeout=30)
+        self.compute = rpc.RPCClient(transport, "compute", service="nova-conductor",
+                                     tracer=tracer, timeout=60)
+        self._claim_lock = threading.Lock()
+
+    # -- what the scheduler sees ------------------------------------------------------------
+    def is_up(self, service: dict) -> bool:
+        if service["forced_down"]:
+            return False
+        return time.time() - (service["last_seen"] or 0) <= self.config.service_down_time
+
+    def host_states(self) -> list[dict]:
+        services = {s["host"]: s for s in self.store.services() if s["binary"] == "nova-compute"}
+        used = self.store.used()
+        return [host_state(n, services.get(n["host"]), used.get(n["host"]),
+                           up=n["host"] in services and self.is_up(services[n["host"]]))
+                for n in self.store.compute_nodes()]
+
+    def _schedule(self, ctx, instance: dict, spec: dict) -> tuple[str, str]:
+        """Ask the scheduler, then claim on the chosen host (one claim at a time)."""
+        with self._claim_lock:
+            answer = self.scheduler.call(ctx, "select_destinations", spec=spec,
+                                         hosts=self.host_states())
+            self.store.allocate(instance["id"], answer["host"], instance["flavor"])
+        return answer["host"], answer["explanation"]
+
+    # -- building ---------------------------------------------------------------------------
+    def build_instances(self, ctx, instance_id: str, spec: dict, retry: dict | None = None):
+        instance = self.store.instance(instance_id)
+        if instance is None or instance["task_state"] == "deleting":
+            return
+        retry = retry or {"num_attempts": 0, "hosts": []}
+        retry["num_attempts"] += 1
+        start = time.time()
+        exhausted = (f"Exceeded maximum number of retries. Exhausted all hosts available "
+                     f"for retrying build failures for instance {instance_id}. Hosts tried: "
+                     f"{', '.join(retry['hosts'])}. {retry.get('last_error', '')}")
+        if retry["num_attempts"] > self.config.scheduler_max_attempts:
+            self._fail(ctx, instance, "conductor_schedule_and_build_instances", exhausted, start)
+            return
+        spec = {**spec, "ignore_hosts": retry["hosts"]}
+        try:
+            host, explanation = self._schedule(ctx, instance, spec)
+        except rpc.RemoteError as exc:
+            message = exhausted if retry["hosts"] else exc.value
+            self._fail(ctx, instance, "conductor_schedule_and_build_instances", message, start)
+            return
+        except rpc.RPCError as exc:
+            self._fail(ctx, instance, "conductor_schedule_and_build_instances", str(exc), start)
+            return
+        retry["hosts"].append(host)
+        if self.store.instance(instance_id) is None:  # deleted while being scheduled
+            self.store.free(instance_id)
+            return
+        instance = self.store.update_instance(instance_id, host=host, node=host)
+        span = trace.current()
+        if span is not None:
+            span.attrs["note"] = f"scheduled on {host}"
+        self.store.add_event(instance_id, ctx.request_id, "conductor_schedule_and_build_instances",
+                             result="Success", host=host, details=explanation, start=start)
+        self.compute.prepare(server=host).cast(ctx, "build_and_run_instance", instance=instance,
+                                               spec=spec, retry=retry)
+
+    def reschedule(self, ctx, instance_id: str, spec: dict, retry: dict, error: str):
+        """A host could not spawn: free its claim and try the others."""
+        instance = self.store.instance(instance_id)
+        if instance is None:
+            return
+        self.store.free(instance_id)
+        self.store.update_instance(instance_id, host=None, node=None, task_state="scheduling",
+                                   network_info=[])
+        self.build_instances(ctx, instance_id, spec, {**retry, "last_error": error})
+
+    def _fail(self, ctx, instance: dict, event: str, message: str, start=None) -> None:
+        self.store.free(instance["id"])
+        fault = {"code": 500, "message": message, "created": isotime(time.time())}
+        self.store.update_instance(instance["id"], vm_state="error", task_state=None,
+                                   fault=fault)
+        self.store.add_event(instance["id"], ctx.request_id, event, result="Error",
+                             host=instance.get("host"), details=message, start=start)
+        span = trace.current()
+        if span is not None:
+            span.attrs["note"] = f"server ERROR: {message}"
+
+    # -- what compute hosts report ----------------------------------------------------------
+    def instance_update(self, ctx, instance_id: str, updates: dict,
+                        event: dict | None = None) -> dict | None:
+        instance = self.store.instance(instance_id)
+        if instance is None:  # deleted meanwhile: nothing it held may stay claimed
+            self.store.free(instance_id)
+            return None
+        if updates.get("vm_state") == "active" and instance["vm_state"] == "building":
+            updates["launched_at"] = time.time()
+        instance = self.store.update_instance(instance_id, **updates)
+        if event:
+            self.store.add_event(instance_id, ctx.request_id, **event)
+        span = trace.current()
+        if span is not None:
+            task = instance["task_state"]
+            span.attrs["note"] = (f"server {views.status(instance)}" if task is None else
+                                  f"vm_state {instance['vm_state']}, task_state {task}")
+        return instance
+
+    def build_failed(self, ctx, instance_id: str, message: str, event: str):
+        instance = self.store.instance(instance_id)
+        if instance is not None:
+            self._fail(ctx, instance, event, message)
+
+    def instance_destroyed(self, ctx, instance_id: str, host: str | None = None):
+        """The compute host has torn the instance down: free everything, mark it deleted."""
+        self.store.free(instance_id)
+        self.store.update_instance(instance_id, deleted=1, vm_state="deleted", task_state=None,
+                                   terminated_at=time.time())
+        self.store.add_event(instance_id, ctx.request_id, "compute_terminate_instance",
+                             result="Success", host=host)
+
+    def instances_on_host(self, ctx, host: str) -> list[dict]:
+        """What a compute host should be running (it asks when it starts, as Nova's
+        init_host does)."""
+        return self.store.instances("host = ?", (host,))
+
+    def service_heartbeat(self, ctx, binary: str, host: str):
+        self.store.heartbeat(binary, host)
+
+    def compute_node_update(self, ctx, host: str, resources: dict, hypervisor_type: str,
+                            host_ip: str):
+        self.store.ensure_service("nova-compute", host)
+        self.store.heartbeat("nova-compute", host)
+        self.store.upsert_compute_node(host, {
+            **resources, "hypervisor_type": hypervisor_type, "host_ip": host_ip,
+            "cpu_ratio": self.config.cpu_allocation_ratio,
+            "ram_ratio": self.config.ram_allocation_ratio,
+            "disk_ratio": self.config.disk_allocation_ratio})
+
+    # -- migrations -------------------------------------------------------------------------
+    def migrate_server(self, ctx, instance_id: str, host: str | None, live: bool):
+        instance = self.store.instance(instance_id)
+        if instance is None:
+            return
+        event = "conductor_live_migrate_instance" if live else "conductor_migrate_server"
+        spec = {"instance_id": instance_id, "flavor": instance["flavor"], "image": {},
+                "availability_zone": None, "ignore_hosts": [instance["host"]],
+                "force_hosts": [host] if host else []}
+        start = time.time()
+        try:
+            dest, explanation = self._schedule(ctx, instance, spec)
+        except rpc.RPCError as exc:
+            message = exc.value if isinstance(exc, rpc.RemoteError) else str(exc)
+            previous = "active" if live or instance["power_state"] == 1 else "stopped"
+            self.store.update_instance(instance_id, task_state=None, vm_state=previous)
+            self.store.add_event(instance_id, ctx.request_id, event, result="Error",
+                                 details=f"Migration pre-check error: {message}", start=start)
+            return
+        self.store.add_event(instance_id, ctx.request_id, event, result="Success", host=dest,
+                             details=explanation, start=start)
+        migration = self.store.add_migration(instance_id, instance["host"], dest,
+                                             "live-migration" if live else "migration")
+        method = "live_migration" if live else "resize_instance"
+        self.compute.prepare(server=instance["host"]).cast(
+            ctx, method, instance=instance, dest=dest, migration=migration)
+
+    def migration_done(self, ctx, instance_id: str, migration: dict, updates: dict,
+                       status: str, free_host: str | None):
+        """A compute host finished a step of a migration (finished, confirmed, reverted,
+        error): record it, move the instance, free the host it left."""
+        self.store.set_migration_status(migration["uuid"], status)
+        if free_host:
+            self.store.free(instance_id, free_host)
+        return self.instance_update(ctx, instance_id, updates)

@@ -1,0 +1,250 @@
+"""The virt driver interface (nova.virt.driver) and the `fake` driver.
+
+The compute manager never touches a hypervisor itself: it asks its driver to spawn,
+destroy, power on/off, reboot, pause, suspend, migrate, attach things and read the console.
+This is the seam where the namespace and Docker drivers plug in; the `fake` driver is a
+state machine in memory that takes `delay` seconds per operation (default 0) and writes a
+console log that tells the boot story.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+# power_state values as Nova reports them (OS-EXT-STS:power_state).
+NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED = 0, 1, 3, 4, 6, 7
+
+
+class DriverError(Exception):
+    """The hypervisor refused or failed an operation."""
+
+
+class ComputeDriver:
+    """What every driver implements. `instance` is the instance dict the manager was sent;
+    `network_info` a list of {port_id, network_name, ip, mac}."""
+
+    hypervisor_type = "unknown"
+
+    def spawn(self, instance: dict, image: dict, network_info: list[dict]) -> None:
+        raise NotImplementedError
+
+    def destroy(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def power_off(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def power_on(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def reboot(self, instance: dict, reboot_type: str) -> None:
+        raise NotImplementedError
+
+    def pause(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def unpause(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def suspend(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def resume(self, instance: dict) -> None:
+        raise NotImplementedError
+
+    def migrate_out(self, instance: dict) -> dict:
+        """Leave this host; return what the destination needs (disk, memory, console)."""
+        raise NotImplementedError
+
+    def migrate_in(self, instance: dict, state: dict, network_info: list[dict]) -> None:
+        """Arrive on this host with what migrate_out returned."""
+        raise NotImplementedError
+
+    def attach_volume(self, instance: dict, volume_id: str, device: str) -> None:
+        raise NotImplementedError
+
+    def detach_volume(self, instance: dict, volume_id: str) -> None:
+        raise NotImplementedError
+
+    def attach_interface(self, instance: dict, vif: dict) -> None:
+        raise NotImplementedError
+
+    def detach_interface(self, instance: dict, port_id: str) -> None:
+        raise NotImplementedError
+
+    def get_console_output(self, instance: dict) -> str:
+        raise NotImplementedError
+
+    def power_state(self, instance: dict) -> int:
+        raise NotImplementedError
+
+    def recover(self, instance: dict, power_state: int) -> None:
+        """The host restarted: take back an instance the database says runs here."""
+        raise NotImplementedError
+
+    def resources(self) -> dict:
+        """What this host offers: vcpus, memory_mb, local_gb."""
+        raise NotImplementedError
+
+
+class _FakeVM:
+    def __init__(self, name: str):
+        self.name = name
+        self.state = NOSTATE
+        self.console: list[str] = []
+        self.volumes: dict[str, str] = {}
+        self.vifs: dict[str, dict] = {}
+
+
+class FakeDriver(ComputeDriver):
+    """A hypervisor in a dictionary. `fail_spawn` (a set of instance names, or True) makes
+    spawn raise, which tests use to see a reschedule."""
+
+    hypervisor_type = "fake"
+
+    def __init__(self, host: str, vcpus: int, memory_mb: int, local_gb: int,
+                 delay: float = 0.0, clock=time.time):
+        self.host, self.delay, self.clock = host, delay, clock
+        self._resources = {"vcpus": vcpus, "memory_mb": memory_mb, "local_gb": local_gb}
+        self.vms: dict[str, _FakeVM] = {}
+        self.fail_spawn: set | bool = set()
+        self._lock = threading.Lock()
+
+    def resources(self) -> dict:
+        return dict(self._resources)
+
+    def _wait(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+
+    def _vm(self, instance: dict) -> _FakeVM:
+        vm = self.vms.get(instance["id"])
+        if vm is None:
+            raise DriverError(f"Instance {instance['id']} is not on hypervisor {self.host}.")
+        return vm
+
+    def _log(self, vm: _FakeVM, line: str) -> None:
+        vm.console.append(f"[{self.clock() % 10000:10.6f}] {line}")
+
+    def spawn(self, instance, image, network_info):
+        fail = self.fail_spawn
+        if fail is True or (fail and instance.get("name") in fail):
+            raise DriverError(f"fake hypervisor {self.host} could not start {instance['name']}")
+        self._wait()
+        vm = _FakeVM(instance["name"])
+        with self._lock:
+            self.vms[instance["id"]] = vm
+        flavor = instance["flavor"]
+        self._log(vm, f"Linux version 6.1.0-cirros (fake hypervisor on {self.host})")
+        self._log(vm, f"Command line: root=LABEL=cirros-rootfs image={image.get('name')}")
+        self._log(vm, f"Memory: {flavor['ram']} MB, CPUs: {flavor['vcpus']}, "
+                      f"disk: {flavor['disk']} GB")
+        for vif in network_info:
+            self._log(vm, f"eth{len(vm.vifs)}: link up, mac {vif['mac']}")
+            vm.vifs[vif["port_id"]] = vif
+        for i, vif in enumerate(network_info):
+            vm.console.append(f"Sending discover... Lease of {vif['ip']} obtained "
+                              f"(eth{i}, network {vif['network_name']})")
+        vm.console.append("checking http://169.254.169.254/2009-04-04/instance-id")
+        vm.console.append(f"successful after 1/20 tries: up 1.00. iid={instance['id']}")
+        if instance.get("key_name"):
+            vm.console.append(f"cirros-ds 'net' up: key pair {instance['key_name']} installed "
+                              "in /home/cirros/.ssh/authorized_keys")
+        vm.console.append(f"login as 'cirros' user. default password: 'gocubsgo'. "
+                          f"use 'sudo' for root.")
+        vm.console.append(f"{instance['name']} login:")
+        vm.state = RUNNING
+
+    def destroy(self, instance):
+        self._wait()
+        with self._lock:
+            self.vms.pop(instance["id"], None)
+
+    def _set(self, instance, state: int, line: str) -> None:
+        self._wait()
+        vm = self._vm(instance)
+        vm.state = state
+        self._log(vm, line)
+
+    def power_off(self, instance):
+        self._set(instance, SHUTDOWN, "reboot: Power down")
+
+    def power_on(self, instance):
+        self._set(instance, RUNNING, "Linux version 6.1.0-cirros: booting again (power on)")
+
+    def reboot(self, instance, reboot_type):
+        how = "restarting system" if reboot_type == "SOFT" else "hard reset by the hypervisor"
+        self._set(instance, RUNNING, f"reboot: {how}; Linux version 6.1.0-cirros booting")
+
+    def pause(self, instance):
+        self._set(instance, PAUSED, "(vCPUs paused by the hypervisor)")
+
+    def unpause(self, instance):
+        self._set(instance, RUNNING, "(vCPUs running again)")
+
+    def suspend(self, instance):
+        self._set(instance, SUSPENDED, "PM: suspend to disk (memory saved by the hypervisor)")
+
+    def resume(self, instance):
+        self._set(instance, RUNNING, "PM: resume from disk")
+
+    def migrate_out(self, instance):
+        self._wait()
+        with self._lock:
+            vm = self.vms.pop(instance["id"], None)
+        if vm is None:
+            raise DriverError(f"Instance {instance['id']} is not on hypervisor {self.host}.")
+        return {"state": vm.state, "console": vm.console, "volumes": vm.volumes}
+
+    def migrate_in(self, instance, state, network_info):
+        self._wait()
+        vm = _FakeVM(instance["name"])
+        vm.state = state.get("state", RUNNING)
+        vm.console = list(state.get("console", []))
+        vm.volumes = dict(state.get("volumes", {}))
+        vm.vifs = {v["port_id"]: v for v in network_info}
+        self._log(vm, f"(arrived on hypervisor {self.host})")
+        with self._lock:
+            self.vms[instance["id"]] = vm
+
+    def attach_volume(self, instance, volume_id, device):
+        vm = self._vm(instance)
+        vm.volumes[volume_id] = device
+        self._log(vm, f"virtio_blk: new disk {device}")
+
+    def detach_volume(self, instance, volume_id):
+        vm = self._vm(instance)
+        self._log(vm, f"virtio_blk: disk {vm.volumes.pop(volume_id, '?')} removed")
+
+    def attach_interface(self, instance, vif):
+        vm = self._vm(instance)
+        vm.vifs[vif["port_id"]] = vif
+        self._log(vm, f"eth{len(vm.vifs) - 1}: link up, mac {vif['mac']}")
+
+    def detach_interface(self, instance, port_id):
+        vm = self._vm(instance)
+        vm.vifs.pop(port_id, None)
+        self._log(vm, f"interface of port {port_id} removed")
+
+    def get_console_output(self, instance):
+        return "\n".join(self._vm(instance).console) + "\n"
+
+    def power_state(self, instance):
+        vm = self.vms.get(instance["id"])
+        return vm.state if vm else NOSTATE
+
+    def recover(self, instance, power_state):
+        vm = _FakeVM(instance["name"])
+        vm.state = power_state
+        vm.vifs = {v["port_id"]: v for v in instance["network_info"]}
+        self._log(vm, f"(hypervisor {self.host} restarted: instance recovered)")
+        with self._lock:
+            self.vms.setdefault(instance["id"], vm)
+
+
+def load_driver(name: str, host: str, config) -> ComputeDriver:
+    if name != "fake":
+        raise ValueError(f"unknown compute driver {name!r} (this cloud has: fake)")
+    return FakeDriver(host, config.compute_vcpus, config.compute_ram_mb, config.compute_disk_gb,
+                      delay=config.fake_driver_delay)

@@ -1,0 +1,150 @@
+"""`/flavors`: the sizes a server can have (`openstack flavor ...`).
+
+Everyone lists and reads public flavors; admins create and delete flavors and set their
+extra specs (`is_public=None` lists public and private ones, for admins). The five m1.*
+flavors are created with the database, as DevStack does.
+Limitations: no flavor access lists (private flavors are visible to admins only).
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from minicloud.common import errors, policy
+from minicloud.common.validation import read_json
+from minicloud.compute import schemas, views
+from minicloud.compute.store import ComputeStore, new_uuid
+
+
+def _int(value, field: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise errors.BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
+                                f"'{value}' is not of type 'integer'") from None
+    if number < minimum:
+        raise errors.BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
+                                f"{value} is less than the minimum of {minimum}")
+    return number
+
+
+def list_filter(req, ctx) -> tuple[str, list]:
+    where, params = [], []
+    is_public = (req.get_param("is_public") or "true").lower()
+    if not ctx.is_admin or is_public in ("true", "1", "yes", "t"):
+        where.append("is_public = 1")
+    elif is_public in ("false", "0", "no", "f"):
+        where.append("is_public = 0")
+    for param, column in (("minRam", "ram"), ("minDisk", "disk")):
+        if req.get_param(param):
+            where.append(f"{column} >= ?")
+            params.append(_int(req.get_param(param), param))
+    return " AND ".join(where), params
+
+
+def paginate(req, rows: list[dict], key: str = "id") -> list[dict]:
+    marker, limit = req.get_param("marker"), req.get_param("limit")
+    if marker:
+        ids = [r[key] for r in rows]
+        if marker not in ids:
+            raise errors.BadRequest(f"marker [{marker}] not found")
+        rows = rows[ids.index(marker) + 1:]
+    if limit:
+        rows = rows[:_int(limit, "limit")]
+    return rows
+
+
+class Flavors:
+    def __init__(self, store: ComputeStore, detail: bool = False):
+        self.store, self.detail = store, detail
+
+    def on_get(self, req, resp):
+        rows = paginate(req, self.store.flavors(*list_filter(req, req.context.ctx)))
+        resp.media = {"flavors": [views.flavor(req, r, self.detail) for r in rows]}
+
+    @falcon.before(policy.require("admin"))
+    def on_post(self, req, resp):
+        fields = read_json(req, schemas.FLAVOR_CREATE)["flavor"]
+        row = {"id": str(fields.get("id") or new_uuid()), "name": fields["name"].strip(),
+               "ram": _int(fields["ram"], "ram", 1), "vcpus": _int(fields["vcpus"], "vcpus", 1),
+               "disk": _int(fields["disk"], "disk"),
+               "ephemeral": _int(fields.get("OS-FLV-EXT-DATA:ephemeral", 0), "ephemeral"),
+               "swap": _int(fields.get("swap") or 0, "swap"),
+               "rxtx_factor": float(fields.get("rxtx_factor", 1.0)),
+               "is_public": int(fields.get("os-flavor-access:is_public", True)),
+               "description": fields.get("description"), "created": self.store.clock()}
+        with self.store.transaction() as db:
+            if self.store.query("SELECT 1 FROM flavors WHERE name = ?", (row["name"],)):
+                raise errors.Conflict(f"Flavor with name {row['name']} already exists.")
+            if self.store.get("flavors", row["id"]):
+                raise errors.Conflict(f"Flavor with ID {row['id']} already exists.")
+            db["flavors"].insert(row)
+        resp.media = {"flavor": views.flavor(req, self.store.flavor(row["id"]))}
+
+
+class Flavor:
+    def __init__(self, store: ComputeStore):
+        self.store = store
+
+    def on_get(self, req, resp, flavor_id):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        resp.media = {"flavor": views.flavor(req, row)}
+
+    @falcon.before(policy.require("admin"))
+    def on_delete(self, req, resp, flavor_id):
+        views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        self.store.db["flavors"].delete(flavor_id)
+        resp.status = falcon.HTTP_202
+
+
+class FlavorExtraSpecs:
+    def __init__(self, store: ComputeStore):
+        self.store = store
+
+    def on_get(self, req, resp, flavor_id):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        resp.media = {"extra_specs": row["extra_specs"]}
+
+    @falcon.before(policy.require("admin"))
+    def on_post(self, req, resp, flavor_id):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        new = {k: str(v) for k, v in read_json(req, schemas.EXTRA_SPECS)["extra_specs"].items()}
+        specs = {**row["extra_specs"], **new}
+        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        resp.media = {"extra_specs": new}
+
+
+class FlavorExtraSpec:
+    def __init__(self, store: ComputeStore):
+        self.store = store
+
+    def on_get(self, req, resp, flavor_id, key):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        if key not in row["extra_specs"]:
+            raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+        resp.media = {key: row["extra_specs"][key]}
+
+    @falcon.before(policy.require("admin"))
+    def on_put(self, req, resp, flavor_id, key):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        body = read_json(req)
+        if not isinstance(body, dict) or list(body) != [key]:
+            raise errors.BadRequest("Request body and URI mismatch")
+        specs = {**row["extra_specs"], key: str(body[key])}
+        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        resp.media = {key: specs[key]}
+
+    @falcon.before(policy.require("admin"))
+    def on_delete(self, req, resp, flavor_id, key):
+        row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
+        if key not in row["extra_specs"]:
+            raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+        specs = {k: v for k, v in row["extra_specs"].items() if k != key}
+        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        resp.status = falcon.HTTP_202
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)

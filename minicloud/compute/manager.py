@@ -1,0 +1,396 @@
+"""nova-compute: the compute manager on one host (RPC topic `compute`, server = host name).
+
+It receives work from the conductor and nova-api (build, terminate, power actions,
+migrations, console), fetches the image from Glance and creates and binds ports in Neutron
+with the `nova` service token, asks its driver (driver.py) to do the hypervisor part, and
+reports every state change back to the conductor over RPC: a compute host never opens
+compute.db. `ComputeHost` is the running service: the RPC server plus the heartbeat that
+tells the conductor this host is alive; `stop()` takes the host off the bus.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+from minicloud.common import rpc
+from minicloud.common.context import RequestContext
+from minicloud.compute import driver as virt
+from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
+
+LOG = logging.getLogger(__name__)
+
+
+class ComputeManager:
+    def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, images:
+                 ImageClient, networks: NetworkClient):
+        self.host, self.driver, self.tracer = host, driver, tracer
+        self.images, self.networks = images, networks
+        self.service = f"nova-compute@{host}"
+        self.conductor = rpc.RPCClient(transport, "conductor", service=self.service,
+                                       tracer=tracer, timeout=30)
+        self.compute = rpc.RPCClient(transport, "compute", service=self.service,
+                                     tracer=tracer, timeout=60)
+        self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _update(self, ctx, instance: dict, event: dict | None = None, **updates) -> dict | None:
+        return self.conductor.call(ctx, "instance_update", instance_id=instance["id"],
+                                   updates=updates, event=event)
+
+    def _event(self, name: str, result: str = "Success", details: str | None = None,
+               start: float | None = None) -> dict:
+        return {"event": name, "result": result, "host": self.host, "details": details,
+                "start": start}
+
+    def _driver(self, operation: str, instance: dict):
+        return self.tracer.span(f"{self.driver.hypervisor_type}-driver@{self.host}", operation,
+                                instance=instance["id"], name=instance["name"])
+
+    # -- build ------------------------------------------------------------------------------
+    def build_and_run_instance(self, ctx, instance: dict, spec: dict, retry: dict):
+        with self._locks[instance["id"]]:
+            try:
+                self._build(ctx, instance, spec, retry)
+            except Exception as exc:  # e.g. the conductor did not answer: leave nothing
+                LOG.exception("%s: build of %s failed", self.host, instance["id"])
+                self._safe_destroy(instance)
+                self.deallocate_network(instance)
+                try:
+                    self._give_up(ctx, instance, f"Build of instance {instance['id']} on "
+                                  f"{self.host} failed: {exc}",
+                                  "compute__do_build_and_run_instance")
+                except rpc.RPCError:
+                    LOG.error("%s: could not report the failed build of %s", self.host,
+                              instance["id"])
+
+    def _build(self, ctx, instance, spec, retry):
+        start = time.time()
+        event = "compute__do_build_and_run_instance"
+        if self._update(ctx, instance, task_state="networking") is None:
+            return  # deleted while it was being scheduled
+        try:
+            image = self.images.get(instance["image_ref"]) if instance["image_ref"] else {}
+        except ServiceError as exc:
+            return self._give_up(ctx, instance, f"Image {instance['image_ref']} could not be "
+                                 f"fetched from Glance: {exc}", event)
+        try:
+            network_info = self.allocate_network(instance)
+        except ServiceError as exc:
+            self.deallocate_network(instance)
+            return self._give_up(ctx, instance, f"Build of instance {instance['id']} aborted: "
+                                 f"failed to allocate the network(s): {exc}", event)
+        if self._update(ctx, instance, task_state="spawning", network_info=network_info) is None:
+            return self.deallocate_network(instance)
+        try:
+            with self._driver("spawn", instance) as span:
+                self.driver.spawn(instance, image, network_info)
+                span.attrs["note"] = f"{instance['name']} running on {self.host}"
+        except Exception as exc:  # the hypervisor failed: clean up here, try another host
+            LOG.warning("%s: spawn of %s failed: %s", self.host, instance["id"], exc)
+            self._safe_destroy(instance)
+            self.deallocate_network(instance)
+            self.conductor.call(ctx, "instance_update", instance_id=instance["id"], updates={},
+                                event=self._event(event, "Error", f"Reschedule: {exc}", start))
+            self.conductor.cast(ctx, "reschedule", instance_id=instance["id"], spec=spec,
+                                retry=retry, error=f"Last error on {self.host}: {exc}")
+            return
+        # Deleted meanwhile? terminate_instance, queued behind this build, cleans up.
+        self._update(ctx, instance, event=self._event(event, start=start),
+                     vm_state="active", task_state=None, power_state=virt.RUNNING)
+
+    def _give_up(self, ctx, instance, message: str, event: str) -> None:
+        self.conductor.call(ctx, "build_failed", instance_id=instance["id"], message=message,
+                            event=event)
+
+    def _safe_destroy(self, instance) -> None:
+        try:
+            self.driver.destroy(instance)
+        except Exception:  # nothing left to destroy
+            pass
+
+    # -- networking (Neutron, as the nova service user) -------------------------------------
+    def allocate_network(self, instance: dict) -> list[dict]:
+        info = []
+        for request in instance["requested_networks"]:
+            if request.get("port"):
+                port = self.networks.port(request["port"])
+            else:
+                fields = {"network_id": request["uuid"], "device_id": instance["id"],
+                          "device_owner": "compute:nova", "project_id": instance["project_id"],
+                          "name": ""}
+                groups = self._security_group_ids(instance)
+                if groups:
+                    fields["security_groups"] = groups
+                if request.get("fixed_ip"):
+                    fields["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
+                port = self.networks.create_port(**fields)
+            port = self.networks.update_port(port["id"], **{
+                "device_id": instance["id"], "device_owner": "compute:nova",
+                "binding:host_id": self.host})
+            network = self.networks.network(port["network_id"])
+            ips = port.get("fixed_ips") or [{}]
+            info.append({"port_id": port["id"], "network_id": port["network_id"],
+                         "network_name": network.get("name") or port["network_id"],
+                         "ip": ips[0].get("ip_address"), "mac": port.get("mac_address"),
+                         "preexisting": bool(request.get("port"))})
+        return info
+
+    def _security_group_ids(self, instance: dict) -> list[str]:
+        names = [g for g in instance["security_groups"] if g != "default"]
+        ids = []
+        for name in names:
+            if len(name) == 36 and name.count("-") == 4:
+                ids.append(name)
+                continue
+            found = self.networks.security_groups(name=name, project_id=instance["project_id"])
+            if not found:
+                raise ServiceError(400, f"Security group {name} not found.")
+            ids.append(found[0]["id"])
+        return ids
+
+    def deallocate_network(self, instance: dict) -> None:
+        """Delete the ports Nova made for the instance; detach the ones the user brought."""
+        try:
+            for port in self.networks.ports(device_id=instance["id"]):
+                if not port.get("device_owner", "").startswith("compute:"):
+                    continue
+                if any(r.get("port") == port["id"] for r in instance["requested_networks"]):
+                    self.networks.update_port(port["id"], device_id="", device_owner="",
+                                              **{"binding:host_id": ""})
+                else:
+                    self.networks.delete_port(port["id"])
+        except ServiceError as exc:
+            LOG.warning("%s: could not release the ports of %s: %s", self.host, instance["id"],
+                        exc)
+
+    def _bind_ports(self, instance: dict, host: str) -> None:
+        for vif in instance["network_info"]:
+            self.networks.update_port(vif["port_id"], **{"binding:host_id": host})
+
+    # -- delete -----------------------------------------------------------------------------
+    def terminate_instance(self, ctx, instance: dict):
+        with self._locks[instance["id"]]:
+            with self._driver("destroy", instance):
+                self._safe_destroy(instance)
+            self.deallocate_network(instance)
+            self.conductor.call(ctx, "instance_destroyed", instance_id=instance["id"],
+                                host=self.host)
+        self._locks.pop(instance["id"], None)
+
+    # -- power actions ----------------------------------------------------------------------
+    ACTIONS = {  # method: (driver call, vm_state after, power_state after, event)
+        "stop_instance": ("power_off", "stopped", virt.SHUTDOWN, "compute_stop_instance"),
+        "start_instance": ("power_on", "active", virt.RUNNING, "compute_start_instance"),
+        "pause_instance": ("pause", "paused", virt.PAUSED, "compute_pause_instance"),
+        "unpause_instance": ("unpause", "active", virt.RUNNING, "compute_unpause_instance"),
+        "suspend_instance": ("suspend", "suspended", virt.SUSPENDED, "compute_suspend_instance"),
+        "resume_instance": ("resume", "active", virt.RUNNING, "compute_resume_instance"),
+    }
+
+    def _power(self, ctx, instance: dict, method: str, *args) -> None:
+        call, vm_state, power, event = self.ACTIONS[method]
+        start = time.time()
+        with self._locks[instance["id"]]:
+            try:
+                with self._driver(call, instance):
+                    getattr(self.driver, call)(instance, *args)
+            except Exception as exc:
+                self._update(ctx, instance, event=self._event(event, "Error", str(exc), start),
+                             task_state=None)
+                return
+            self._update(ctx, instance, event=self._event(event, start=start),
+                         vm_state=vm_state, power_state=power, task_state=None)
+
+    def stop_instance(self, ctx, instance):
+        self._power(ctx, instance, "stop_instance")
+
+    def start_instance(self, ctx, instance):
+        self._power(ctx, instance, "start_instance")
+
+    def pause_instance(self, ctx, instance):
+        self._power(ctx, instance, "pause_instance")
+
+    def unpause_instance(self, ctx, instance):
+        self._power(ctx, instance, "unpause_instance")
+
+    def suspend_instance(self, ctx, instance):
+        self._power(ctx, instance, "suspend_instance")
+
+    def resume_instance(self, ctx, instance):
+        self._power(ctx, instance, "resume_instance")
+
+    def reboot_instance(self, ctx, instance, reboot_type: str = "SOFT"):
+        start = time.time()
+        with self._locks[instance["id"]]:
+            with self._driver(f"reboot {reboot_type}", instance):
+                self.driver.reboot(instance, reboot_type)
+            self._update(ctx, instance, event=self._event("compute_reboot_instance", start=start),
+                         vm_state="active", power_state=virt.RUNNING, task_state=None)
+
+    def get_console_output(self, ctx, instance, length: int | None = None) -> str:
+        text = self.driver.get_console_output(instance)
+        if length is not None:
+            text = "\n".join(text.splitlines()[-length:]) + "\n" if length > 0 else ""
+        return text
+
+    # -- cold migration (migrate, confirm, revert) ------------------------------------------
+    def resize_instance(self, ctx, instance, dest: str, migration: dict):
+        """On the source: take the instance off this hypervisor, hand it to `dest`."""
+        with self._locks[instance["id"]]:
+            self._update(ctx, instance, task_state="resize_migrating")
+            with self._driver("migrate out", instance):
+                state = self.driver.migrate_out(instance)
+        self.compute.prepare(server=dest).cast(ctx, "finish_resize", instance=instance,
+                                               migration=migration, state=state)
+
+    def finish_resize(self, ctx, instance, migration: dict, state: dict):
+        with self._locks[instance["id"]]:
+            self._bind_ports(instance, self.host)
+            with self._driver("migrate in", instance):
+                self.driver.migrate_in(instance, state, instance["network_info"])
+            self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
+                                migration=migration, status="finished", free_host=None,
+                                updates={"host": self.host, "node": self.host,
+                                         "vm_state": "resized", "task_state": None})
+
+    def confirm_resize(self, ctx, instance, migration: dict):
+        """On the source: nothing of the instance is left here; release the claim."""
+        self._safe_destroy(instance)
+        vm_state = "stopped" if instance["power_state"] == virt.SHUTDOWN else "active"
+        self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
+                            migration=migration, status="confirmed", free_host=self.host,
+                            updates={"vm_state": vm_state, "task_state": None})
+
+    def revert_resize(self, ctx, instance, migration: dict):
+        """On the destination: give the instance back to the source."""
+        with self._locks[instance["id"]]:
+            state = self.driver.migrate_out(instance)
+        self.compute.prepare(server=migration["source"]).cast(
+            ctx, "finish_revert_resize", instance=instance, migration=migration, state=state)
+
+    def finish_revert_resize(self, ctx, instance, migration: dict, state: dict):
+        with self._locks[instance["id"]]:
+            self._bind_ports(instance, self.host)
+            self.driver.migrate_in(instance, state, instance["network_info"])
+            vm_state = "stopped" if instance["power_state"] == virt.SHUTDOWN else "active"
+            self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
+                                migration=migration, status="reverted",
+                                free_host=migration["dest"],
+                                updates={"host": self.host, "node": self.host,
+                                         "vm_state": vm_state, "task_state": None})
+
+    # -- live migration ---------------------------------------------------------------------
+    def live_migration(self, ctx, instance, dest: str, migration: dict):
+        """On the source: move the running instance to `dest` (RPC call to it), then report."""
+        with self._locks[instance["id"]]:
+            with self._driver("live migrate out", instance):
+                state = self.driver.migrate_out(instance)
+            try:
+                self.compute.prepare(server=dest).call(
+                    ctx, "post_live_migration_at_destination", instance=instance, state=state)
+            except rpc.RPCError as exc:
+                self.driver.migrate_in(instance, state, instance["network_info"])
+                self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
+                                    migration=migration, status="error", free_host=dest,
+                                    updates={"task_state": None})
+                LOG.warning("live migration of %s to %s failed: %s", instance["id"], dest, exc)
+                return
+            self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
+                                migration=migration, status="completed", free_host=self.host,
+                                updates={"host": dest, "node": dest, "task_state": None})
+
+    def post_live_migration_at_destination(self, ctx, instance, state: dict):
+        self._bind_ports(instance, self.host)
+        with self._driver("live migrate in", instance):
+            self.driver.migrate_in(instance, state, instance["network_info"])
+
+
+class ComputeHost:
+    """One running nova-compute: its RPC server on `compute.<host>` and its heartbeat."""
+
+    def __init__(self, host: str, manager: ComputeManager, transport, tracer,
+                 report_interval: float, host_ip: str = "127.0.0.1"):
+        self.host, self.manager, self.report_interval = host, manager, report_interval
+        self.host_ip = host_ip
+        self.server = rpc.RPCServer(transport, "compute", host, [manager],
+                                    service=manager.service, tracer=tracer, workers=16)
+        # Reports travel untraced on their own topic: they would bury the users' traces.
+        self.reports = rpc.RPCClient(transport, "heartbeat", service=manager.service)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def driver(self) -> virt.ComputeDriver:
+        return self.manager.driver
+
+    def start(self) -> "ComputeHost":
+        self.server.start()
+        ctx = RequestContext(user_name="nova")
+        self.reports.call(ctx, "compute_node_update", host=self.host,
+                                    resources=self.driver.resources(),
+                                    hypervisor_type=self.driver.hypervisor_type,
+                                    host_ip=self.host_ip)
+        self._recover(ctx)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._heartbeats, daemon=True,
+                                        name=f"heartbeat-{self.host}")
+        self._thread.start()
+        return self
+
+    def _recover(self, ctx) -> None:
+        """After a restart (`minicloud down` / `up`), take back this host's instances."""
+        for instance in self.reports.call(ctx, "instances_on_host", host=self.host):
+            if instance["vm_state"] in ("active", "stopped", "paused", "suspended"):
+                try:
+                    self.driver.recover(instance, instance["power_state"])
+                except NotImplementedError:
+                    return
+
+    def _heartbeats(self) -> None:
+        ctx = RequestContext(user_name="nova")
+        while not self._stop.wait(self.report_interval):
+            try:
+                self.reports.cast(ctx, "service_heartbeat", binary="nova-compute",
+                                            host=self.host)
+            except rpc.RPCError as exc:
+                LOG.warning("%s: heartbeat not sent: %s", self.host, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.server.stop()
+
+
+class Heartbeat:
+    """The heartbeat of a controller service (nova-scheduler, nova-conductor)."""
+
+    def __init__(self, transport, binary: str, host: str, interval: float):
+        self.conductor = rpc.RPCClient(transport, "heartbeat", service=binary)
+        self.binary, self.host, self.interval = binary, host, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{binary}")
+
+    def start(self) -> "Heartbeat":
+        self._beat()
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        try:
+            self.conductor.cast(RequestContext(user_name="nova"), "service_heartbeat",
+                                binary=self.binary, host=self.host)
+        except rpc.RPCError as exc:
+            LOG.warning("%s: heartbeat not sent: %s", self.binary, exc)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._beat()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -1,0 +1,52 @@
+"""`/os-migrations` (`openstack server migration list`, admin): cold and live migrations,
+with their source and destination hosts and status."""
+
+from __future__ import annotations
+
+import falcon
+
+from minicloud.common import policy
+from minicloud.compute.microversions import at_least
+from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.store import isotime
+
+
+def view(req, row: dict, instance: dict | None) -> dict:
+    stamp = lambda ts: isotime(ts).replace("Z", ".000000") if ts else None  # noqa: E731
+    body = {"id": row["id"], "source_compute": row["source"], "dest_compute": row["dest"],
+            "source_node": row["source"], "dest_node": row["dest"], "dest_host": "127.0.0.1",
+            "source_region": "RegionOne", "dest_region": "RegionOne",
+            "status": row["status"], "instance_uuid": row["instance_id"],
+            "old_instance_type_id": None, "new_instance_type_id": None,
+            "created_at": stamp(row["created"]), "updated_at": stamp(row["updated"])}
+    if at_least(req, "2.23"):
+        body["migration_type"] = row["type"]
+    if at_least(req, "2.59"):
+        body["uuid"] = row["uuid"]
+    if at_least(req, "2.80"):
+        body["user_id"] = instance and instance["user_id"]
+        body["project_id"] = instance and instance["project_id"]
+    return body
+
+
+class Migrations:
+    def __init__(self, api: ComputeAPI):
+        self.api = api
+
+    @falcon.before(policy.require("admin"))
+    def on_get(self, req, resp):
+        where, params = [], []
+        for param, column in (("instance_uuid", "instance_id"), ("status", "status"),
+                              ("migration_type", "type")):
+            if req.get_param(param):
+                where.append(f"{column} = ?")
+                params.append(req.get_param(param))
+        host = req.get_param("host")
+        if host:
+            where.append("(source = ? OR dest = ?)")
+            params += [host, host]
+        sql = "SELECT * FROM migrations" + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self.api.store.query(sql + " ORDER BY id DESC", params)
+        resp.media = {"migrations": [
+            view(req, r, self.api.store.instance(r["instance_id"], include_deleted=True))
+            for r in rows]}

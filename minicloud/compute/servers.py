@@ -1,0 +1,401 @@
+"""`/servers`: create, list, show, rename and delete servers (`openstack server ...`), and
+their metadata.
+
+Creating a server is the start of the boot flow: nova-api checks what it can see (the
+image in Glance and the network in Neutron with the caller's token, the flavor and key pair
+in compute.db, the quota), records the server in BUILD/scheduling and casts
+`build_instances` to the conductor; the 202 goes back before any host is chosen. Deleting
+casts `terminate_instance` to the server's host, or deletes locally when it has none (or
+its nova-compute is down), releasing its ports in Neutron either way.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import falcon
+
+from minicloud.common import errors, rpc
+from minicloud.common.validation import read_json
+from minicloud.compute import schemas, views
+from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
+from minicloud.compute.microversions import at_least
+from minicloud.compute.store import ComputeStore, new_uuid
+
+GB = 1024 ** 3
+
+
+class ComputeAPI:
+    """What every server resource needs: the store, the RPC clients, Glance and Neutron."""
+
+    def __init__(self, store: ComputeStore, transport, tracer, config, images: ImageClient,
+                 networks: NetworkClient):
+        self.store, self.config = store, config
+        self.images, self.networks = images, networks
+        self.conductor = rpc.RPCClient(transport, "conductor", service="nova-api", tracer=tracer)
+        self.compute = rpc.RPCClient(transport, "compute", service="nova-api", tracer=tracer,
+                                     timeout=30)
+        self.quota_lock = threading.Lock()
+
+    def instance(self, req, server_id: str) -> dict:
+        """The server if the caller may see it (its project, or any for an admin), else 404."""
+        row = self.store.instance(server_id)
+        ctx = req.context.ctx
+        if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
+            raise errors.NotFound(f"Instance {server_id} could not be found.")
+        return row
+
+    def service_up(self, host: str | None) -> bool:
+        for service in self.store.services():
+            if service["binary"] == "nova-compute" and service["host"] == host:
+                return (not service["forced_down"] and time.time() - (service["last_seen"] or 0)
+                        <= self.config.service_down_time)
+        return False
+
+    def cast_to_host(self, ctx, instance: dict, method: str, host: str | None = None, **kw):
+        self.compute.prepare(server=host or instance["host"]).cast(ctx, method,
+                                                                   instance=instance, **kw)
+
+    def local_delete(self, ctx, instance: dict) -> None:
+        """Delete a server no compute host will clean up: release its ports, free its claim."""
+        try:
+            for port in self.networks.ports(device_id=instance["id"]):
+                if port.get("device_owner", "").startswith("compute:"):
+                    self.networks.delete_port(port["id"])
+        except ServiceError:
+            pass
+        self.store.free(instance["id"])
+        self.store.update_instance(instance["id"], deleted=1, vm_state="deleted",
+                                   task_state=None, terminated_at=self.store.clock())
+
+
+# -- create: each check is one small function --------------------------------------------
+def _ref(value) -> str:
+    return str(value).rstrip("/").rsplit("/", 1)[-1]
+
+
+def check_flavor(api: ComputeAPI, ref) -> dict:
+    flavor = api.store.flavor(_ref(ref))
+    if flavor is None:
+        raise errors.BadRequest(f"Flavor {_ref(ref)} could not be found.")
+    return flavor
+
+
+def image_ref(body: dict) -> str:
+    if body.get("imageRef"):
+        return _ref(body["imageRef"])
+    for bdm in body.get("block_device_mapping_v2") or []:
+        if bdm.get("source_type") == "image" and bdm.get("boot_index") in (0, "0"):
+            return bdm["uuid"]
+    raise errors.BadRequest("Missing imageRef attribute (boot from volume is not supported).")
+
+
+def check_image(api: ComputeAPI, ctx, ref: str, flavor: dict) -> dict:
+    try:
+        image = api.images.get(ref, token=ctx.auth_token)
+    except ServiceError as exc:
+        if exc.status in (400, 404):
+            raise errors.BadRequest(f"Image {ref} could not be found.") from None
+        raise errors.ApiError(f"Glance answered {exc.status}: {exc}") from None
+    if image.get("status") != "active":
+        raise errors.BadRequest(f"Image {ref} is not active.")
+    disk = flavor["disk"] * GB
+    if flavor["disk"] and (image.get("size") or 0) > disk:
+        raise errors.BadRequest(f"Flavor's disk is too small for requested image. Flavor disk "
+                                f"is {disk} bytes, image is {image['size']} bytes.")
+    if flavor["disk"] and (image.get("min_disk") or 0) * GB > disk:
+        raise errors.BadRequest(f"Flavor's disk is too small for requested image. Flavor disk "
+                                f"is {disk} bytes, minimum disk is "
+                                f"{image['min_disk'] * GB} bytes.")
+    if (image.get("min_ram") or 0) > flavor["ram"]:
+        raise errors.BadRequest("Flavor's memory is too small for requested image.")
+    return image
+
+
+def check_networks(api: ComputeAPI, ctx, requested, microversion_237: bool) -> list[dict]:
+    if requested is None:
+        if microversion_237:
+            raise errors.BadRequest("Invalid input for field/attribute networks: 'networks' "
+                                    "is a required property")
+        requested = "auto"
+    if requested == "none":
+        return []
+    if requested == "auto":
+        return [{"uuid": _auto_network(api, ctx)}]
+    checked = []
+    for item in requested:
+        if item.get("port"):
+            checked.append({"port": _check_port(api, ctx, item["port"])})
+        elif item.get("uuid"):
+            try:
+                api.networks.network(item["uuid"], token=ctx.auth_token)
+            except ServiceError as exc:
+                if exc.status == 404:
+                    raise errors.BadRequest(f"Network {item['uuid']} could not be found.") from None
+                raise errors.ApiError(f"Neutron answered {exc.status}: {exc}") from None
+            checked.append({"uuid": item["uuid"], "fixed_ip": item.get("fixed_ip")})
+        else:
+            raise errors.BadRequest("Bad networks format: network uuid is not in proper format")
+    return checked
+
+
+def _check_port(api: ComputeAPI, ctx, port_id: str) -> str:
+    try:
+        port = api.networks.port(port_id, token=ctx.auth_token)
+    except ServiceError:
+        raise errors.BadRequest(f"Port id {port_id} could not be found.") from None
+    if port.get("device_id"):
+        raise errors.Conflict(f"Port {port_id} is still in use.")
+    return port_id
+
+
+def _auto_network(api: ComputeAPI, ctx) -> str:
+    try:
+        nets = [n for n in api.networks.networks(token=ctx.auth_token)
+                if not n.get("router:external")]
+    except ServiceError as exc:
+        raise errors.ApiError(f"Neutron answered {exc.status}: {exc}") from None
+    own = [n for n in nets if n.get("project_id") == ctx.project_id] or nets
+    if len(own) > 1:
+        raise errors.Conflict("Multiple possible networks found, use a Network ID to be more "
+                              "specific.")
+    if not own:
+        raise errors.BadRequest("Unable to automatically allocate a network for project "
+                                f"{ctx.project_id}")
+    return own[0]["id"]
+
+
+def check_key(api: ComputeAPI, ctx, name: str | None) -> dict | None:
+    if not name:
+        return None
+    found = api.store.query("SELECT * FROM keypairs WHERE user_id = ? AND name = ?",
+                            (ctx.user_id, name))
+    if not found:
+        raise errors.BadRequest("Invalid key_name provided.")
+    return found[0]
+
+
+def check_security_groups(api: ComputeAPI, ctx, requested) -> list[str]:
+    """Group names (the CLI sends Neutron ids in `name`: Nova shows names)."""
+    names = []
+    for item in requested or [{"name": "default"}]:
+        name = item.get("name") or "default"
+        if re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", name):
+            try:
+                name = api.networks.security_group(name, token=ctx.auth_token)["name"]
+            except ServiceError:
+                raise errors.BadRequest(f"Security group {name} not found.") from None
+        names.append(name)
+    return names
+
+
+def check_quota(api: ComputeAPI, project_id: str, flavor: dict, count: int) -> None:
+    limits, used = api.store.quotas(project_id), api.store.usage(project_id)
+    asked = {"instances": count, "cores": flavor["vcpus"] * count, "ram": flavor["ram"] * count}
+    for resource in ("instances", "cores", "ram"):
+        limit = limits[resource]
+        if limit >= 0 and used[resource] + asked[resource] > limit:
+            raise errors.Forbidden(
+                f"Quota exceeded for {resource}: Requested {asked[resource]}, but already "
+                f"used {used[resource]} of {limit} {resource}", kind="forbidden")
+
+
+def _count(body: dict) -> int:
+    try:
+        low, high = int(body.get("min_count", 1)), int(body.get("max_count", 1))
+    except (TypeError, ValueError):
+        raise errors.BadRequest("min_count and max_count must be integers") from None
+    if low < 1 or high < low:
+        raise errors.BadRequest("min_count must be <= max_count and both >= 1")
+    return high
+
+
+class Servers:
+    def __init__(self, api: ComputeAPI, detail: bool = False):
+        self.api, self.detail = api, detail
+
+    def on_get(self, req, resp):
+        ctx = req.context.ctx
+        rows = list_servers(self.api.store, req, ctx)
+        page = paginate(req, rows)
+        render = (lambda r: views.server(req, r, ctx)) if self.detail else (
+            lambda r: views.server_summary(req, r))
+        body = {"servers": [render(r) for r in page]}
+        limit = req.get_param_as_int("limit")
+        if limit and len(page) == limit and page:
+            path = "servers/detail" if self.detail else "servers"
+            body["servers_links"] = [{"rel": "next", "href": f"{views.root(req)}/{path}?"
+                                      f"limit={limit}&marker={page[-1]['id']}"}]
+        resp.media = body
+
+    def on_post(self, req, resp):
+        ctx, api = req.context.ctx, self.api
+        body = read_json(req, schemas.SERVER_CREATE)["server"]
+        flavor = check_flavor(api, body["flavorRef"])
+        ref = image_ref(body)
+        image = check_image(api, ctx, ref, flavor)
+        networks = check_networks(api, ctx, body.get("networks"), at_least(req, "2.37"))
+        key = check_key(api, ctx, body.get("key_name"))
+        zone = body.get("availability_zone")
+        if zone and zone != "nova":
+            raise errors.BadRequest("The requested availability zone is not available")
+        count = _count(body)
+        groups = check_security_groups(api, ctx, body.get("security_groups"))
+        with api.quota_lock:
+            check_quota(api, ctx.project_id, flavor, count)
+            instances = [self._record(ctx, body, flavor, ref, networks, key, groups, zone,
+                                      f"{body['name']}-{i + 1}" if count > 1 else body["name"])
+                         for i in range(count)]
+        for instance in instances:
+            spec = {"instance_id": instance["id"], "flavor": flavor, "image": _image_props(image),
+                    "availability_zone": zone}
+            api.conductor.cast(ctx, "build_instances", instance_id=instance["id"], spec=spec)
+        first = instances[0]
+        resp.status = falcon.HTTP_202
+        resp.set_header("Location", views.links(req, "servers", first["id"])[0]["href"])
+        resp.media = {"server": {"id": first["id"], "links": views.links(req, "servers",
+                                                                         first["id"]),
+                                 "OS-DCF:diskConfig": "MANUAL",
+                                 "security_groups": [{"name": g} for g in groups],
+                                 "adminPass": new_uuid().replace("-", "")[:12]}}
+
+    def _record(self, ctx, body, flavor, ref, networks, key, groups, zone, name) -> dict:
+        instance = self.api.store.create_instance({
+            "id": new_uuid(), "name": name, "project_id": ctx.project_id,
+            "user_id": ctx.user_id, "image_ref": ref, "flavor": flavor,
+            "vm_state": "building", "task_state": "scheduling", "power_state": 0,
+            "availability_zone": zone or "nova", "key_name": key and key["name"],
+            "key_data": key and key["public_key"], "metadata": body.get("metadata") or {},
+            "user_data": body.get("user_data"), "security_groups": groups,
+            "requested_networks": networks, "description": body.get("description")})
+        self.api.store.start_action(ctx, instance["id"], "create")
+        return instance
+
+
+def _image_props(image: dict) -> dict:
+    keep = ("id", "name", "min_disk", "min_ram", "hypervisor_type", "img_hv_type",
+            "architecture", "size")
+    return {k: image.get(k) for k in keep if image.get(k) is not None}
+
+
+def list_servers(store: ComputeStore, req, ctx) -> list[dict]:
+    where, params = [], []
+    all_tenants = req.get_param("all_tenants") is not None and ctx.is_admin
+    project = req.get_param("project_id") or req.get_param("tenant_id")
+    if not all_tenants or (project and ctx.is_admin):
+        where.append("project_id = ?")
+        params.append(project if project and ctx.is_admin else ctx.project_id)
+    if req.get_param("host") and ctx.is_admin:
+        where.append("host = ?")
+        params.append(req.get_param("host"))
+    for param, column in (("image", "image_ref"), ("user_id", "user_id")):
+        if req.get_param(param):
+            where.append(f"{column} = ?")
+            params.append(_ref(req.get_param(param)))
+    rows = store.instances(" AND ".join(where), params)
+    name = req.get_param("name")
+    if name:
+        try:
+            pattern = re.compile(name)
+        except re.error:
+            raise errors.BadRequest(f"Invalid regular expression for name: {name}") from None
+        rows = [r for r in rows if pattern.search(r["name"])]
+    wanted = req.get_param("status")
+    if wanted:
+        rows = [r for r in rows if views.status(r) == wanted.upper()]
+    if req.get_param("flavor"):
+        rows = [r for r in rows if r["flavor"]["id"] == _ref(req.get_param("flavor"))]
+    return rows
+
+
+def paginate(req, rows: list[dict]) -> list[dict]:
+    marker = req.get_param("marker")
+    if marker:
+        ids = [r["id"] for r in rows]
+        if marker not in ids:
+            raise errors.BadRequest(f"marker [{marker}] not found")
+        rows = rows[ids.index(marker) + 1:]
+    limit = req.get_param_as_int("limit", min_value=0)
+    return rows[:limit] if limit is not None else rows
+
+
+class Server:
+    def __init__(self, api: ComputeAPI):
+        self.api = api
+
+    def on_get(self, req, resp, server_id):
+        resp.media = {"server": views.server(req, self.api.instance(req, server_id),
+                                             req.context.ctx)}
+
+    def on_put(self, req, resp, server_id):
+        instance = self.api.instance(req, server_id)
+        fields = read_json(req, schemas.SERVER_UPDATE)["server"]
+        updates = {k: fields[k] for k in ("name", "description") if k in fields}
+        if updates:
+            instance = self.api.store.update_instance(server_id, **updates)
+        resp.media = {"server": views.server(req, instance, req.context.ctx)}
+
+    def on_delete(self, req, resp, server_id):
+        api, ctx = self.api, req.context.ctx
+        instance = api.instance(req, server_id)
+        api.store.start_action(ctx, server_id, "delete")
+        if instance["host"] and api.service_up(instance["host"]):
+            instance = api.store.update_instance(server_id, task_state="deleting")
+            api.cast_to_host(ctx, instance, "terminate_instance")
+        else:
+            api.local_delete(ctx, instance)
+        resp.status = falcon.HTTP_204
+
+
+class ServerMetadata:
+    """`/servers/{id}/metadata`: POST merges, PUT replaces (`server set --property`)."""
+
+    def __init__(self, api: ComputeAPI):
+        self.api = api
+
+    def on_get(self, req, resp, server_id):
+        resp.media = {"metadata": self.api.instance(req, server_id)["metadata"]}
+
+    def _save(self, req, resp, server_id, merge: bool):
+        instance = self.api.instance(req, server_id)
+        new = read_json(req, schemas.METADATA)["metadata"]
+        metadata = {**instance["metadata"], **new} if merge else new
+        if len(metadata) > self.api.store.quotas(instance["project_id"])["metadata_items"]:
+            raise errors.Forbidden("Quota exceeded for metadata_items")
+        self.api.store.update_instance(server_id, metadata=metadata)
+        resp.media = {"metadata": metadata}
+
+    def on_post(self, req, resp, server_id):
+        self._save(req, resp, server_id, merge=True)
+
+    def on_put(self, req, resp, server_id):
+        self._save(req, resp, server_id, merge=False)
+
+
+class ServerMetadataItem:
+    def __init__(self, api: ComputeAPI):
+        self.api = api
+
+    def on_get(self, req, resp, server_id, key):
+        metadata = self.api.instance(req, server_id)["metadata"]
+        if key not in metadata:
+            raise errors.NotFound("Metadata item was not found")
+        resp.media = {"meta": {key: metadata[key]}}
+
+    def on_put(self, req, resp, server_id, key):
+        instance = self.api.instance(req, server_id)
+        meta = read_json(req, schemas.META_ITEM)["meta"]
+        if list(meta) != [key]:
+            raise errors.BadRequest("Request body and URI mismatch")
+        self.api.store.update_instance(server_id, metadata={**instance["metadata"], **meta})
+        resp.media = {"meta": meta}
+
+    def on_delete(self, req, resp, server_id, key):
+        instance = self.api.instance(req, server_id)
+        if key not in instance["metadata"]:
+            raise errors.NotFound("Metadata item was not found")
+        metadata = {k: v for k, v in instance["metadata"].items() if k != key}
+        self.api.store.update_instance(server_id, metadata=metadata)
+        resp.status = falcon.HTTP_204

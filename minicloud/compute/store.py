@@ -1,0 +1,266 @@
+"""Nova's tables in `compute.db`: flavors, key pairs, instances, their actions and events,
+compute services and nodes (what each host offers), resource allocations, migrations and
+quotas.
+
+Only nova-api and nova-conductor open this database; compute hosts (and the scheduler)
+reach it through the conductor over RPC, as in Nova, where nova-compute has no database
+credentials at all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import uuid
+
+from minicloud.common.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS flavors (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, ram INTEGER NOT NULL,
+    vcpus INTEGER NOT NULL, disk INTEGER NOT NULL, ephemeral INTEGER NOT NULL DEFAULT 0,
+    swap INTEGER NOT NULL DEFAULT 0, rxtx_factor REAL NOT NULL DEFAULT 1.0,
+    is_public INTEGER NOT NULL DEFAULT 1, disabled INTEGER NOT NULL DEFAULT 0,
+    description TEXT, extra_specs TEXT NOT NULL DEFAULT '{}', created REAL);
+CREATE TABLE IF NOT EXISTS keypairs (
+    user_id TEXT NOT NULL, name TEXT NOT NULL, public_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, type TEXT NOT NULL DEFAULT 'ssh', created REAL,
+    PRIMARY KEY (user_id, name));
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL, image_ref TEXT NOT NULL DEFAULT '', flavor TEXT NOT NULL,
+    vm_state TEXT NOT NULL, task_state TEXT, power_state INTEGER NOT NULL DEFAULT 0,
+    host TEXT, node TEXT, availability_zone TEXT, key_name TEXT, key_data TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}', user_data TEXT, security_groups TEXT NOT NULL
+    DEFAULT '[]', requested_networks TEXT NOT NULL DEFAULT '[]',
+    network_info TEXT NOT NULL DEFAULT '[]', fault TEXT, created REAL NOT NULL,
+    updated REAL NOT NULL, launched_at REAL, terminated_at REAL, deleted INTEGER NOT NULL
+    DEFAULT 0, description TEXT, locked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS instances_project ON instances(project_id, deleted);
+CREATE TABLE IF NOT EXISTS instance_actions (
+    request_id TEXT NOT NULL, instance_id TEXT NOT NULL, action TEXT NOT NULL,
+    project_id TEXT, user_id TEXT, start_time REAL NOT NULL, updated REAL,
+    message TEXT, PRIMARY KEY (instance_id, request_id));
+CREATE TABLE IF NOT EXISTS action_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, request_id TEXT NOT NULL,
+    event TEXT NOT NULL, start_time REAL NOT NULL, finish_time REAL, result TEXT,
+    host TEXT, details TEXT);
+CREATE TABLE IF NOT EXISTS services (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, binary TEXT NOT NULL,
+    host TEXT NOT NULL, zone TEXT NOT NULL DEFAULT 'nova', disabled INTEGER NOT NULL DEFAULT 0,
+    disabled_reason TEXT, forced_down INTEGER NOT NULL DEFAULT 0, last_seen REAL,
+    created REAL, updated REAL, UNIQUE (binary, host));
+CREATE TABLE IF NOT EXISTS compute_nodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, host TEXT NOT NULL UNIQUE,
+    hypervisor_type TEXT NOT NULL, host_ip TEXT, vcpus INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL, local_gb INTEGER NOT NULL, cpu_ratio REAL NOT NULL,
+    ram_ratio REAL NOT NULL, disk_ratio REAL NOT NULL, updated REAL);
+-- What each instance holds on each host (two rows while a migration is unconfirmed).
+CREATE TABLE IF NOT EXISTS allocations (
+    instance_id TEXT NOT NULL, host TEXT NOT NULL, vcpus INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL, disk_gb INTEGER NOT NULL, PRIMARY KEY (instance_id, host));
+CREATE TABLE IF NOT EXISTS migrations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, instance_id TEXT NOT NULL,
+    source TEXT, dest TEXT, type TEXT NOT NULL, status TEXT NOT NULL, created REAL,
+    updated REAL);
+CREATE TABLE IF NOT EXISTS quotas (
+    project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
+    PRIMARY KEY (project_id, resource));
+"""
+
+DEFAULT_QUOTAS = {"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100,
+                  "metadata_items": 128, "server_groups": 10, "server_group_members": 10,
+                  "injected_files": 5, "injected_file_content_bytes": 10240,
+                  "injected_file_path_bytes": 255}
+
+# As DevStack creates them: id, name, ram MB, disk GB, vcpus.
+DEFAULT_FLAVORS = [("1", "m1.tiny", 512, 1, 1), ("2", "m1.small", 2048, 20, 1),
+                   ("3", "m1.medium", 4096, 40, 2), ("4", "m1.large", 8192, 80, 4),
+                   ("5", "m1.xlarge", 16384, 160, 8)]
+
+JSON_FIELDS = ("flavor", "metadata", "security_groups", "requested_networks", "network_info",
+               "fault", "extra_specs")
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def isotime(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def create_schema(db) -> None:
+    db.conn.executescript(SCHEMA)
+
+
+def decode(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    for key in JSON_FIELDS:
+        if key in row and isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def encode(fields: dict) -> dict:
+    return {k: json.dumps(v) if k in JSON_FIELDS and not isinstance(v, str) and v is not None
+            else v for k, v in fields.items()}
+
+
+class ComputeStore(Database):
+    def __init__(self, path, clock=time.time):
+        super().__init__(path, create_schema)
+        self.clock = clock
+        self._seed_flavors()
+
+    def _seed_flavors(self) -> None:
+        with self.transaction() as db:
+            for fid, name, ram, disk, vcpus in DEFAULT_FLAVORS:
+                if not self.query("SELECT 1 FROM flavors WHERE id = ? OR name = ?", (fid, name)):
+                    db["flavors"].insert({"id": fid, "name": name, "ram": ram, "disk": disk,
+                                          "vcpus": vcpus, "created": self.clock()})
+
+    # -- flavors ----------------------------------------------------------------------------
+    def flavor(self, ident: str) -> dict | None:
+        return decode(self.get("flavors", ident))
+
+    def flavors(self, where: str = "", params=()) -> list[dict]:
+        sql = "SELECT * FROM flavors" + (f" WHERE {where}" if where else "")
+        return [decode(r) for r in self.query(sql + " ORDER BY ram, id", params)]
+
+    # -- instances --------------------------------------------------------------------------
+    def instance(self, instance_id: str, include_deleted: bool = False) -> dict | None:
+        row = decode(self.get("instances", instance_id))
+        if row is None or (row["deleted"] and not include_deleted):
+            return None
+        return row
+
+    def instances(self, where: str = "", params=()) -> list[dict]:
+        sql = "SELECT * FROM instances WHERE deleted = 0" + (f" AND {where}" if where else "")
+        return [decode(r) for r in self.query(sql + " ORDER BY created DESC, seq DESC", params)]
+
+    def create_instance(self, fields: dict) -> dict:
+        now = self.clock()
+        with self.transaction() as db:
+            seq = self.query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM instances")[0]["n"]
+            row = {"seq": seq, "created": now, "updated": now, **fields}
+            db["instances"].insert(encode(row))
+        return self.instance(fields["id"])
+
+    def update_instance(self, instance_id: str, **fields) -> dict | None:
+        fields["updated"] = self.clock()
+        with self.transaction() as db:
+            db["instances"].update(instance_id, encode(fields))
+        return self.instance(instance_id, include_deleted=True)
+
+    def usage(self, project_id: str) -> dict:
+        rows = self.instances("project_id = ?", (project_id,))
+        return {"instances": len(rows), "cores": sum(r["flavor"]["vcpus"] for r in rows),
+                "ram": sum(r["flavor"]["ram"] for r in rows)}
+
+    # -- quotas -----------------------------------------------------------------------------
+    def quotas(self, project_id: str) -> dict:
+        limits = dict(DEFAULT_QUOTAS)
+        for row in self.query("SELECT * FROM quotas WHERE project_id = ?", (project_id,)):
+            limits[row["resource"]] = row["hard_limit"]
+        return limits
+
+    def set_quota(self, project_id: str, resource: str, limit: int) -> None:
+        self.db["quotas"].upsert({"project_id": project_id, "resource": resource,
+                                  "hard_limit": limit}, pk=("project_id", "resource"))
+
+    # -- instance actions -------------------------------------------------------------------
+    def start_action(self, ctx, instance_id: str, action: str) -> None:
+        self.db["instance_actions"].upsert({
+            "request_id": ctx.request_id, "instance_id": instance_id, "action": action,
+            "project_id": ctx.project_id, "user_id": ctx.user_id, "start_time": self.clock(),
+            "updated": self.clock()}, pk=("instance_id", "request_id"))
+
+    def add_event(self, instance_id: str, request_id: str, event: str, *, result: str,
+                  host: str | None = None, details: str | None = None,
+                  start: float | None = None) -> None:
+        now = self.clock()
+        self.db["action_events"].insert({
+            "instance_id": instance_id, "request_id": request_id, "event": event,
+            "start_time": start or now, "finish_time": now, "result": result, "host": host,
+            "details": details})
+        if result == "Error":
+            self.db.execute("UPDATE instance_actions SET message = 'Error', updated = ? WHERE "
+                            "instance_id = ? AND request_id = ?", (now, instance_id, request_id))
+
+    # -- services and nodes -----------------------------------------------------------------
+    def ensure_service(self, binary: str, host: str) -> dict:
+        with self.transaction() as db:
+            found = self.query("SELECT * FROM services WHERE binary = ? AND host = ?",
+                               (binary, host))
+            if found:
+                return found[0]
+            now = self.clock()
+            db["services"].insert({"uuid": new_uuid(), "binary": binary, "host": host,
+                                   "created": now, "updated": now, "last_seen": now})
+        return self.query("SELECT * FROM services WHERE binary = ? AND host = ?",
+                          (binary, host))[0]
+
+    def heartbeat(self, binary: str, host: str) -> None:
+        self.ensure_service(binary, host)
+        self.db.execute("UPDATE services SET last_seen = ? WHERE binary = ? AND host = ?",
+                        (self.clock(), binary, host))
+
+    def services(self) -> list[dict]:
+        return self.query("SELECT * FROM services ORDER BY id")
+
+    def compute_nodes(self) -> list[dict]:
+        return self.query("SELECT * FROM compute_nodes ORDER BY id")
+
+    def upsert_compute_node(self, host: str, resources: dict) -> None:
+        with self.transaction() as db:
+            found = self.query("SELECT uuid FROM compute_nodes WHERE host = ?", (host,))
+            row = {"host": host, "updated": self.clock(), **resources,
+                   "uuid": found[0]["uuid"] if found else new_uuid()}
+            db["compute_nodes"].upsert(row, pk="host")
+
+    def used(self) -> dict[str, dict]:
+        """Per host: vcpus, memory_mb, disk_gb allocated and number of instances."""
+        rows = self.query("SELECT host, SUM(vcpus) AS vcpus, SUM(memory_mb) AS memory_mb, "
+                          "SUM(disk_gb) AS disk_gb, COUNT(*) AS instances FROM allocations "
+                          "GROUP BY host")
+        return {r["host"]: r for r in rows}
+
+    def allocate(self, instance_id: str, host: str, flavor: dict) -> None:
+        self.db["allocations"].upsert({
+            "instance_id": instance_id, "host": host, "vcpus": flavor["vcpus"],
+            "memory_mb": flavor["ram"], "disk_gb": flavor["disk"]},
+            pk=("instance_id", "host"))
+
+    def free(self, instance_id: str, host: str | None = None) -> None:
+        if host is None:
+            self.db.execute("DELETE FROM allocations WHERE instance_id = ?", (instance_id,))
+        else:
+            self.db.execute("DELETE FROM allocations WHERE instance_id = ? AND host = ?",
+                            (instance_id, host))
+
+    # -- migrations -------------------------------------------------------------------------
+    def add_migration(self, instance_id: str, source: str, dest: str, kind: str) -> dict:
+        now = self.clock()
+        row = {"uuid": new_uuid(), "instance_id": instance_id, "source": source, "dest": dest,
+               "type": kind, "status": "migrating", "created": now, "updated": now}
+        self.db["migrations"].insert(row)
+        return row
+
+    def migration(self, instance_id: str, status: str | None = None) -> dict | None:
+        sql = "SELECT * FROM migrations WHERE instance_id = ?"
+        params = [instance_id]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        found = self.query(sql + " ORDER BY id DESC LIMIT 1", params)
+        return found[0] if found else None
+
+    def set_migration_status(self, migration_uuid: str, status: str) -> None:
+        self.db.execute("UPDATE migrations SET status = ?, updated = ? WHERE uuid = ?",
+                        (status, self.clock(), migration_uuid))

@@ -1,0 +1,125 @@
+"""Fixtures for Nova unit tests: nova-api, conductor, scheduler and two compute hosts
+running for real over the memory transport, with Glance and Neutron replaced by small fakes
+(tests/compute/fakes.py) and tokens by fixed names (admin, demo, other)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from falcon import testing
+
+from minicloud.common import rpc
+from minicloud.common.context import RequestContext
+from minicloud.common.errors import Unauthorized
+from minicloud.common.trace import Tracer, TraceStore
+from minicloud.compute import api as compute_api
+from minicloud.compute.conductor import ConductorManager
+from minicloud.compute.driver import FakeDriver
+from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
+from minicloud.compute.scheduler import SchedulerManager
+from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.store import ComputeStore
+from minicloud.config import Config
+from tests.compute.fakes import FakeImages, FakeNetworks
+
+USERS = {
+    "admin": RequestContext(user_id="u-admin", user_name="admin", project_id="p-admin",
+                            roles=["admin", "member", "reader"]),
+    "demo": RequestContext(user_id="u-demo", user_name="demo", project_id="p-demo",
+                           roles=["member", "reader"]),
+    "other": RequestContext(user_id="u-other", user_name="other", project_id="p-other",
+                            roles=["member", "reader"]),
+}
+
+
+def validate(token: str) -> RequestContext:
+    if token not in USERS:
+        raise Unauthorized()
+    return RequestContext.from_dict({**USERS[token].to_dict(), "auth_token": token})
+
+
+class Nova:
+    """The service under test and ways to call it and wait on it."""
+
+    def __init__(self, tmp_path, **overrides):
+        self.config = Config(home=tmp_path, **{"report_interval": 0.2, "service_down_time": 1.0,
+                                               **overrides})
+        self.transport = rpc.get_transport("memory://")
+        self.tracer = Tracer(TraceStore(tmp_path / "trace.db"))
+        self.store = ComputeStore(tmp_path / "compute.db")
+        self.images, self.networks = FakeImages(), FakeNetworks()
+        self.stoppables = []
+        conductor = ConductorManager(self.store, self.transport, self.tracer, self.config)
+        for topic, endpoint, service in (("conductor", conductor, "nova-conductor"),
+                                         ("heartbeat", conductor, "nova-conductor"),
+                                         ("scheduler", SchedulerManager(
+                                             self.config.scheduler_weigher, self.tracer),
+                                          "nova-scheduler")):
+            self.stoppables.append(rpc.RPCServer(self.transport, topic, "controller", [endpoint],
+                                                 service=service, tracer=self.tracer).start())
+        self.stoppables.append(Heartbeat(self.transport, "nova-scheduler", "controller",
+                                         self.config.report_interval).start())
+        self.hosts = {}
+        for host in self.config.compute_hosts:
+            driver = FakeDriver(host, self.config.compute_vcpus, self.config.compute_ram_mb,
+                                self.config.compute_disk_gb)
+            manager = ComputeManager(host, driver, self.transport, self.tracer, self.images,
+                                     self.networks)
+            self.hosts[host] = ComputeHost(host, manager, self.transport, self.tracer,
+                                           self.config.report_interval).start()
+        self.api = ComputeAPI(self.store, self.transport, self.tracer, self.config,
+                              self.images, self.networks)
+        self.client = testing.TestClient(compute_api.create_app(self.api, self.tracer,
+                                                                 validate))
+
+    def stop(self):
+        for host in self.hosts.values():
+            host.stop()
+        for part in reversed(self.stoppables):
+            part.stop()
+        self.transport.close()
+
+    def request(self, method, path, token="demo", json=None, version="2.96", headers=None):
+        hdrs = {"X-Auth-Token": token} if token else {}
+        if version:
+            hdrs["OpenStack-API-Version"] = f"compute {version}"
+        hdrs.update(headers or {})
+        return self.client.simulate_request(method, "/v2.1" + path, json=json, headers=hdrs)
+
+    def boot(self, name="vm1", token="demo", flavor="1", wait="ACTIVE", **extra):
+        body = {"name": name, "imageRef": self.images.cirros["id"], "flavorRef": flavor,
+                "networks": [{"uuid": self.networks.private["id"]}], **extra}
+        result = self.request("POST", "/servers", token, {"server": body})
+        assert result.status_code == 202, result.text
+        server_id = result.json["server"]["id"]
+        return self.wait(server_id, wait, token) if wait else server_id
+
+    def server(self, server_id, token="admin"):
+        return self.request("GET", f"/servers/{server_id}", token).json.get("server")
+
+    def wait(self, server_id, status, token="admin", timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self.request("GET", f"/servers/{server_id}", token)
+            if status is None and result.status_code == 404:
+                return None
+            if result.status_code == 200:
+                server = result.json["server"]
+                if server["status"] == status and server["OS-EXT-STS:task_state"] is None:
+                    return server
+                if server["status"] == "ERROR" and status != "ERROR":
+                    raise AssertionError(f"server went ERROR: {server.get('fault')}")
+            time.sleep(0.02)
+        raise AssertionError(f"server {server_id} not {status} after {timeout} s: "
+                             f"{self.request('GET', f'/servers/{server_id}', token).json}")
+
+    def action(self, server_id, body, token="demo"):
+        return self.request("POST", f"/servers/{server_id}/action", token, body)
+
+
+@pytest.fixture
+def nova(tmp_path):
+    service = Nova(tmp_path)
+    yield service
+    service.stop()

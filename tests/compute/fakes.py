@@ -1,0 +1,80 @@
+"""Glance and Neutron as the compute code sees them (clients.ImageClient/NetworkClient),
+in memory: an image `cirros`, a network `private` with a subnet 10.0.0.0/24."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+
+from minicloud.compute.clients import ServiceError
+
+
+class FakeImages:
+    def __init__(self):
+        self.cirros = {"id": str(uuid.uuid4()), "name": "cirros", "status": "active",
+                       "size": 21430272, "min_disk": 0, "min_ram": 0}
+        self.images = {self.cirros["id"]: self.cirros}
+
+    def add(self, **fields) -> dict:
+        image = {"id": str(uuid.uuid4()), "status": "active", "size": 1024, "min_disk": 0,
+                 "min_ram": 0, **fields}
+        self.images[image["id"]] = image
+        return image
+
+    def get(self, image_id, token=None):
+        if image_id not in self.images:
+            raise ServiceError(404, f"No image found with ID {image_id}")
+        return dict(self.images[image_id])
+
+
+class FakeNetworks:
+    def __init__(self):
+        self.private = {"id": str(uuid.uuid4()), "name": "private", "project_id": "p-demo",
+                        "router:external": False}
+        self.nets = {self.private["id"]: self.private}
+        self.port_table: dict[str, dict] = {}
+        self._ips = itertools.count(10)
+        self._lock = threading.Lock()
+        self.fail_create = False
+
+    def network(self, network_id, token=None):
+        if network_id not in self.nets:
+            raise ServiceError(404, f"Network {network_id} could not be found.")
+        return self.nets[network_id]
+
+    def networks(self, token=None, **params):
+        return list(self.nets.values())
+
+    def port(self, port_id, token=None):
+        if port_id not in self.port_table:
+            raise ServiceError(404, f"Port {port_id} could not be found.")
+        return self.port_table[port_id]
+
+    def ports(self, **params):
+        return [p for p in self.port_table.values()
+                if all(p.get(k) == v for k, v in params.items())]
+
+    def create_port(self, **fields):
+        if self.fail_create:
+            raise ServiceError(409, "No more IP addresses available on network")
+        with self._lock:
+            n = next(self._ips)
+            port = {"id": str(uuid.uuid4()), "mac_address": f"fa:16:3e:00:00:{n:02x}",
+                    "fixed_ips": [{"subnet_id": "s", "ip_address": f"10.0.0.{n}"}],
+                    "binding:host_id": "", **fields}
+            self.port_table[port["id"]] = port
+        return port
+
+    def update_port(self, port_id, **fields):
+        self.port_table[port_id].update(fields)
+        return self.port_table[port_id]
+
+    def delete_port(self, port_id):
+        self.port_table.pop(port_id, None)
+
+    def security_groups(self, **params):
+        return []
+
+    def security_group(self, group_id, token=None):
+        raise ServiceError(404, f"Security group {group_id} does not exist")
