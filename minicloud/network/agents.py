@@ -19,7 +19,7 @@ from minicloud.common import policy, rpc
 from minicloud.common.validation import read_json
 from minicloud.network import schemas, views
 from minicloud.network.core import Neutron, not_found
-from minicloud.network.notifier import PLUGIN_TOPIC
+from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
 from minicloud.network.store import new_id
 
 AGENT_TOPICS = {"L3 agent": "l3_agent", "DHCP agent": "dhcp_agent",
@@ -86,9 +86,25 @@ class PluginRpc:
                 self.neutron.store.update(db, "ports", port_id, {"status": status})
 
 
-def start_plugin_rpc(neutron: Neutron, transport, tracer=None) -> rpc.RPCServer:
-    return rpc.RPCServer(transport, PLUGIN_TOPIC, "neutron-server", [PluginRpc(neutron)],
-                         service="neutron-server", tracer=tracer).start()
+class PluginServers:
+    """neutron-server's RPC servers: `q-plugin` (traced) and `q-reports-plugin` (untraced
+    heartbeats)."""
+
+    def __init__(self, neutron: Neutron, transport, tracer=None):
+        endpoint = PluginRpc(neutron)
+        self.servers = [
+            rpc.RPCServer(transport, PLUGIN_TOPIC, "neutron-server", [endpoint],
+                          service="neutron-server", tracer=tracer).start(),
+            rpc.RPCServer(transport, REPORTS_TOPIC, "neutron-server", [endpoint],
+                          service="neutron-server").start()]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_plugin_rpc(neutron: Neutron, transport, tracer=None) -> PluginServers:
+    return PluginServers(neutron, transport, tracer)
 
 
 class Agents:

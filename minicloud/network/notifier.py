@@ -22,6 +22,9 @@ LOG = logging.getLogger(__name__)
 NETWORK_HOST = "network"  # where the L3 and DHCP agents run
 BRIDGE_TOPIC, L3_TOPIC, DHCP_TOPIC, PLUGIN_TOPIC = ("q-agent-notifier", "l3_agent",
                                                     "dhcp_agent", "q-plugin")
+# Heartbeats travel on their own topic, as in Neutron, and untraced: one every few seconds
+# per agent would bury the learner's own requests in `minicloud trace list`.
+REPORTS_TOPIC = "q-reports-plugin"
 
 
 def _cidr_of(store: NetworkStore, subnet_id: str) -> str:

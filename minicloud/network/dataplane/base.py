@@ -9,7 +9,7 @@ import logging
 import threading
 
 from minicloud.common import rpc
-from minicloud.network.notifier import PLUGIN_TOPIC
+from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
 
 LOG = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ class Agent:
         self.lock = threading.Lock()
         self.plugin = rpc.RPCClient(transport, PLUGIN_TOPIC, service=f"{self.binary}@{host}",
                                     tracer=tracer, timeout=10)
+        self.reports = rpc.RPCClient(transport, REPORTS_TOPIC, service=self.plugin.service,
+                                     timeout=10)
         # One worker: updates are applied in the order neutron-server sent them.
         self.server = rpc.RPCServer(transport, self.topic, host, [self],
                                     service=f"{self.binary}@{host}", tracer=tracer, workers=1)
@@ -69,7 +71,7 @@ class Agent:
                  "topic": self.topic, "availability_zone": self.availability_zone,
                  "configurations": self.configurations(), "start_flag": start_flag}
         try:
-            self.plugin.cast(None, "report_state", agent_state=state)
+            self.reports.cast(None, "report_state", agent_state=state)
         except rpc.RPCError as exc:  # the server is away: try again next beat
             LOG.warning("%s: report_state failed: %s", self.name, exc)
 
