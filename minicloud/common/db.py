@@ -23,6 +23,7 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._pks: dict[str, list[str]] = {}
         with self._write_lock:  # executescript commits by itself: no transaction() here
             schema(self.db)
 
@@ -62,7 +63,17 @@ class Database:
         return list(self.db.query(sql, params))
 
     def get(self, table: str, pk) -> dict | None:
-        try:
-            return self.db[table].get(pk)
-        except sqlite_utils.db.NotFoundError:
-            return None
+        """The row of `table` whose primary key is `pk` (a value, or a tuple for a compound
+        key), or None."""
+        columns = self._primary_keys(table)
+        values = pk if isinstance(pk, (tuple, list)) else (pk,)
+        where = " AND ".join(f"[{c}] = ?" for c in columns)
+        found = self.query(f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", tuple(values))
+        return found[0] if found else None
+
+    def _primary_keys(self, table: str) -> list[str]:
+        # Looked up once per table: asking SQLite on every get() costs more than the get.
+        keys = self._pks.get(table)
+        if keys is None:
+            keys = self._pks[table] = self.db[table].pks
+        return keys
