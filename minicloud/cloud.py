@@ -43,7 +43,7 @@ def build_compute(cloud: "Cloud"):
     """Nova: the conductor and scheduler (RPC servers), one nova-compute per compute host
     (RPC server + heartbeat, reachable as `cloud.compute_hosts["compute1"]`), then nova-api."""
     from minicloud.compute import api as compute_api
-    from minicloud.compute.clients import ImageClient, NetworkClient
+    from minicloud.compute.clients import ImageClient, NetworkClient, VolumeClient
     from minicloud.compute.conductor import ConductorManager
     from minicloud.compute.driver import load_driver
     from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
@@ -71,12 +71,13 @@ def build_compute(cloud: "Cloud"):
     for host in config.compute_hosts:
         auth = cloud.service_auth("compute")
         manager = ComputeManager(host, load_driver("fake", host, config), transport, tracer,
-                                 ImageClient(auth), NetworkClient(auth))
+                                 ImageClient(auth), NetworkClient(auth), VolumeClient(auth))
         node = ComputeHost(host, manager, transport, tracer, config.report_interval).start()
         cloud.compute_hosts[host] = node
         cloud.stoppables.append(node)
     auth = cloud.service_auth("compute")
-    api = ComputeAPI(store, transport, tracer, config, ImageClient(auth), NetworkClient(auth))
+    api = ComputeAPI(store, transport, tracer, config, ImageClient(auth), NetworkClient(auth),
+                     VolumeClient(auth))
     return compute_api.create_app(api, tracer, cloud.token_validator("compute"))
 
 
@@ -100,12 +101,75 @@ def build_network(cloud: "Cloud"):
                                   cloud.transport)
 
 
+def build_object(cloud: "Cloud"):
+    """Swift: the ring (built on first start), the storage nodes storage1..N, each an object
+    server on its own port (`cloud.storage_nodes["storage2"]`), the periodic replicator,
+    then the proxy."""
+    from minicloud.object import api as object_api
+    from minicloud.object.proxy import ObjectController, proxy_tmp
+    from minicloud.object.replicator import PeriodicReplicator, Replicator
+    from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
+    from minicloud.object.storage import StorageNode
+    from minicloud.object.store import ObjectStore
+
+    config = cloud.config
+    ensure_ring(config)
+    ring = RingFile(config.path(RING_FILE))
+    cloud.storage_nodes = {}
+    for i, name in enumerate(config.storage_node_names):
+        node = StorageNode(name, config.path("storage", name), config.host,
+                           config.storage_port(i), cloud.tracer).start()
+        cloud.storage_nodes[name] = node
+        cloud.stoppables.append(node)
+        cloud.say(f"    {name:<9} {'object':<9} http://{config.host}:{node.port}")
+    controller = ObjectController(ring, cloud.tracer)
+    replicator = Replicator(ring)
+    cloud.swift_replicator = replicator
+    cloud.stoppables.append(PeriodicReplicator(replicator, config.replicator_interval).start())
+    return object_api.create_app(ObjectStore(config.path("object.db")), controller, replicator,
+                                 cloud.storage_nodes, proxy_tmp(config.home), cloud.tracer,
+                                 cloud.token_validator("object"))
+
+
+def build_volume(cloud: "Cloud"):
+    """Cinder: cinder-api's report endpoint, cinder-scheduler, the cinder-volume of the
+    storage node (`cloud.volume_nodes["storage1"]`, files under `<home>/storage1/`), then
+    cinder-api."""
+    from minicloud.volume import api as volume_api, types as volume_types
+    from minicloud.volume.backend import FileBackend
+    from minicloud.volume.clients import ImageClient as GlanceClient
+    from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
+    from minicloud.volume.manager import VolumeManager, VolumeNode
+    from minicloud.volume.reports import start_reports
+    from minicloud.volume.scheduler import SchedulerManager
+    from minicloud.volume.store import VolumeStore
+
+    config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
+    auth = cloud.service_auth("volume")
+    cinder = Cinder(config, VolumeStore(config.path("volume.db")), transport, tracer,
+                    GlanceClient(auth))
+    volume_types.bootstrap(cinder)
+    cloud.stoppables.append(start_reports(cinder, transport, tracer))
+    cloud.stoppables.append(rpc.RPCServer(
+        transport, SCHEDULER_TOPIC, "controller", [SchedulerManager(transport, tracer)],
+        service="cinder-scheduler", tracer=tracer).start())
+    node = config.volume_backend_host
+    backend = FileBackend(config.path(node, "volumes"), config.volume_backend_capacity_gb)
+    manager = VolumeManager(node, backend, transport, tracer, GlanceClient(auth))
+    cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer,
+                                           config.report_interval).start()}
+    cloud.stoppables.extend(cloud.volume_nodes.values())
+    return volume_api.create_app(cinder, tracer, cloud.token_validator("volume"))
+
+
 # (service, what OpenStack calls it, how to build its WSGI app), in start order.
 SERVICES: list[tuple[str, str, Callable]] = [
     ("identity", "Keystone", build_identity),
     ("image", "Glance", build_image),
     ("network", "Neutron", build_network),
     ("compute", "Nova", build_compute),  # after image and network: it calls both
+    ("volume", "Cinder", build_volume),
+    ("object", "Swift", build_object),
 ]
 
 
@@ -134,6 +198,10 @@ class Cloud:
 
     def start(self) -> None:
         t0 = time.monotonic()
+        missing = set(self.config.services) - {service for service, _, _ in SERVICES}
+        if missing:  # a port without a service: `minicloud up` would wait for it forever
+            raise RuntimeError(f"config.SERVICE_PORTS lists {sorted(missing)}, which "
+                               f"cloud.SERVICES does not build")
         self.config.home.mkdir(parents=True, exist_ok=True)
         self.config.save()
         self.say(f"*** Data directory: {self.config.home}")

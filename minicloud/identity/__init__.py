@@ -1,0 +1,25 @@
+"""Keystone (identity v3): who you are, which projects you may work in, with which roles,
+and where every service lives (the catalog).
+
+A learner meets it first: every `openstack` command starts with `POST /v3/auth/tokens`.
+The other services meet it on every request they receive: they ask Keystone whether the
+caller's token is valid (`GET /v3/auth/tokens`, see minicloud/common/keystone.py).
+
+Map: api.py (routes), auth.py (/v3/auth: tokens, catalog, scopes), tokens.py (Fernet tokens,
+revocation), passwords.py (scrypt), store.py (tables), bootstrap.py (first start), and one
+module per resource: domains, projects, users, groups, roles, implied_roles, assignments,
+catalog (regions, services, endpoints).
+
+LIMITATIONS compared with real Keystone:
+- SQL identity only: no LDAP, federation, application credentials, trusts, OAuth, TOTP or
+  multi-factor rules; no domain-specific configuration or domain-specific roles.
+- No hierarchical project features (inherited role assignments, cascade delete of trees).
+- Fernet keys are created once and never rotated; no key repository commands.
+- Passwords are hashed with scrypt (n=2**14, r=8, p=1) through `cryptography`; no password
+  expiry, history or lockout rules.
+- Policy is three fixed rules (admin > member > reader), not oslo.policy files.
+- The `default` domain cannot be disabled or deleted (so a learner cannot lock the admin
+  out); deleting a disabled domain deletes its projects, users and groups.
+- No limits/registered-limits APIs, no credentials API, no OS-EP-FILTER or OS-REVOKE
+  listing; revocation events are kept internally.
+"""
