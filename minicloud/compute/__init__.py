@@ -19,8 +19,12 @@ LIMITATIONS compared with real Nova:
   scheduler with each request (Nova's scheduler reads them from the DB and Placement).
 - Host heartbeats and resource reports travel untraced on their own RPC topic `heartbeat`.
 - No resize to another flavor, rebuild, rescue, shelve, snapshots (createImage), server
-  groups, tags, volume attachments, interface attach, floating-IP proxies, VNC consoles,
-  flavor access lists, server password, config drive or metadata service.
+  groups, tags, interface attach, floating-IP proxies, VNC consoles, flavor access lists,
+  server password, config drive, metadata service, boot from volume, swap_volume or
+  multiattach.
+- Volume attachments (volume_attachments.py) use Cinder's attachments API as Nova does,
+  but nova-api picks the device name itself (real Nova asks the compute host,
+  `reserve_block_device_name`), and calls Cinder with the `nova` service token.
 - Cold migration and live migration move the fake VM's state between hosts; there is no
   disk copy and no pre-checks beyond the scheduler's filters.
 - Quotas are counted at create time (instances, cores, ram); there are no reservations.

@@ -13,7 +13,7 @@ import falcon
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware
 from minicloud.compute import (flavors, hypervisors, keypairs, microversions, migrations,
-                               quotas, server_actions, servers, services)
+                               quotas, server_actions, servers, services, volume_attachments)
 from minicloud.compute.servers import ComputeAPI
 
 KINDS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
@@ -72,6 +72,10 @@ def routes(api: ComputeAPI) -> list[tuple[str, object]]:
         (f"{v}/servers/{{server_id}}/os-instance-actions", server_actions.InstanceActions(api)),
         (f"{v}/servers/{{server_id}}/os-instance-actions/{{request_id}}",
          server_actions.InstanceAction(api)),
+        (f"{v}/servers/{{server_id}}/os-volume_attachments",
+         volume_attachments.VolumeAttachments(api)),
+        (f"{v}/servers/{{server_id}}/os-volume_attachments/{{volume_id}}",
+         volume_attachments.VolumeAttachment(api)),
         (f"{v}/os-hypervisors", hypervisors.Hypervisors(api)),
         (f"{v}/os-hypervisors/detail", hypervisors.Hypervisors(api, detail=True)),
         (f"{v}/os-hypervisors/statistics", hypervisors.HypervisorStatistics(api)),

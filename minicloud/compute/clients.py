@@ -107,3 +107,55 @@ class NetworkClient(RestClient):
 
     def security_groups(self, **params) -> list[dict]:
         return self.request("GET", "/security-groups", params=params)["security_groups"]
+
+
+class VolumeClient(RestClient):
+    """Cinder's v3 attachments API (microversion 3.44), as nova-api and nova-compute use it:
+    nova-api reserves (attachment create) and begins detaching; nova-compute gives the
+    connector, completes and deletes the attachment."""
+
+    service_type = "block-storage"
+
+    def __init__(self, auth: ServiceAuth, timeout: float = 30):
+        super().__init__(auth, timeout)
+        self.http.headers["OpenStack-API-Version"] = "volume 3.44"
+
+    def _url(self, path: str) -> str:
+        """`/v3/...` without the project id of the catalog URL (Cinder serves both forms),
+        so the same URL works with the nova token and with the caller's."""
+        base = self.auth.endpoint(self.service_type, "public").rstrip("/")
+        head, _, tail = base.rpartition("/v3")
+        return (head + "/v3" if _ else base) + path
+
+    def _call(self, method: str, path: str, token: str | None = None, **kw):
+        return self.request(method, path, token, **kw)
+
+    def get(self, volume_id: str, token: str | None = None) -> dict:
+        return self._call("GET", f"/volumes/{volume_id}", token)["volume"]
+
+    def attachment_create(self, volume_id: str, instance_id: str) -> dict:
+        return self._call("POST", "/attachments", json={"attachment": {
+            "volume_id": volume_id, "instance_uuid": instance_id}})["attachment"]
+
+    def attachment_update(self, attachment_id: str, connector: dict) -> dict:
+        return self._call("PUT", f"/attachments/{attachment_id}",
+                          json={"attachment": {"connector": connector}})["attachment"]
+
+    def attachment_complete(self, attachment_id: str) -> None:
+        self._call("POST", f"/attachments/{attachment_id}/action", json={"os-complete": None})
+
+    def attachment_delete(self, attachment_id: str) -> None:
+        try:
+            self._call("DELETE", f"/attachments/{attachment_id}")
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+
+    def delete(self, volume_id: str) -> None:
+        self._call("DELETE", f"/volumes/{volume_id}")
+
+    def begin_detaching(self, volume_id: str) -> None:
+        self._call("POST", f"/volumes/{volume_id}/action", json={"os-begin_detaching": None})
+
+    def roll_detaching(self, volume_id: str) -> None:
+        self._call("POST", f"/volumes/{volume_id}/action", json={"os-roll_detaching": None})

@@ -138,10 +138,28 @@ class ConductorManager:
     def instance_destroyed(self, ctx, instance_id: str, host: str | None = None):
         """The compute host has torn the instance down: free everything, mark it deleted."""
         self.store.free(instance_id)
+        for bdm in self.store.bdms(instance_id):
+            self.store.delete_bdm(bdm["uuid"])
         self.store.update_instance(instance_id, deleted=1, vm_state="deleted", task_state=None,
                                    terminated_at=time.time())
         self.store.add_event(instance_id, ctx.request_id, "compute_terminate_instance",
                              result="Success", host=host)
+
+    def volume_attach_done(self, ctx, bdm_uuid: str, instance_id: str, ok: bool,
+                           message: str | None = None):
+        """A compute host attached a volume (event), or failed and forgot its mapping."""
+        if not ok:
+            self.store.delete_bdm(bdm_uuid)
+        self.store.add_event(instance_id, ctx.request_id, "compute_attach_volume",
+                             result="Success" if ok else "Error", details=message)
+
+    def volume_detached(self, ctx, bdm_uuid: str, instance_id: str):
+        self.store.delete_bdm(bdm_uuid)
+        self.store.add_event(instance_id, ctx.request_id, "compute_detach_volume",
+                             result="Success")
+
+    def block_device_mappings(self, ctx, instance_id: str) -> list[dict]:
+        return self.store.bdms(instance_id)
 
     def instances_on_host(self, ctx, host: str) -> list[dict]:
         """What a compute host should be running (it asks when it starts, as Nova's

@@ -61,7 +61,10 @@ class ComputeDriver:
         """Arrive on this host with what migrate_out returned."""
         raise NotImplementedError
 
-    def attach_volume(self, instance: dict, volume_id: str, device: str) -> None:
+    def attach_volume(self, instance: dict, volume_id: str, device: str,
+                      connection_info: dict | None = None) -> None:
+        """Attach the disk Cinder describes in `connection_info` (for the file backend,
+        {"driver_volume_type": "file", "data": {"device_path": ...}}) as `device`."""
         raise NotImplementedError
 
     def detach_volume(self, instance: dict, volume_id: str) -> None:
@@ -208,10 +211,11 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             self.vms[instance["id"]] = vm
 
-    def attach_volume(self, instance, volume_id, device):
+    def attach_volume(self, instance, volume_id, device, connection_info=None):
         vm = self._vm(instance)
         vm.volumes[volume_id] = device
-        self._log(vm, f"virtio_blk: new disk {device}")
+        path = ((connection_info or {}).get("data") or {}).get("device_path")
+        self._log(vm, f"virtio_blk: new disk {device}" + (f" (backed by {path})" if path else ""))
 
     def detach_volume(self, instance, volume_id):
         vm = self._vm(instance)

@@ -18,16 +18,16 @@ import time
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
-from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
+from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
 
 LOG = logging.getLogger(__name__)
 
 
 class ComputeManager:
     def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, images:
-                 ImageClient, networks: NetworkClient):
+                 ImageClient, networks: NetworkClient, volumes: VolumeClient | None = None):
         self.host, self.driver, self.tracer = host, driver, tracer
-        self.images, self.networks = images, networks
+        self.images, self.networks, self.volumes = images, networks, volumes
         self.service = f"nova-compute@{host}"
         self.conductor = rpc.RPCClient(transport, "conductor", service=self.service,
                                        tracer=tracer, timeout=30)
@@ -170,11 +170,61 @@ class ComputeManager:
         for vif in instance["network_info"]:
             self.networks.update_port(vif["port_id"], **{"binding:host_id": host})
 
+    # -- volumes (Cinder's attachments API, as the nova service user) -----------------------
+    def attach_volume(self, ctx, instance: dict, bdm: dict):
+        """Give Cinder this host's connector, attach the disk it names, complete."""
+        connector = {"host": self.host, "mountpoint": bdm["device_name"], "multipath": False,
+                     "platform": "x86_64", "os_type": "linux", "initiator": None}
+        with self._locks[instance["id"]]:
+            try:
+                attachment = self.volumes.attachment_update(bdm["attachment_id"], connector)
+                with self._driver(f"attach {bdm['device_name']}", instance):
+                    self.driver.attach_volume(instance, bdm["volume_id"], bdm["device_name"],
+                                              attachment["connection_info"])
+                self.volumes.attachment_complete(bdm["attachment_id"])
+            except Exception as exc:  # noqa: BLE001 - leave the volume available again
+                LOG.warning("%s: attaching %s to %s failed: %s", self.host, bdm["volume_id"],
+                            instance["id"], exc)
+                self._drop_attachment(bdm)
+                self.conductor.call(ctx, "volume_attach_done", bdm_uuid=bdm["uuid"],
+                                    instance_id=instance["id"], ok=False, message=str(exc))
+                return
+            self.conductor.call(ctx, "volume_attach_done", bdm_uuid=bdm["uuid"],
+                                instance_id=instance["id"], ok=True)
+
+    def detach_volume(self, ctx, instance: dict, bdm: dict):
+        with self._locks[instance["id"]]:
+            try:
+                with self._driver(f"detach {bdm['device_name']}", instance):
+                    self.driver.detach_volume(instance, bdm["volume_id"])
+            except virt.DriverError as exc:
+                LOG.warning("%s: detach of %s: %s", self.host, bdm["volume_id"], exc)
+            self._drop_attachment(bdm)
+            self.conductor.call(ctx, "volume_detached", bdm_uuid=bdm["uuid"],
+                                instance_id=instance["id"])
+
+    def _drop_attachment(self, bdm: dict) -> None:
+        try:
+            if self.volumes is not None and bdm["attachment_id"]:
+                self.volumes.attachment_delete(bdm["attachment_id"])
+        except ServiceError as exc:
+            LOG.warning("%s: Cinder attachment %s not deleted: %s", self.host,
+                        bdm["attachment_id"], exc)
+
     # -- delete -----------------------------------------------------------------------------
     def terminate_instance(self, ctx, instance: dict):
         with self._locks[instance["id"]]:
             with self._driver("destroy", instance):
                 self._safe_destroy(instance)
+            for bdm in self.conductor.call(ctx, "block_device_mappings",
+                                           instance_id=instance["id"]):
+                self._drop_attachment(bdm)  # its volumes go back to `available`
+                if bdm["delete_on_termination"]:
+                    try:
+                        self.volumes.delete(bdm["volume_id"])
+                    except ServiceError as exc:
+                        LOG.warning("%s: volume %s not deleted: %s", self.host,
+                                    bdm["volume_id"], exc)
             self.deallocate_network(instance)
             self.conductor.call(ctx, "instance_destroyed", instance_id=instance["id"],
                                 host=self.host)

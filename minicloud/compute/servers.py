@@ -31,9 +31,9 @@ class ComputeAPI:
     """What every server resource needs: the store, the RPC clients, Glance and Neutron."""
 
     def __init__(self, store: ComputeStore, transport, tracer, config, images: ImageClient,
-                 networks: NetworkClient):
+                 networks: NetworkClient, volumes=None):
         self.store, self.config = store, config
-        self.images, self.networks = images, networks
+        self.images, self.networks, self.volumes = images, networks, volumes
         self.conductor = rpc.RPCClient(transport, "conductor", service="nova-api", tracer=tracer)
         self.compute = rpc.RPCClient(transport, "compute", service="nova-api", tracer=tracer,
                                      timeout=30)
@@ -66,6 +66,13 @@ class ComputeAPI:
                     self.networks.delete_port(port["id"])
         except ServiceError:
             pass
+        for bdm in self.store.bdms(instance["id"]):  # its volumes go back to `available`
+            try:
+                if self.volumes is not None and bdm["attachment_id"]:
+                    self.volumes.attachment_delete(bdm["attachment_id"])
+            except ServiceError:
+                pass
+            self.store.delete_bdm(bdm["uuid"])
         self.store.free(instance["id"])
         self.store.update_instance(instance["id"], deleted=1, vm_state="deleted",
                                    task_state=None, terminated_at=self.store.clock())

@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS migrations (
 CREATE TABLE IF NOT EXISTS quotas (
     project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
     PRIMARY KEY (project_id, resource));
+-- Volumes attached to instances (Nova's block_device_mapping; the root disk is not here).
+CREATE TABLE IF NOT EXISTS block_device_mappings (
+    uuid TEXT PRIMARY KEY, instance_id TEXT NOT NULL, volume_id TEXT NOT NULL,
+    attachment_id TEXT, device_name TEXT NOT NULL, tag TEXT,
+    delete_on_termination INTEGER NOT NULL DEFAULT 0, created REAL,
+    UNIQUE (instance_id, volume_id), UNIQUE (instance_id, device_name));
 """
 
 DEFAULT_QUOTAS = {"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100,
@@ -138,11 +144,45 @@ class ComputeStore(Database):
         row = decode(self.get("instances", instance_id))
         if row is None or (row["deleted"] and not include_deleted):
             return None
-        return row
+        return self._with_volumes([row])[0]
 
     def instances(self, where: str = "", params=()) -> list[dict]:
         sql = "SELECT * FROM instances WHERE deleted = 0" + (f" AND {where}" if where else "")
-        return [decode(r) for r in self.query(sql + " ORDER BY created DESC, seq DESC", params)]
+        rows = [decode(r) for r in self.query(sql + " ORDER BY created DESC, seq DESC", params)]
+        return self._with_volumes(rows)
+
+    def _with_volumes(self, rows: list[dict]) -> list[dict]:
+        """Each instance with `volumes_attached`: [{"id", "delete_on_termination"}]."""
+        if not rows:
+            return rows
+        marks = ", ".join("?" for _ in rows)
+        found: dict[str, list] = {}
+        for bdm in self.query(f"SELECT instance_id, volume_id, delete_on_termination FROM "
+                              f"block_device_mappings WHERE instance_id IN ({marks}) ORDER BY "
+                              f"device_name", [r["id"] for r in rows]):
+            found.setdefault(bdm["instance_id"], []).append(
+                {"id": bdm["volume_id"],
+                 "delete_on_termination": bool(bdm["delete_on_termination"])})
+        for row in rows:
+            row["volumes_attached"] = found.get(row["id"], [])
+        return rows
+
+    # -- block device mappings (attached volumes) -------------------------------------------
+    def bdms(self, instance_id: str) -> list[dict]:
+        return self.query("SELECT * FROM block_device_mappings WHERE instance_id = ? ORDER BY "
+                          "device_name", (instance_id,))
+
+    def bdm(self, instance_id: str, volume_id: str) -> dict | None:
+        found = self.query("SELECT * FROM block_device_mappings WHERE instance_id = ? AND "
+                           "volume_id = ?", (instance_id, volume_id))
+        return found[0] if found else None
+
+    def add_bdm(self, row: dict) -> dict:
+        self.db["block_device_mappings"].insert({"created": self.clock(), **row})
+        return self.bdm(row["instance_id"], row["volume_id"])
+
+    def delete_bdm(self, bdm_uuid: str) -> None:
+        self.db.execute("DELETE FROM block_device_mappings WHERE uuid = ?", (bdm_uuid,))
 
     def create_instance(self, fields: dict) -> dict:
         now = self.clock()

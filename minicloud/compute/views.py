@@ -126,7 +126,9 @@ def server(req, instance: dict, ctx) -> dict:
         "OS-EXT-STS:power_state": instance["power_state"],
         "OS-SRV-USG:launched_at": _usg(instance["launched_at"]),
         "OS-SRV-USG:terminated_at": _usg(instance["terminated_at"]),
-        "os-extended-volumes:volumes_attached": [],
+        "os-extended-volumes:volumes_attached": [
+            v if at_least(req, "2.3") else {"id": v["id"]}
+            for v in instance.get("volumes_attached", [])],
         "security_groups": [{"name": g} for g in instance["security_groups"]],
     }
     if ctx is not None and ctx.is_admin:

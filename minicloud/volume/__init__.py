@@ -1,0 +1,33 @@
+"""Cinder, the block storage service (block-storage API v3 on port 8776).
+
+A volume is a record in `volume.db` plus a sparse file of its size on a storage node
+(`<data dir>/storage/storage1/cinder-volumes/`). cinder-api (the routes) records it
+`creating` and casts it to cinder-scheduler, which picks a storage node and casts to that
+node's cinder-volume; the node makes the file (empty, from a Glance image, a snapshot or
+another volume) and reports `available` or `error` back to cinder-api over RPC. Nova attaches a volume through the v3
+attachments API: the connection info is the file's path.
+
+    api.py           the route table and the error format
+    microversions.py `OpenStack-API-Version: volume 3.x`; both URL forms (with/without project)
+    core.py          the state every resource works on; visibility, quotas, errors
+    volumes.py snapshots.py types.py attachments.py quotas.py services.py   one per noun
+    views.py         how each resource is rendered
+    scheduler.py     cinder-scheduler (capacity filter and weigher)
+    manager.py       cinder-volume on a storage node; backend.py its file backend
+    reports.py       what cinder-volume and the scheduler report to cinder-api
+    clients.py       Glance over REST (image -> volume)
+
+LIMITATIONS compared with real Cinder:
+- One backend kind, files on the storage node's disk (no LVM/iSCSI, Ceph, NFS); no pools
+  beyond one per node, no multi-backend per node, no volume migration or retype.
+- cinder-volume reports outcomes to cinder-api over RPC instead of writing the database.
+- No backups, groups/consistency groups, transfers, QoS specs, encryption, multiattach,
+  manage/unmanage, replication, messages, availability zones other than `nova`.
+- Only the v3 attachments API (3.27+) attaches volumes; the legacy os-reserve /
+  os-initialize_connection / os-attach actions are not served.
+- Quotas are checked when a resource is created (no reservations, no per-type quotas).
+- Volume types are labels: extra specs are stored, never used for scheduling.
+- Snapshots are full (sparse) copies of the volume's file, not copy-on-write.
+- Filters: name, status, bootable, availability_zone, metadata; no `like` filters,
+  no sorting other than newest first.
+"""

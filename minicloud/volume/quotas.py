@@ -1,0 +1,94 @@
+"""`/v3/{project_id}/os-quota-sets/{project_id}`: how many volumes, snapshots and
+gigabytes a project may use (`openstack quota show|set --volumes N --gigabytes G`), and
+`/limits` (`openstack limits show --absolute`).
+
+Defaults are Cinder's (volumes 10, snapshots 10, gigabytes 1000; snapshots count towards
+gigabytes), changeable per cloud with `Config.volume_quotas` and per project by an admin.
+Exceeding one is a 413 `overLimit`, checked in the transaction that creates the row.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from minicloud.common import errors, policy
+from minicloud.common.validation import read_json
+from minicloud.volume import schemas
+from minicloud.volume.core import ENFORCED, QUOTA_DEFAULTS, Cinder
+
+
+def _may_read(ctx, project_id: str) -> None:
+    if project_id != ctx.project_id:
+        policy.enforce(ctx, "admin")
+
+
+def quota_set(cinder: Cinder, project_id: str, usage: bool) -> dict:
+    body = {"id": project_id}
+    for resource in QUOTA_DEFAULTS:
+        limit = cinder.quota_limit(project_id, resource)
+        if usage:
+            used = cinder.usage(project_id, resource) if resource in ENFORCED else 0
+            body[resource] = {"limit": limit, "in_use": used, "reserved": 0, "allocated": 0}
+        else:
+            body[resource] = limit
+    return body
+
+
+class QuotaSet:
+    def __init__(self, cinder: Cinder, defaults: bool = False):
+        self.cinder, self.defaults = cinder, defaults
+
+    def on_get(self, req, resp, project_id):
+        _may_read(req.context.ctx, project_id)
+        if self.defaults:
+            overrides = getattr(self.cinder.config, "volume_quotas", None) or {}
+            resp.media = {"quota_set": {"id": project_id, **{
+                r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}}}
+            return
+        usage = (req.get_param("usage") or "false").lower() in ("true", "1", "yes")
+        resp.media = {"quota_set": quota_set(self.cinder, project_id, usage)}
+
+    @falcon.before(policy.require("admin"))
+    def on_put(self, req, resp, project_id):
+        wanted = read_json(req, schemas.QUOTA_UPDATE)["quota_set"]
+        unknown = set(wanted) - set(QUOTA_DEFAULTS) - {"tenant_id", "id"}
+        if unknown:
+            raise errors.BadRequest(f"Invalid input received: Bad key(s) in quota set: "
+                                    f"{', '.join(sorted(unknown))}")
+        with self.cinder.store.transaction() as db:
+            for resource, limit in wanted.items():
+                if resource not in QUOTA_DEFAULTS:
+                    continue
+                limit = int(limit)
+                if limit < -1:
+                    raise errors.BadRequest(f"Invalid input received: Quota limit {limit} for "
+                                            f"{resource} must be -1 or greater.")
+                db.execute("INSERT INTO quotas (project_id, resource, hard_limit) VALUES "
+                           "(?, ?, ?) ON CONFLICT (project_id, resource) DO UPDATE SET "
+                           "hard_limit = excluded.hard_limit", (project_id, resource, limit))
+        resp.media = {"quota_set": quota_set(self.cinder, project_id, False)}
+
+    @falcon.before(policy.require("admin"))
+    def on_delete(self, req, resp, project_id):
+        with self.cinder.store.transaction() as db:
+            db.execute("DELETE FROM quotas WHERE project_id = ?", (project_id,))
+        resp.status = falcon.HTTP_200
+
+
+class Limits:
+    def __init__(self, cinder: Cinder):
+        self.cinder = cinder
+
+    def on_get(self, req, resp):
+        project = req.context.ctx.project_id
+        limit, used = self.cinder.quota_limit, self.cinder.usage
+        resp.media = {"limits": {"rate": [], "absolute": {
+            "maxTotalVolumes": limit(project, "volumes"),
+            "maxTotalSnapshots": limit(project, "snapshots"),
+            "maxTotalVolumeGigabytes": limit(project, "gigabytes"),
+            "maxTotalBackups": limit(project, "backups"),
+            "maxTotalBackupGigabytes": limit(project, "backup_gigabytes"),
+            "totalVolumesUsed": used(project, "volumes"),
+            "totalSnapshotsUsed": used(project, "snapshots"),
+            "totalGigabytesUsed": used(project, "gigabytes"),
+            "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0}}}

@@ -1,0 +1,151 @@
+"""Nova's side of attaching volumes: os-volume_attachments in nova-api, the compute host
+driving Cinder's attachments API (a fake Cinder here), the device names and the
+microversioned views; a deleted server gives its volumes back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from minicloud.compute.clients import ServiceError
+from minicloud.compute.volume_attachments import next_device
+
+
+class FakeCinder:
+    """Cinder's attachments API, in memory, recording the calls in order."""
+
+    def __init__(self):
+        self.volumes = {"vol-1": "available", "vol-2": "available"}
+        self.attachments: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    def get(self, volume_id, token=None):
+        self.calls.append("get")
+        if volume_id not in self.volumes:
+            raise ServiceError(404, f"Volume {volume_id} could not be found.")
+        return {"id": volume_id, "status": self.volumes[volume_id]}
+
+    def attachment_create(self, volume_id, instance_id):
+        self.calls.append("create")
+        if self.volumes[volume_id] != "available":
+            raise ServiceError(400, f"Invalid volume: Volume {volume_id} status must be "
+                                    f"available")
+        self.volumes[volume_id] = "reserved"
+        attachment_id = f"att-{volume_id}"
+        self.attachments[attachment_id] = volume_id
+        return {"id": attachment_id}
+
+    def attachment_update(self, attachment_id, connector):
+        self.calls.append(f"update {connector['host']} {connector['mountpoint']}")
+        self.volumes[self.attachments[attachment_id]] = "attaching"
+        return {"connection_info": {"driver_volume_type": "file",
+                                    "data": {"device_path": f"/srv/{attachment_id}"}}}
+
+    def attachment_complete(self, attachment_id):
+        self.calls.append("complete")
+        self.volumes[self.attachments[attachment_id]] = "in-use"
+
+    def attachment_delete(self, attachment_id):
+        self.calls.append("delete")
+        volume_id = self.attachments.pop(attachment_id, None)
+        if volume_id:
+            self.volumes[volume_id] = "available"
+
+    def begin_detaching(self, volume_id):
+        self.calls.append("begin_detaching")
+        self.volumes[volume_id] = "detaching"
+
+    def delete(self, volume_id):
+        self.calls.append("delete volume")
+        self.volumes.pop(volume_id)
+
+
+@pytest.fixture
+def cinder(nova) -> FakeCinder:
+    fake = FakeCinder()
+    nova.api.volumes = fake
+    for host in nova.hosts.values():
+        host.manager.volumes = fake
+    return fake
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def attach(nova, server_id, volume_id, version="2.96", **extra):
+    return nova.request("POST", f"/servers/{server_id}/os-volume_attachments",
+                        json={"volumeAttachment": {"volumeId": volume_id, "device": None,
+                                                   **extra}}, version=version)
+
+
+def test_next_device_skips_the_root_disk_and_used_names():
+    assert next_device([], None) == "/dev/vdb"
+    assert next_device([{"device_name": "/dev/vdb"}], None) == "/dev/vdc"
+    assert next_device([], "/dev/vdf") == "/dev/vdf"
+
+
+def test_attach_drives_cinder_and_the_driver(nova, cinder):
+    server = nova.boot()
+    result = attach(nova, server["id"], "vol-1")
+    assert result.status_code == 200, result.text
+    body = result.json["volumeAttachment"]
+    assert (body["id"], body["serverId"], body["device"]) == ("vol-1", server["id"], "/dev/vdb")
+    assert body["tag"] is None and body["delete_on_termination"] is False
+    wait_until(lambda: cinder.volumes["vol-1"] == "in-use")
+    host = nova.server(server["id"])["OS-EXT-SRV-ATTR:host"]
+    assert cinder.calls == ["get", "create", f"update {host} /dev/vdb", "complete"]
+    driver = nova.hosts[host].driver
+    assert driver.vms[server["id"]].volumes == {"vol-1": "/dev/vdb"}
+    assert "backed by /srv/att-vol-1" in driver.get_console_output({"id": server["id"]})
+    shown = nova.server(server["id"])
+    assert shown["os-extended-volumes:volumes_attached"] == [
+        {"id": "vol-1", "delete_on_termination": False}]
+    assert attach(nova, server["id"], "vol-2").json["volumeAttachment"]["device"] == "/dev/vdc"
+
+
+def test_attach_errors(nova, cinder):
+    server = nova.boot()
+    assert attach(nova, server["id"], "nope").status_code == 404
+    attach(nova, server["id"], "vol-1")
+    again = attach(nova, server["id"], "vol-1")
+    assert again.status_code == 400 and "already attached" in again.json["badRequest"]["message"]
+    other = nova.boot("vm2")
+    wait_until(lambda: cinder.volumes["vol-1"] == "in-use")
+    taken = attach(nova, other["id"], "vol-1")
+    assert taken.status_code == 400 and "Invalid volume" in taken.json["badRequest"]["message"]
+
+
+def test_views_follow_the_microversion(nova, cinder):
+    server = nova.boot()
+    attach(nova, server["id"], "vol-1", delete_on_termination=True)
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    old = nova.request("GET", path, version="2.1").json["volumeAttachments"][0]
+    assert set(old) == {"id", "serverId", "volumeId", "device"}
+    new = nova.request("GET", path, version="2.89").json["volumeAttachments"][0]
+    assert "id" not in new and new["attachment_id"] == "att-vol-1" and new["bdm_uuid"]
+    assert new["delete_on_termination"] is True
+    one = nova.request("GET", f"{path}/vol-1", version="2.79").json["volumeAttachment"]
+    assert one["device"] == "/dev/vdb"
+    assert nova.request("GET", f"{path}/vol-2").status_code == 404
+
+
+def test_detach_and_delete_give_the_volumes_back(nova, cinder):
+    server = nova.boot()
+    attach(nova, server["id"], "vol-1")
+    attach(nova, server["id"], "vol-2", delete_on_termination=True)
+    wait_until(lambda: cinder.volumes.get("vol-2") == "in-use")
+    gone = nova.request("DELETE", f"/servers/{server['id']}/os-volume_attachments/vol-1")
+    assert gone.status_code == 202
+    wait_until(lambda: cinder.volumes["vol-1"] == "available")
+    wait_until(lambda: len(nova.server(server["id"])["os-extended-volumes:volumes_attached"])
+               == 1)
+    assert "begin_detaching" in cinder.calls
+    assert nova.request("DELETE", f"/servers/{server['id']}").status_code == 204
+    nova.wait(server["id"], None)
+    wait_until(lambda: "vol-2" not in cinder.volumes)  # delete_on_termination
+    assert cinder.attachments == {}

@@ -1,0 +1,82 @@
+"""The v3 attachments API Nova drives: reserve, connect, complete, delete, and the volume
+status machine around it."""
+
+from tests.volume.conftest import wait_for
+
+CONNECTOR = {"host": "compute1", "mountpoint": "/dev/vdb", "initiator": None}
+
+
+def _attach(caller, volume_id: str, server: str = "server-1") -> dict:
+    created = caller.post("/attachments", json={"attachment": {"volume_id": volume_id,
+                                                               "instance_uuid": server}})
+    assert created.status_code == 200, created.text
+    attachment = created.json["attachment"]
+    assert attachment["status"] == "reserved"
+    assert caller.volume(volume_id)["status"] == "reserved"
+    updated = caller.put(f"/attachments/{attachment['id']}",
+                         json={"attachment": {"connector": CONNECTOR}})
+    assert updated.status_code == 200, updated.text
+    assert caller.volume(volume_id)["status"] == "attaching"
+    return updated.json["attachment"]
+
+
+def test_attach_flow_and_volume_view(admin, demo, env):
+    volume = demo.create_volume(name="v1")
+    attachment = _attach(admin, volume["id"])
+    info = attachment["connection_info"]
+    assert info["driver_volume_type"] == "file"
+    assert info["data"]["device_path"] == str(env.backend.path(volume["id"]))
+    done = admin.post(f"/attachments/{attachment['id']}/action", json={"os-complete": None})
+    assert done.status_code == 204
+    shown = demo.volume(volume["id"])
+    assert shown["status"] == "in-use"
+    item = shown["attachments"][0]
+    assert (item["server_id"], item["device"], item["host_name"]) == \
+        ("server-1", "/dev/vdb", "compute1")
+    assert item["attachment_id"] == attachment["id"] and item["id"] == volume["id"]
+
+
+def test_attached_volume_refuses_attach_and_delete(admin, demo):
+    volume = demo.create_volume()
+    attachment = _attach(admin, volume["id"])
+    admin.post(f"/attachments/{attachment['id']}/action", json={"os-complete": None})
+    again = admin.post("/attachments", json={"attachment": {"volume_id": volume["id"],
+                                                            "instance_uuid": "server-2"}})
+    assert again.status_code == 400 and "in-use" in again.json["badRequest"]["message"]
+    refused = demo.delete(f"/volumes/{volume['id']}")
+    assert refused.status_code == 400 and "attached" in refused.json["badRequest"]["message"]
+
+
+def test_detach_flow(admin, demo):
+    volume = demo.create_volume()
+    attachment = _attach(admin, volume["id"])
+    admin.post(f"/attachments/{attachment['id']}/action", json={"os-complete": None})
+    begin = admin.post(f"/volumes/{volume['id']}/action", json={"os-begin_detaching": None})
+    assert begin.status_code == 202 and demo.volume(volume["id"])["status"] == "detaching"
+    gone = admin.delete(f"/attachments/{attachment['id']}")
+    assert gone.status_code == 200 and gone.json["attachments"] == []
+    shown = demo.volume(volume["id"])
+    assert shown["status"] == "available" and shown["attachments"] == []
+    assert demo.delete(f"/volumes/{volume['id']}").status_code == 202
+    assert wait_for(lambda: demo.get(f"/volumes/{volume['id']}").status_code == 404)
+
+
+def test_reserved_attachment_deleted_frees_the_volume(admin, demo):
+    volume = demo.create_volume()
+    created = admin.post("/attachments", json={"attachment": {"volume_id": volume["id"],
+                                                              "instance_uuid": "s"}})
+    admin.delete(f"/attachments/{created.json['attachment']['id']}")
+    assert demo.volume(volume["id"])["status"] == "available"
+
+
+def test_attachments_need_microversion_3_27(env, demo):
+    volume = demo.create_volume()
+    old = env.caller("demo", version="volume 3.0")
+    result = old.post("/attachments", json={"attachment": {"volume_id": volume["id"]}})
+    assert result.status_code == 404
+    assert demo.volume(volume["id"])["status"] == "available"
+
+
+def test_attachment_of_unknown_volume_is_404(admin):
+    result = admin.post("/attachments", json={"attachment": {"volume_id": "nope"}})
+    assert result.status_code == 404 and "itemNotFound" in result.json
