@@ -6,11 +6,14 @@
     minicloud env                 shell lines that point the openstack CLI at it
     minicloud trace list|show ID|last [--mermaid|--tree]
     minicloud agents              what each Neutron agent has configured (the data plane)
+    minicloud ring build|show     Swift's object ring
+    minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -142,6 +145,18 @@ def cmd_agents(args) -> int:
     return 0
 
 
+def cmd_ring(args) -> int:
+    from minicloud.object import manage
+
+    return manage.cmd_ring(_config(args), args)
+
+
+def cmd_swift(args) -> int:
+    from minicloud.object import manage
+
+    return manage.cmd_swift(_config(args), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minicloud", description="A small OpenStack for learning.")
     p.add_argument("--home", help=f"data directory (default: $MINICLOUD_HOME or {default_home()})")
@@ -177,9 +192,16 @@ def parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_trace)
     sub.add_parser("agents", help="what each Neutron agent configured (bridges, routers, "
                    "DHCP)").set_defaults(func=cmd_agents)
+    from minicloud.object.manage import add_parsers as add_swift_parsers
+
+    add_swift_parsers(sub, cmd_ring, cmd_swift)
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `minicloud agents | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

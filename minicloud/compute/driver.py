@@ -9,6 +9,7 @@ console log that tells the boot story.
 
 from __future__ import annotations
 
+import abc
 import threading
 import time
 
@@ -20,75 +21,94 @@ class DriverError(Exception):
     """The hypervisor refused or failed an operation."""
 
 
-class ComputeDriver:
+class ComputeDriver(abc.ABC):
     """What every driver implements. `instance` is the instance dict the manager was sent;
     `network_info` a list of {port_id, network_name, ip, mac}."""
 
     hypervisor_type = "unknown"
 
+    @abc.abstractmethod
     def spawn(self, instance: dict, image: dict, network_info: list[dict]) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def destroy(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def power_off(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def power_on(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def reboot(self, instance: dict, reboot_type: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def pause(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def unpause(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def suspend(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def resume(self, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def migrate_out(self, instance: dict) -> dict:
         """Leave this host; return what the destination needs (disk, memory, console)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def migrate_in(self, instance: dict, state: dict, network_info: list[dict]) -> None:
         """Arrive on this host with what migrate_out returned."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def attach_volume(self, instance: dict, volume_id: str, device: str,
                       connection_info: dict | None = None) -> None:
         """Attach the disk Cinder describes in `connection_info` (for the file backend,
         {"driver_volume_type": "file", "data": {"device_path": ...}}) as `device`."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def detach_volume(self, instance: dict, volume_id: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def attach_interface(self, instance: dict, vif: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def detach_interface(self, instance: dict, port_id: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def get_console_output(self, instance: dict) -> str:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def power_state(self, instance: dict) -> int:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def recover(self, instance: dict, power_state: int) -> None:
         """The host restarted: take back an instance the database says runs here."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def resources(self) -> dict:
         """What this host offers: vcpus, memory_mb, local_gb."""
-        raise NotImplementedError
+        ...
 
 
 class _FakeVM:
