@@ -113,8 +113,6 @@ def build_object(cloud: "Cloud"):
     from minicloud.object.store import ObjectStore
 
     config = cloud.config
-    ensure_ring(config)
-    ring = RingFile(config.path(RING_FILE))
     cloud.storage_nodes = {}
     for i, name in enumerate(config.storage_node_names):
         node = StorageNode(name, config.path("storage", name), config.host,
@@ -122,6 +120,16 @@ def build_object(cloud: "Cloud"):
         cloud.storage_nodes[name] = node
         cloud.stoppables.append(node)
         cloud.say(f"    {name:<9} {'object':<9} http://{config.host}:{node.port}")
+    nodes = cloud.storage_nodes
+    ensure_ring(config, {name: node.port for name, node in nodes.items()})
+    ring = RingFile(config.path(RING_FILE))
+
+    def node_moved():  # a restarted node had to take another port: tell the ring
+        ensure_ring(config, {name: node.port for name, node in nodes.items()})
+        ring.refresh()
+
+    for node in nodes.values():
+        node.on_port_change = node_moved
     controller = ObjectController(ring, cloud.tracer)
     replicator = Replicator(ring)
     cloud.swift_replicator = replicator
@@ -133,8 +141,8 @@ def build_object(cloud: "Cloud"):
 
 def build_volume(cloud: "Cloud"):
     """Cinder: cinder-api's report endpoint, cinder-scheduler, the cinder-volume of the
-    storage node (`cloud.volume_nodes["storage1"]`, files under `<home>/storage1/`), then
-    cinder-api."""
+    storage node (`cloud.volume_nodes["storage1"]`, its volumes are files under
+    `<home>/storage/storage1/cinder-volumes/`), then cinder-api."""
     from minicloud.volume import api as volume_api, types as volume_types
     from minicloud.volume.backend import FileBackend
     from minicloud.volume.clients import ImageClient as GlanceClient
@@ -152,9 +160,10 @@ def build_volume(cloud: "Cloud"):
     cloud.stoppables.append(start_reports(cinder, transport, tracer))
     cloud.stoppables.append(rpc.RPCServer(
         transport, SCHEDULER_TOPIC, "controller", [SchedulerManager(transport, tracer)],
-        service="cinder-scheduler", tracer=tracer).start())
+        service="cinder-scheduler", tracer=tracer, workers=2).start())
     node = config.volume_backend_host
-    backend = FileBackend(config.path(node, "volumes"), config.volume_backend_capacity_gb)
+    backend = FileBackend(config.path("storage", node, "cinder-volumes"),
+                          config.volume_backend_capacity_gb)
     manager = VolumeManager(node, backend, transport, tracer, GlanceClient(auth))
     cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer,
                                            config.report_interval).start()}

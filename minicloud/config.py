@@ -20,6 +20,7 @@ SERVICE_PORTS = {
     "image": 9292,
     "compute": 8774,
     "network": 9696,
+    "volume": 8776,
     "object": 8080,
 }
 
@@ -65,6 +66,10 @@ class Config:
     scheduler_max_attempts: int = 3
     report_interval: float = 10.0  # seconds between a compute service's heartbeats
     service_down_time: float = 60.0  # no heartbeat for this long: the service is down
+    # Cinder: default quotas (e.g. {"gigabytes": 50}) and the storage node of its backend.
+    volume_quotas: dict = dataclasses.field(default_factory=dict)
+    volume_backend_host: str = "storage1"
+    volume_backend_capacity_gb: int = 1000
     # Swift: storage nodes storage1..N (object servers on storage_port_base + offset + i),
     # the ring's shape, and how often the replicator runs (0: only on demand).
     storage_nodes: int = 3

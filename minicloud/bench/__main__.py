@@ -7,7 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from minicloud.bench import identity, image, network, compute
+from minicloud.bench import identity, image, network, compute, volume
+from minicloud.bench import object as swift_bench
 from minicloud.bench.harness import BenchCloud
 
 
@@ -22,6 +23,8 @@ def main() -> int:
         image.run(cloud)
         network.run(cloud)
         compute.run(cloud)
+        volume.run(cloud)
+        swift_bench.run(cloud)
         cloud.report("RSS of the running cloud", cloud.rss_mb(), "MB", "<= 100 MB")
     finally:
         cloud.stop()

@@ -1,0 +1,34 @@
+"""Swift (object storage v1): a proxy on port 8080, a ring, and three storage nodes.
+
+A request's path: the `swift` CLI or `openstack object ...` -> the proxy (api.py: token,
+account `AUTH_<project_id>`, names and metadata checked) -> for containers and listings,
+the account/container layer (store.py); for objects, the ring (ring.py) names the three
+devices of the object's partition and the proxy (proxy.py) writes to all of them at once,
+answering when two have it, or reads from the first that has it -> each storage node's
+object server (storage.py, its own port and directory). The replicator (replicator.py)
+copies what a node is missing, so a node that was down or lost its disk catches up.
+
+LIMITATIONS compared with real Swift:
+- Accounts and containers are rows in one SQLite database on the controller, not
+  replicated databases on account/container servers; there is one storage policy
+  (`Policy-0`, 3 replicas) and no erasure coding.
+- Storage nodes hold objects only. Each node has one device; the ring has no zones or
+  regions beyond "one node, one zone" and no rebalance history (`minicloud ring build`
+  makes a new one); there are no handoff nodes: a write with one node down lands on two
+  nodes and the replicator fills in the third later.
+- The replicator compares per-object timestamps over HTTP (no suffix hashes, no rsync)
+  and copies whole objects; tombstones are never reclaimed.
+- The object server's URL is `/<device>/<partition>/<hash>` (the proxy computes the
+  hash and sends the name in a header); metadata is JSON in one xattr (a `.meta` file
+  where xattrs are missing), not Swift's pickle; files are not fsynced. A PUT's body is
+  received whole by the proxy (memory up to 4 MiB, else a temporary file) before it is
+  sent to the replicas, so the ETag is checked before anything is stored.
+- Not implemented: Range requests, conditional requests (If-Match, If-None-Match,
+  If-Modified-Since), large objects (DLO/SLO manifests), COPY / X-Copy-From, versioning,
+  expiring objects (X-Delete-At), ACLs (X-Container-Read/Write: only the account's own
+  project, or an admin, may use it), TempURL/FormPost, bulk operations, XML listings,
+  container sync, quotas. Object names containing a `.` or `..` path segment are refused
+  (400); real Swift accepts them.
+- Reads after an overwrite while a node was down may return the older copy until the
+  replicator has run (real Swift behaves the same way: eventual consistency).
+"""

@@ -1,0 +1,146 @@
+"""Swift's proxy server (object storage v1, port 8080): the route table below is the
+table of contents.
+
+Callers are `openstack container|object ...`, openstacksdk and the `swift` CLI, with a
+Keystone token; `GET /info` needs none. Accounts are `AUTH_<project_id>`; containers and
+their listings live in store.py (accounts.py serves them), objects go through proxy.py to
+the storage nodes the ring names (objects.py). Every response carries Swift's
+transaction id, `X-Trans-Id` (also as `X-Openstack-Request-Id`). Errors are short HTML:
+the clients only look at the status code.
+
+Admin-only routes under `/minicloud/` let `minicloud swift ...` (and tests, and labs)
+stop, start and wipe a storage node and run the replicator now.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import falcon
+
+from minicloud.common import errors, trace, wsgi
+from minicloud.common.auth import AuthMiddleware, Validator
+from minicloud.object import constraints
+from minicloud.object.accounts import Account, Container
+from minicloud.object.objects import Object
+from minicloud.object.proxy import ObjectController
+from minicloud.object.replicator import Replicator
+from minicloud.object.store import ObjectStore
+
+
+def new_trans_id(clock=time.time) -> str:
+    """Swift's transaction id: tx + 21 hex digits + '-' + the time in 10 hex digits."""
+    return f"tx{secrets.token_hex(11)[:21]}-{int(clock()):010x}"
+
+
+class TransIdMiddleware:
+    """Swift names each request by its transaction id; it doubles as the request id."""
+
+    def process_request(self, req, resp):
+        req.context.request_id = new_trans_id()
+        span = getattr(req.context, "span", None)
+        if span is not None:
+            span.request_id = req.context.request_id
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        trans_id = getattr(req.context, "request_id", None) or new_trans_id()
+        resp.set_header("X-Trans-Id", trans_id)
+        resp.set_header("X-Openstack-Request-Id", trans_id)
+
+
+def error_body(code: int, exc: falcon.HTTPError) -> dict:  # only for unexpected errors
+    return {"message": errors.message_of(exc)}
+
+
+def serialize_error(req, resp, exc: falcon.HTTPError) -> None:
+    """Swift's error bodies: a line of HTML (none at all for HEAD)."""
+    code = errors.status_code(exc)
+    title = falcon.code_to_http_status(code).split(" ", 1)[1]
+    resp.content_type = "text/html; charset=UTF-8"
+    if req.method != "HEAD":
+        detail = exc.description or title
+        resp.data = f"<html><h1>{title}</h1><p>{detail}</p></html>".encode()
+
+
+class Info:
+    """`GET /info`: what this cluster supports (no token needed)."""
+
+    public_methods = frozenset({"GET", "HEAD"})
+
+    def __init__(self, ring):
+        self.ring = ring
+
+    def on_get(self, req, resp):
+        resp.media = {"swift": constraints.info(),
+                      "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"]},
+                      "minicloud": {"replicas": self.ring.get().replicas,
+                                    "part_power": self.ring.get().part_power}}
+
+    on_head = on_get
+
+
+def _admin(req) -> None:
+    if not req.context.ctx.is_admin:
+        raise errors.Forbidden("Only an admin may do this.")
+
+
+class StorageNodes:
+    """`GET /minicloud/storage`: each storage node, up or down, and its object count."""
+
+    def __init__(self, nodes: dict):
+        self.nodes = nodes
+
+    def on_get(self, req, resp):
+        _admin(req)
+        resp.media = {"nodes": [{"name": n.name, "port": n.port, "running": n.running,
+                                 "objects": n.object_files()} for n in self.nodes.values()]}
+
+
+class StorageNodeAction:
+    """`POST /minicloud/storage/<node>/stop|start|wipe`: fail, revive or wipe a node."""
+
+    def __init__(self, nodes: dict):
+        self.nodes = nodes
+
+    def on_post(self, req, resp, node, action):
+        _admin(req)
+        if node not in self.nodes or action not in ("stop", "start", "wipe"):
+            raise errors.NotFound(f"No storage node {node} or action {action}.")
+        getattr(self.nodes[node], action)()
+        n = self.nodes[node]
+        resp.media = {"name": n.name, "running": n.running, "objects": n.object_files()}
+
+
+class Replicate:
+    """`POST /minicloud/replicate`: one replication pass now; its statistics."""
+
+    def __init__(self, replicator: Replicator):
+        self.replicator = replicator
+
+    def on_post(self, req, resp):
+        _admin(req)
+        resp.media = self.replicator.run_once().to_dict()
+
+
+def routes(store: ObjectStore, controller: ObjectController, replicator: Replicator,
+           nodes: dict, tmp_dir) -> list[tuple[str, object]]:
+    return [
+        ("/info", Info(controller.ring)),
+        ("/v1/{account}", Account(store)),
+        ("/v1/{account}/{container}", Container(store)),
+        ("/v1/{account}/{container}/{obj:path}", Object(store, controller, tmp_dir)),
+        ("/minicloud/storage", StorageNodes(nodes)),
+        ("/minicloud/storage/{node}/{action}", StorageNodeAction(nodes)),
+        ("/minicloud/replicate", Replicate(replicator)),
+    ]
+
+
+def create_app(store: ObjectStore, controller: ObjectController, replicator: Replicator,
+               nodes: dict, tmp_dir, tracer: trace.Tracer, validator: Validator) -> falcon.App:
+    app = wsgi.create_app("swift", error_body=error_body, tracer=tracer,
+                          middleware=[TransIdMiddleware(), AuthMiddleware(validator)])
+    app.set_error_serializer(serialize_error)
+    for path, resource in routes(store, controller, replicator, nodes, tmp_dir):
+        app.add_route(path, resource)
+    return app

@@ -1,0 +1,124 @@
+"""`minicloud ring build|show` and `minicloud swift replicate|nodes|stop-node|start-node|
+wipe-node`: the operator's side of Swift (swift-ring-builder, swift-init, the replicator).
+
+`ring` works on `ring.json` in the data directory; `swift` asks the running cloud's proxy
+(as admin) through its `/minicloud/` routes, so a learner can fail a storage node and
+watch the cluster heal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import requests
+
+from minicloud.common.keystone import ServiceAuth
+from minicloud.config import Config
+from minicloud.object import ring as ringmod
+
+
+def cmd_ring(config: Config, args) -> int:
+    path = config.path(ringmod.RING_FILE)
+    if args.ring_command == "build":
+        old = ringmod.Ring.load(path) if path.exists() else None
+        # the addresses the running nodes have (a node may have had to take another port)
+        ports = {d.node: d.port for d in old.devices} if old else None
+        devices = ringmod.devices_from_config(config, ports)
+        ring = ringmod.build(devices, args.part_power or config.swift_part_power,
+                             args.replicas or config.swift_replicas,
+                             # keep the hash suffix: a new one would move every object
+                             hash_suffix=old.hash_suffix if old else None)
+        config.home.mkdir(parents=True, exist_ok=True)
+        ring.save(path)
+        print(f"Wrote {path}")
+        print(ringmod.describe(ring))
+        return 0
+    if not path.exists():
+        print(f"No ring in {config.home} yet: `minicloud ring build` (or `minicloud up`) "
+              "makes one.", file=sys.stderr)
+        return 1
+    ring = ringmod.Ring.load(path)
+    print(ringmod.describe(ring))
+    if args.object:
+        account, container, obj = args.object
+        part, h, devices = ring.get_nodes(account, container, obj)
+        print(f"\n/{account}/{container}/{obj}: hash {h}, partition {part}")
+        for r, dev in enumerate(devices):
+            print(f"  replica {r}: {dev.node} ({dev.ip}:{dev.port}/{dev.device}) "
+                  f"objects/{part}/{h[-3:]}/{h}/")
+    return 0
+
+
+def _admin_call(config: Config, method: str, path: str) -> dict:
+    token = ServiceAuth(config.auth_url, "admin", config.admin_password, project="admin").token()
+    r = requests.request(method, config.base_url("object") + path,
+                         headers={"X-Auth-Token": token}, timeout=600)
+    r.raise_for_status()
+    return r.json()
+
+
+def swift_env_lines(config: Config, admin: bool = False) -> list[str]:
+    """What the `swift` CLI needs (it reads OS_* variables, never clouds.yaml)."""
+    user, password = ("admin", config.admin_password) if admin else ("demo",
+                                                                     config.demo_password)
+    return [f"export OS_AUTH_URL={config.auth_url}", f"export OS_USERNAME={user}",
+            f"export OS_PASSWORD={password}", f"export OS_PROJECT_NAME={user}",
+            "export OS_USER_DOMAIN_NAME=Default", "export OS_PROJECT_DOMAIN_NAME=Default",
+            "export OS_IDENTITY_API_VERSION=3"]
+
+
+def cmd_swift(config: Config, args) -> int:
+    if args.swift_command == "env":
+        print("\n".join(swift_env_lines(config, args.admin)))
+        return 0
+    try:
+        if args.swift_command == "replicate":
+            stats = _admin_call(config, "POST", "/minicloud/replicate")
+            print(f"Replication pass: {stats['partitions']} partitions compared, "
+                  f"{stats['objects_copied']} objects and {stats['tombstones_copied']} "
+                  f"tombstones copied in {stats['seconds']} s")
+            if stats["devices_unreachable"]:
+                print("Unreachable: " + ", ".join(stats["devices_unreachable"]))
+            return 0
+        if args.swift_command == "nodes":
+            nodes = _admin_call(config, "GET", "/minicloud/storage")["nodes"]
+        else:
+            action = args.swift_command.split("-")[0]
+            nodes = [_admin_call(config, "POST", f"/minicloud/storage/{args.node}/{action}")]
+    except (requests.RequestException, OSError, ValueError, Exception) as exc:
+        print(f"Could not reach the object service (is the cloud up? `minicloud status`): "
+              f"{exc}", file=sys.stderr)
+        return 1
+    if getattr(args, "json", False):
+        print(json.dumps(nodes))
+        return 0
+    for n in nodes:
+        state = "running" if n["running"] else "STOPPED"
+        print(f"{n['name']:<10} {state:<8} {n['objects']:>6} objects")
+    return 0
+
+
+def add_parsers(sub, run_ring, run_swift) -> None:
+    ring = sub.add_parser("ring", help="the object ring: build it, show it, place an object")
+    rs = ring.add_subparsers(dest="ring_command", required=True)
+    build = rs.add_parser("build", help="(re)build ring.json from the storage nodes")
+    build.add_argument("--part-power", type=int, help="2**N partitions (default 8)")
+    build.add_argument("--replicas", type=int, help="copies of each object (default 3)")
+    show = rs.add_parser("show", help="partitions per device; --object A C O: where it lives")
+    show.add_argument("--object", nargs=3, metavar=("ACCOUNT", "CONTAINER", "OBJECT"))
+    ring.set_defaults(func=run_ring)
+    swift = sub.add_parser("swift", help="Swift's storage nodes and replicator")
+    ss = swift.add_subparsers(dest="swift_command", required=True)
+    env = ss.add_parser("env", help="shell lines for the swift CLI: "
+                        "eval \"$(minicloud swift env)\"")
+    env.add_argument("--admin", action="store_true", help="as admin (default: demo)")
+    ss.add_parser("replicate", help="run one replication pass now")
+    nodes = ss.add_parser("nodes", help="each storage node: running or not, objects held")
+    nodes.add_argument("--json", action="store_true")
+    for action, text in (("stop", "stop a storage node (as if it failed)"),
+                         ("start", "start a stopped storage node again"),
+                         ("wipe", "erase a storage node's disk (a replaced drive)")):
+        p = ss.add_parser(f"{action}-node", help=text)
+        p.add_argument("node", help="storage1, storage2, ...")
+    swift.set_defaults(func=run_swift)

@@ -1,0 +1,296 @@
+"""The proxy's object controller: one user request -> the object servers that the ring names.
+
+Writes (PUT, POST, DELETE) go to every replica's node at once (the request's thread sends
+one copy, a small thread pool the others, over pooled keep-alive connections); they
+succeed when a quorum (2 of 3) answers, so one node down does not stop anyone. Reads ask
+the replicas one after another and take the first that has the object, so a node that is
+down or lost its disk is passed over. A PUT's body is first spooled (in memory when
+small, else to a temporary file) and its MD5 checked against an incoming ETag, so a
+mismatch (422) stores nothing anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import socket
+import secrets
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from requests.structures import CaseInsensitiveDict
+
+from minicloud.common import trace
+from minicloud.object.ring import Device, RingFile
+from minicloud.object.storage import normalize_timestamp
+
+CHUNK = 64 * 1024
+IN_MEMORY = 4 * 1024 * 1024  # bodies up to this size are spooled in memory
+CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 30.0
+
+
+class Body:
+    """A spooled request body: its size, MD5 and a way to read it once per replica."""
+
+    def __init__(self, data: bytes | None, path: Path | None, size: int, etag: str):
+        self.data, self.path, self.size, self.etag = data, path, size, etag
+
+    def open(self):
+        return io.BytesIO(self.data) if self.path is None else open(self.path, "rb")
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class Incomplete(Exception):
+    pass
+
+
+def spool(stream, length: int | None, limit: int, tmp_dir: Path) -> Body:
+    """Read the whole request body (Content-Length or de-chunked by waitress), hashing it."""
+    md5, size, parts, out, path = hashlib.md5(), 0, [], None, None
+    try:
+        while True:
+            want = CHUNK if length is None else min(CHUNK, length - size)
+            if want <= 0:
+                break
+            chunk = stream.read(want)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge()
+            md5.update(chunk)
+            if out is None and size > IN_MEMORY:
+                path = tmp_dir / f"put-{secrets.token_hex(8)}"
+                out = open(path, "wb")
+                out.writelines(parts)
+                parts = []
+            out.write(chunk) if out is not None else parts.append(chunk)
+        if length is not None and size != length:
+            raise Incomplete(f"{size} of {length} bytes arrived")
+    except BaseException:
+        if out is not None:
+            out.close()
+            path.unlink(missing_ok=True)
+        raise
+    if out is not None:
+        out.close()
+    return Body(b"".join(parts) if path is None else None, path, size, md5.hexdigest())
+
+
+class NodeResponse:
+    """What one object server answered (status None: it could not be reached). For a
+    streamed GET, `body` is the open response, to be read to its end or closed."""
+
+    def __init__(self, device: Device, status: int | None, headers=None, body=None):
+        self.device, self.status = device, status
+        self.headers = CaseInsensitiveDict(headers or {})
+        self.body = body
+
+    def read(self) -> bytes:
+        try:
+            return self.body.read()
+        finally:
+            self.body.close()
+
+
+class NodeBody:
+    """A streamed response from an object server; its connection goes back to the pool
+    once the body is read to the end."""
+
+    def __init__(self, pool: "Connections", key, conn, response):
+        self.pool, self.key, self.conn, self.response = pool, key, conn, response
+
+    def read(self, n: int = -1) -> bytes:
+        return self.response.read(None if n < 0 else n)
+
+    def close(self) -> None:
+        self.pool.release(self.key, self.conn, self.response)
+
+
+class Connections:
+    """Keep-alive HTTP connections to the storage nodes, shared by the proxy's threads: a
+    thread takes an idle one (the most recently used first) and gives it back when the
+    response is read, so a node sees few, busy connections. http.client costs a fraction
+    of a requests call, which matters with three calls per PUT."""
+
+    def __init__(self, max_idle: int = 16):
+        self.max_idle = max_idle
+        self._idle: dict[tuple, list] = {}
+        self._lock = threading.Lock()
+
+    def _take(self, key):
+        with self._lock:
+            idle = self._idle.get(key)
+            return idle.pop() if idle else None
+
+    def request(self, method: str, dev: Device, path: str, headers: dict,
+                body: Body | None = None):
+        """(connection key, connection, response); raises OSError/HTTPException."""
+        key = (dev.ip, dev.port)
+        for attempt in (0, 1):
+            conn = self._take(key)
+            reused = conn is not None
+            if conn is None:
+                conn = http.client.HTTPConnection(dev.ip, dev.port, timeout=CONNECT_TIMEOUT,
+                                                  blocksize=CHUNK)
+                conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.sock.settimeout(READ_TIMEOUT)
+            data = body.data if body is not None and body.path is None else \
+                (body.open() if body is not None else None)
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                return key, conn, conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                if not reused or attempt:  # a stale keep-alive gets one more try
+                    raise
+            finally:
+                if hasattr(data, "close"):
+                    data.close()
+        raise OSError("unreachable")
+
+    def release(self, key, conn, response) -> None:
+        if response.isclosed() and not response.will_close:  # read to the end: reusable
+            with self._lock:
+                idle = self._idle.setdefault(key, [])
+                if len(idle) < self.max_idle:
+                    idle.append(conn)
+                    return
+        response.close()
+        conn.close()
+
+
+class ObjectController:
+    def __init__(self, ring: RingFile, tracer: trace.Tracer, workers: int = 24):
+        self.ring = ring
+        self.tracer = tracer
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="swift-proxy")
+        self.connections = Connections()
+
+    @property
+    def quorum(self) -> int:
+        return self.ring.get().replicas // 2 + 1
+
+    @staticmethod
+    def _path(dev: Device, partition: int, hash_: str) -> str:
+        return f"/{dev.device}/{partition}/{hash_}"
+
+    def _call(self, method: str, dev: Device, path: str, headers: dict, body: Body | None = None,
+              stream: bool = False, span=None) -> NodeResponse:
+        if span is not None:
+            headers = {**headers, trace.TRACE_HEADER: span.trace_id,
+                       trace.SPAN_HEADER: span.span_id}
+        try:
+            key, conn, r = self.connections.request(method, dev, path, headers, body)
+            if stream and method == "GET" and r.status == 200:
+                return NodeResponse(dev, r.status, r.getheaders(),
+                                    NodeBody(self.connections, key, conn, r))
+            r.read()
+            self.connections.release(key, conn, r)
+        except (OSError, http.client.HTTPException):
+            return NodeResponse(dev, None)
+        return NodeResponse(dev, r.status, r.getheaders())
+
+    def _fan_out(self, method: str, path: tuple[str, str, str], headers: dict,
+                 body: Body | None = None) -> list[NodeResponse]:
+        """The same request to every replica's node, in parallel."""
+        ring = self.ring.get()
+        part, hash_, devices = ring.get_nodes(*path)
+        headers = {**headers, "X-Object-Name": _quoted(path)}
+        span = trace.current()
+        futures = [self.pool.submit(self._call, method, d, self._path(d, part, hash_), headers,
+                                    body, False, span) for d in devices[1:]]
+        first = self._call(method, devices[0], self._path(devices[0], part, hash_), headers,
+                           body, False, span)  # this thread sends one copy itself
+        return [first, *(f.result() for f in futures)]
+
+    # -- the operations ----------------------------------------------------------------------
+
+    def put(self, path, body: Body, headers: dict) -> tuple[int, str]:
+        """(status, timestamp): 201 once a quorum stored the object, else 503."""
+        ts = normalize_timestamp(time.time())
+        hdrs = {**headers, "X-Timestamp": ts, "ETag": body.etag,
+                "Content-Length": str(body.size)}
+        answers = self._fan_out("PUT", path, hdrs, body)
+        ok = sum(1 for a in answers if a.status == 201)
+        return (201 if ok >= self.quorum else 503), ts
+
+    def post(self, path, headers: dict) -> int:
+        answers = self._fan_out("POST", path, {**headers, "X-Timestamp":
+                                               normalize_timestamp(time.time())})
+        return self._best(answers, ok=(202,), missing=404)
+
+    def delete(self, path) -> int:
+        answers = self._fan_out("DELETE", path, {"X-Timestamp": normalize_timestamp(time.time())})
+        return self._best(answers, ok=(204,), missing=404)
+
+    def _best(self, answers: list[NodeResponse], ok: tuple, missing: int) -> int:
+        reached = [a for a in answers if a.status is not None]
+        if len(reached) < self.quorum:
+            return 503
+        if sum(1 for a in reached if a.status in ok) >= 1:
+            return ok[0]
+        return missing
+
+    def get(self, path, method: str = "GET") -> NodeResponse | None:
+        """The first replica that has the object (a stream for GET); None if none has it.
+        Raises Unavailable when too few nodes answered to be sure it does not exist."""
+        ring = self.ring.get()
+        part, hash_, devices = ring.get_nodes(*path)
+        headers = {"X-Object-Name": _quoted(path), **trace.outgoing_headers()}
+        reached = 0
+        for dev in devices:
+            answer = self._call(method, dev, self._path(dev, part, hash_), headers,
+                                stream=True)
+            if answer.status is None:
+                continue
+            reached += 1
+            if answer.status == 200:
+                return answer
+        if reached == 0:
+            raise Unavailable()
+        return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False)
+
+
+class Unavailable(Exception):
+    """No object server could be reached."""
+
+
+def _quoted(path: tuple[str, str, str]) -> str:
+    return urllib.parse.quote("/" + "/".join(path))
+
+
+def stream_body(body: NodeBody):
+    """Yield an object server's response body in chunks, closing it at the end."""
+    try:
+        while True:
+            chunk = body.read(CHUNK)
+            if not chunk:
+                break
+            yield chunk
+    finally:
+        body.close()
+
+
+def proxy_tmp(home: Path) -> Path:
+    path = Path(home) / "swift-proxy-tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.iterdir():
+        stale.unlink(missing_ok=True)
+    return path
+

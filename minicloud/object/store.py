@@ -1,0 +1,184 @@
+"""Swift's account and container layer in `object.db`: which containers an account has,
+which objects a container lists, and their metadata and counts.
+
+Real Swift keeps these listings in SQLite files of their own, replicated three times on
+the account and container servers; here one SQLite database on the controller holds them
+(the objects' bytes are on the storage nodes). The proxy updates a listing after a write
+reached a quorum of object servers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from minicloud.common.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY, created_at TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS containers (
+    account TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    put_timestamp TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}',
+    object_count INTEGER NOT NULL DEFAULT 0, bytes_used INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, name));
+CREATE TABLE IF NOT EXISTS objects (
+    account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
+    timestamp TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    content_type TEXT NOT NULL, PRIMARY KEY (account, container, name));
+"""
+
+
+def create_schema(db) -> None:
+    db.conn.executescript(SCHEMA)
+
+
+class ObjectStore:
+    def __init__(self, path):
+        self.database = Database(path, create_schema)
+
+    @property
+    def db(self):
+        return self.database.db
+
+    def _one(self, sql: str, params: tuple) -> dict | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def account(self, name: str, now: str) -> dict:
+        """The account with its totals; created on first use, as Swift's are."""
+        row = self._one("SELECT * FROM accounts WHERE name = ?", (name,))
+        if row is None:
+            with self.database.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO accounts (name, created_at) VALUES (?, ?)",
+                           (name, now))
+            row = self._one("SELECT * FROM accounts WHERE name = ?", (name,))
+        totals = self._one("SELECT COUNT(*) AS containers, COALESCE(SUM(object_count), 0) AS "
+                           "objects, COALESCE(SUM(bytes_used), 0) AS bytes FROM containers "
+                           "WHERE account = ?", (name,))
+        return {**row, "meta": json.loads(row["meta"]), **totals}
+
+    def set_account_meta(self, name: str, meta: dict, now: str) -> None:
+        current = self.account(name, now)["meta"]
+        merged = {k: v for k, v in {**current, **meta}.items() if v != ""}
+        with self.database.transaction() as db:
+            db.execute("UPDATE accounts SET meta = ? WHERE name = ?", (json.dumps(merged), name))
+
+    # -- containers ------------------------------------------------------------------------
+
+    def container(self, account: str, name: str) -> dict | None:
+        row = self._one("SELECT * FROM containers WHERE account = ? AND name = ?",
+                        (account, name))
+        return {**row, "meta": json.loads(row["meta"])} if row else None
+
+    def create_container(self, account: str, name: str, timestamp: str, meta: dict) -> bool:
+        """True if it was created, False if it existed (its metadata is then updated)."""
+        with self.database.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO containers (account, name, created_at, "
+                             "put_timestamp, meta) VALUES (?, ?, ?, ?, ?)",
+                             (account, name, timestamp, timestamp, json.dumps(meta)))
+            created = cur.rowcount == 1
+        if not created and meta:
+            self.set_container_meta(account, name, meta)
+        return created
+
+    def set_container_meta(self, account: str, name: str, meta: dict) -> None:
+        with self.database.transaction() as db:
+            row = list(db.query("SELECT meta FROM containers WHERE account = ? AND name = ?",
+                                (account, name)))
+            if not row:
+                return
+            merged = {k: v for k, v in {**json.loads(row[0]["meta"]), **meta}.items() if v != ""}
+            db.execute("UPDATE containers SET meta = ? WHERE account = ? AND name = ?",
+                       (json.dumps(merged), account, name))
+
+    def delete_container(self, account: str, name: str) -> str:
+        """"deleted", "missing" or "not empty" (Swift answers 204, 404, 409)."""
+        with self.database.transaction() as db:
+            row = list(db.query("SELECT object_count FROM containers WHERE account = ? AND "
+                                "name = ?", (account, name)))
+            if not row:
+                return "missing"
+            if row[0]["object_count"]:
+                return "not empty"
+            db.execute("DELETE FROM containers WHERE account = ? AND name = ?", (account, name))
+        return "deleted"
+
+    def list_containers(self, account: str, **query) -> list[dict]:
+        return _listing(self.db, "containers", "account = ?", (account,), **query)
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def put_object(self, account: str, container: str, name: str, timestamp: str, size: int,
+                   etag: str, content_type: str) -> None:
+        """Record an object in its container's listing (newer timestamps win)."""
+        with self.database.transaction() as db:
+            old = list(db.query("SELECT timestamp, size FROM objects WHERE account = ? AND "
+                                "container = ? AND name = ?", (account, container, name)))
+            if old and old[0]["timestamp"] >= timestamp:
+                return
+            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (account, container, name, timestamp, size, etag, content_type))
+            count, size_delta = (0, size - old[0]["size"]) if old else (1, size)
+            db.execute("UPDATE containers SET object_count = object_count + ?, bytes_used = "
+                       "bytes_used + ? WHERE account = ? AND name = ?",
+                       (count, size_delta, account, container))
+
+    def update_object_type(self, account: str, container: str, name: str,
+                           content_type: str) -> None:
+        with self.database.transaction() as db:
+            db.execute("UPDATE objects SET content_type = ? WHERE account = ? AND container = ? "
+                       "AND name = ?", (content_type, account, container, name))
+
+    def delete_object(self, account: str, container: str, name: str) -> bool:
+        with self.database.transaction() as db:
+            old = list(db.query("SELECT size FROM objects WHERE account = ? AND container = ? "
+                                "AND name = ?", (account, container, name)))
+            if not old:
+                return False
+            db.execute("DELETE FROM objects WHERE account = ? AND container = ? AND name = ?",
+                       (account, container, name))
+            db.execute("UPDATE containers SET object_count = object_count - 1, bytes_used = "
+                       "bytes_used - ? WHERE account = ? AND name = ?",
+                       (old[0]["size"], account, container))
+        return True
+
+    def list_objects(self, account: str, container: str, **query) -> list[dict]:
+        return _listing(self.db, "objects", "account = ? AND container = ?",
+                        (account, container), **query)
+
+
+def _listing(db, table: str, where: str, params: tuple, *, limit: int, marker: str = "",
+             end_marker: str = "", prefix: str = "", delimiter: str = "") -> list[dict]:
+    """Rows by name (strictly after `marker`, before `end_marker`, starting with `prefix`),
+    at most `limit`; with a delimiter, names that go on past it after the prefix collapse
+    into one `{"subdir": ...}` entry, as in Swift."""
+    out: list[dict] = []
+    after = marker
+    while len(out) < limit:
+        sql = f"SELECT * FROM {table} WHERE {where} AND name > ?"
+        args = [*params, after]
+        if end_marker:
+            sql, args = sql + " AND name < ?", args + [end_marker]
+        if prefix:
+            sql += " AND substr(name, 1, ?) = ?"
+            args += [len(prefix), prefix]
+        rows = list(db.query(sql + " ORDER BY name LIMIT ?", (*args, limit - len(out))))
+        if not rows:
+            break
+        for row in rows:
+            name = row["name"]
+            cut = name.find(delimiter, len(prefix)) if delimiter else -1
+            if cut >= 0:
+                subdir = name[:cut + len(delimiter)]
+                out.append({"subdir": subdir})
+                after = subdir + "\U0010ffff"  # skip every name under that subdir
+                break
+            out.append(row)
+            after = name
+        else:
+            continue
+        if len(out) >= limit:
+            break
+    return out[:limit]

@@ -1,0 +1,136 @@
+"""One storage node's object server: files, timestamps, tombstones, no path escapes."""
+
+import hashlib
+
+import requests
+
+from minicloud.object.storage import normalize_timestamp
+
+H = "0123456789abcdef0123456789abcdef"
+
+
+def url(node, part=3, h=H):
+    return f"http://127.0.0.1:{node.port}/sdb1/{part}/{h}"
+
+
+def put(node, body=b"data", ts=1000.0, **headers):
+    return requests.put(url(node), data=body, headers={
+        "X-Timestamp": normalize_timestamp(ts), "X-Object-Name": "/AUTH_p/c/o", **headers})
+
+
+def test_put_get_head_keeps_bytes_and_metadata(nodes):
+    node = nodes["storage1"]
+    r = put(node, b"hello", **{"X-Object-Meta-Color": "blue", "Content-Type": "text/plain"})
+    assert r.status_code == 201
+    assert r.headers["ETag"] == hashlib.md5(b"hello").hexdigest()
+    got = requests.get(url(node))
+    assert got.status_code == 200 and got.content == b"hello"
+    assert got.headers["X-Object-Meta-Color"] == "blue"
+    assert got.headers["Content-Type"] == "text/plain"
+    head = requests.head(url(node))
+    assert head.headers["Content-Length"] == "5"
+    files = sorted(p.name for p in (node.disk.root / "objects" / "3" / H[-3:] / H).iterdir())
+    expected = [f"{normalize_timestamp(1000)}.data"]
+    if not node.disk.xattrs:
+        expected.append(f"{normalize_timestamp(1000)}.meta")
+    assert files == expected
+
+
+def test_older_timestamp_loses_newer_replaces(nodes):
+    node = nodes["storage1"]
+    put(node, b"v2", ts=2000)
+    assert put(node, b"v1", ts=1000).status_code == 409
+    assert requests.get(url(node)).content == b"v2"
+    assert put(node, b"v3", ts=3000).status_code == 201
+    assert requests.get(url(node)).content == b"v3"
+    assert node.object_files() == 1  # the older .data was removed
+
+
+def test_delete_leaves_a_tombstone(nodes):
+    node = nodes["storage1"]
+    put(node, ts=1000)
+    r = requests.delete(url(node), headers={"X-Timestamp": normalize_timestamp(2000)})
+    assert r.status_code == 204
+    assert requests.get(url(node)).status_code == 404
+    listing = requests.get(f"http://127.0.0.1:{node.port}/sdb1/3").json()
+    assert listing[H]["deleted"] is True
+    assert put(node, ts=1500).status_code == 409  # an old write cannot resurrect it
+
+
+def test_wrong_etag_stores_nothing(nodes):
+    node = nodes["storage1"]
+    assert put(node, b"abc", ETag="0" * 32).status_code == 422
+    assert requests.get(url(node)).status_code == 404
+    assert list((node.disk.root / "tmp").iterdir()) == []
+
+
+def test_post_replaces_user_metadata(nodes):
+    node = nodes["storage1"]
+    put(node, **{"X-Object-Meta-A": "1"})
+    r = requests.post(url(node), headers={"X-Timestamp": normalize_timestamp(2000),
+                                          "X-Object-Meta-B": "2"})
+    assert r.status_code == 202
+    got = requests.head(url(node)).headers
+    assert got["X-Object-Meta-B"] == "2" and "X-Object-Meta-A" not in got
+
+
+def test_paths_outside_the_device_are_refused(nodes, tmp_path):
+    node = nodes["storage1"]
+    base = f"http://127.0.0.1:{node.port}"
+    for path in ("/sdb1/3/..%2F..%2Fetc", "/other/3/" + H, "/sdb1/x/" + H, "/sdb1/3/NOTHEX"):
+        r = requests.put(base + path, data=b"x", headers={"X-Timestamp": "1"})
+        assert r.status_code in (400, 404), path
+    assert not any(p.name == "etc" for p in tmp_path.rglob("etc"))
+
+
+def test_sidecar_metadata_where_there_are_no_xattrs(nodes):
+    node = nodes["storage1"]
+    node.disk.xattrs = False
+    put(node, b"abc", **{"X-Object-Meta-Color": "red"})
+    assert requests.head(url(node)).headers["X-Object-Meta-Color"] == "red"
+    directory = node.disk.root / "objects" / "3" / H[-3:] / H
+    assert sorted(p.suffix for p in directory.iterdir()) == [".data", ".meta"]
+    r = requests.delete(url(node), headers={"X-Timestamp": normalize_timestamp(2000)})
+    assert r.status_code == 204
+    assert sorted(p.suffix for p in directory.iterdir()) == [".meta", ".ts"]
+
+
+def test_stop_and_start_again(nodes):
+    node = nodes["storage2"]
+    put(node)
+    node.stop()
+    try:
+        requests.get(url(node), timeout=1)
+        reached = True
+    except requests.ConnectionError:
+        reached = False
+    assert not reached
+    node.start()
+    assert requests.get(url(node)).status_code == 200
+
+
+def test_a_taken_port_falls_back_to_a_free_one_and_tells_the_ring(tmp_path):
+    import socket
+
+    from minicloud.common.trace import Tracer
+    from minicloud.object.storage import StorageNode
+
+    with socket.socket() as taken, socket.socket() as taken2:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        node = StorageNode("storage9", tmp_path, "127.0.0.1", port, Tracer(None)).start()
+        try:
+            assert node.port != port
+            moved = []
+            node.on_port_change = lambda: moved.append(node.port)
+            node.stop()
+            taken2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taken2.bind(("127.0.0.1", node.port))  # someone takes its port while it is down
+            taken2.listen()
+            node.start()
+            assert moved == [node.port]
+            assert put(node).status_code == 201
+            assert requests.get(url(node)).status_code == 200
+        finally:
+            node.stop()
