@@ -23,6 +23,9 @@ from pathlib import Path
 
 TRACE_HEADER = "X-Minicloud-Trace-Id"
 SPAN_HEADER = "X-Minicloud-Span-Id"
+# Housekeeping that runs by itself (periodic replication) sends this instead, so the
+# requests it makes do not bury the learner's own in `minicloud trace list`.
+UNTRACED_HEADER = "X-Minicloud-Untraced"
 
 _current: contextvars.ContextVar["Span | None"] = contextvars.ContextVar("span", default=None)
 
@@ -54,11 +57,12 @@ def current() -> Span | None:
     return _current.get()
 
 
-def outgoing_headers() -> dict:
-    """Headers that make a REST call to another service a child of the current span."""
+def outgoing_headers(background: bool = False) -> dict:
+    """Headers that make a REST call to another service a child of the current span. With
+    no current span, a `background` caller asks the callee not to trace the call at all."""
     span = current()
     if span is None:
-        return {}
+        return {UNTRACED_HEADER: "1"} if background else {}
     return {TRACE_HEADER: span.trace_id, SPAN_HEADER: span.span_id}
 
 

@@ -31,6 +31,9 @@ class RequestMiddleware:
     def process_request(self, req, resp):
         req.context.request_id = new_request_id()
         req.context.ctx = None
+        if req.get_header(trace.UNTRACED_HEADER):
+            req.context.span = None
+            return
         req.context.span = self.tracer.start(
             self.service, f"{req.method} {req.path}",
             trace_id=req.get_header(trace.TRACE_HEADER),

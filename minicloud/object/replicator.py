@@ -20,6 +20,7 @@ import time
 
 import requests
 
+from minicloud.common import trace
 from minicloud.object.ring import Device, RingFile
 
 LOG = logging.getLogger(__name__)
@@ -44,6 +45,12 @@ class Stats:
         return dataclasses.asdict(self)
 
 
+def _traced() -> dict:
+    """A pass asked for by a learner (`minicloud swift replicate`) shows in that request's
+    trace; the periodic passes are not traced at all."""
+    return trace.outgoing_headers(background=True)
+
+
 def _version(entry: dict) -> tuple[str, str]:
     return entry["timestamp"], entry["meta_timestamp"]
 
@@ -60,7 +67,8 @@ class Replicator:
 
     def _hashes(self, dev: Device, partition: int) -> dict | None:
         try:
-            r = self.http.get(f"{self._base(dev)}/{partition}", timeout=TIMEOUT)
+            r = self.http.get(f"{self._base(dev)}/{partition}", headers=_traced(),
+                              timeout=TIMEOUT)
             return r.json() if r.status_code == 200 else None
         except (requests.RequestException, ValueError):
             return None
@@ -105,11 +113,11 @@ class Replicator:
         dst = f"{self._base(target)}/{partition}/{hash_}"
         try:
             if entry["deleted"]:
-                self.http.delete(dst, headers={"X-Timestamp": entry["timestamp"]},
+                self.http.delete(dst, headers={"X-Timestamp": entry["timestamp"], **_traced()},
                                  timeout=TIMEOUT).close()
                 stats.tombstones_copied += 1
                 return
-            with self.http.get(src, stream=True, timeout=TIMEOUT) as r:
+            with self.http.get(src, stream=True, headers=_traced(), timeout=TIMEOUT) as r:
                 if r.status_code != 200:
                     return
                 headers = {_title(k): v for k, v in r.headers.items()
@@ -122,11 +130,11 @@ class Replicator:
     def _push(self, dst: str, headers: dict, r: requests.Response) -> None:
         meta_ts = headers.pop("X-Meta-Timestamp", None)
         body = _Sized(r.raw, int(headers.get("Content-Length", 0)))
-        put = self.http.put(dst, headers=headers, data=body, timeout=TIMEOUT)
+        put = self.http.put(dst, headers={**headers, **_traced()}, data=body, timeout=TIMEOUT)
         put.close()
         if meta_ts and meta_ts != headers.get("X-Timestamp"):
             meta = {k: v for k, v in headers.items() if k.lower().startswith("x-object-meta-")}
-            self.http.post(dst, headers={**meta, "Content-Type": headers.get(
+            self.http.post(dst, headers={**meta, **_traced(), "Content-Type": headers.get(
                 "Content-Type", ""), "X-Timestamp": meta_ts}, timeout=TIMEOUT).close()
 
 
