@@ -3,6 +3,8 @@
 `call` waits for the result, `cast` returns once the message is on the bus, `fanout`
 reaches every server of the topic. Each message records a client span; its ids travel in
 the envelope so the server's span becomes its child, and `minicloud trace` shows the hop.
+A message sent with no request behind it (no current span, no context: a periodic report)
+is housekeeping and is traced on neither side.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ class _ClientSpan:
     def __enter__(self):
         env, tracer = self.envelope, self.client.tracer
         trace_id, span_id = self.trace_id, self.parent_id
+        if not env.context and trace_id is None:
+            tracer = None  # housekeeping (no request, no context): untraced on both sides
         if tracer is not None:
             self.span = tracer.start(self.client.service, f"{env.kind} {env.topic}.{env.method}",
                                      trace_id=trace_id, parent_id=self.parent_id,

@@ -121,8 +121,9 @@ class RPCServer:
 
     # -- tracing ----------------------------------------------------------------------------
     def _start_span(self, envelope: Envelope, ctx: RequestContext):
-        """The server span, a child of the client's; the context then names it."""
-        if self.tracer is None:
+        """The server span, a child of the client's; the context then names it. A message
+        with neither a request context nor a trace (a periodic report) is not traced."""
+        if self.tracer is None or (not envelope.context and envelope.trace_id is None):
             ctx.trace_id, ctx.span_id = envelope.trace_id, envelope.span_id
             return None
         span = self.tracer.start(self.service, envelope.method or "?",
