@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 LAB    ?= 01
+# The suite is mostly real CLI calls (about a second of CPU each): one worker per core.
+TEST_WORKERS ?= 2
 LAB_DIR = $(firstword $(wildcard labs/lab$(shell printf '%02d' $(LAB) 2>/dev/null)-*))
 
 .PHONY: help install lab-up lab-down lab-status lab-check test test-fast docs bench clean
@@ -39,7 +41,7 @@ lab-check: $(BIN)/minicloud
 	@$(BIN)/pytest -q -p no:cacheprovider --no-header -rN $(LAB_DIR)/test_checkpoint.py
 
 test: $(BIN)/minicloud docs
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10 tests
 
 docs: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh

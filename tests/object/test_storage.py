@@ -2,6 +2,8 @@
 
 import hashlib
 
+import time
+
 import requests
 
 from minicloud.object.storage import normalize_timestamp
@@ -126,7 +128,12 @@ def test_a_taken_port_falls_back_to_a_free_one_and_tells_the_ring(tmp_path):
             node.on_port_change = lambda: moved.append(node.port)
             node.stop()
             taken2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            taken2.bind(("127.0.0.1", node.port))  # someone takes its port while it is down
+            for _ in range(100):  # the stopped server lets go of its socket asynchronously
+                try:
+                    taken2.bind(("127.0.0.1", node.port))  # someone takes its port meanwhile
+                    break
+                except OSError:
+                    time.sleep(0.05)
             taken2.listen()
             node.start()
             assert moved == [node.port]
