@@ -3,53 +3,12 @@ makes them pass. Runs on a fresh cloud of its own (the session cloud is shared, 
 tests create users such as alice there), with the checker as the learner runs it.
 """
 
-import os
-import subprocess
-from pathlib import Path
+from tests.labs.harness import Lab, run
+from tests.livecloud import clean_env
 
-import pytest
-
-from tests.livecloud import BIN, LiveCloud, clean_env
-
-REPO = Path(__file__).resolve().parents[2]
-LAB = REPO / "labs" / "lab01-keystone"
-# The flags `make lab-check` gives pytest.
-CHECK = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
-         str(LAB / "test_checkpoint.py")]
-
-
-def run(args, env, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def check(cloud_home) -> subprocess.CompletedProcess:
-    """The lab's checkpoints, against the cloud whose data directory is `cloud_home`."""
-    return run(CHECK, clean_env(MINICLOUD_HOME=str(cloud_home)))
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    live = LiveCloud(tmp_path_factory.mktemp("lab01"))
-    live.up()
-    yield live
-    live.down()
-
-
-@pytest.fixture(scope="module")
-def before(fresh):
-    """The checker's verdict on the untouched cloud."""
-    return check(fresh.home)
-
-
-@pytest.fixture(scope="module")
-def solved(fresh, before):
-    """The same cloud after the reference solution (`before` has looked at it first)."""
-    env = {**fresh.env, "OS_CLOUD": "minicloud-admin",
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = run(["bash", str(LAB / "solution.sh")], env)
-    assert result.returncode == 0, f"solution.sh failed:\n{result.stdout}\n{result.stderr}"
-    return fresh
+LAB = Lab("lab01-keystone")
+check = LAB.check
+fresh, before, solved = LAB.fixtures()
 
 
 def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):

@@ -2,58 +2,12 @@
 makes them pass. Runs on a fresh cloud of its own, with the checker as the learner runs it.
 """
 
-import os
-import subprocess
-from pathlib import Path
+from tests.labs.harness import Lab
 
-import pytest
-
-from tests.livecloud import BIN, LiveCloud, clean_env
-
-REPO = Path(__file__).resolve().parents[2]
-LAB = REPO / "labs" / "lab03-neutron"
-# The flags `make lab-check` gives pytest.
-CHECK = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
-         str(LAB / "test_checkpoint.py")]
+LAB = Lab("lab03-neutron")
+check = LAB.check
+fresh, before, solved = LAB.fixtures(expect="lab-net is VXLAN VNI 10")
 STEPS = 6
-
-
-def run(args, env, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def check(cloud_home) -> subprocess.CompletedProcess:
-    """The lab's checkpoints, against the cloud whose data directory is `cloud_home`."""
-    return run(CHECK, clean_env(MINICLOUD_HOME=str(cloud_home)))
-
-
-def solution_env(cloud: LiveCloud) -> dict:
-    return {**cloud.env, "MINICLOUD_HOME": str(cloud.home),
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    live = LiveCloud(tmp_path_factory.mktemp("lab03"))
-    live.up()
-    yield live
-    live.down()
-
-
-@pytest.fixture(scope="module")
-def before(fresh):
-    """The checker's verdict on the untouched cloud."""
-    return check(fresh.home)
-
-
-@pytest.fixture(scope="module")
-def solved(fresh, before):
-    """The same cloud after the reference solution (`before` has looked at it first)."""
-    result = run(["bash", str(LAB / "solution.sh")], solution_env(fresh))
-    assert result.returncode == 0, f"solution.sh failed:\n{result.stdout}\n{result.stderr}"
-    assert "lab-net is VXLAN VNI 10" in result.stdout  # VNIs come from 1001:2000
-    return fresh
 
 
 def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):
@@ -73,7 +27,7 @@ def test_checkpoints_pass_after_the_reference_solution(solved):
 
 
 def test_solution_is_harmless_to_run_again(solved):
-    result = run(["bash", str(LAB / "solution.sh")], solution_env(solved))
+    result = LAB.solve(solved)
     assert result.returncode == 0, result.stdout + result.stderr
     assert check(solved.home).returncode == 0
 

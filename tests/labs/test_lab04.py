@@ -2,51 +2,12 @@
 makes them pass. Runs on a fresh cloud of its own, with the checker as the learner runs it.
 """
 
-import os
-import subprocess
-from pathlib import Path
+from tests.labs.harness import Lab
 
-import pytest
-
-from tests.livecloud import BIN, LiveCloud, clean_env
-
-REPO = Path(__file__).resolve().parents[2]
-LAB = REPO / "labs" / "lab04-nova"
-# The flags `make lab-check` gives pytest.
-CHECK = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
-         str(LAB / "test_checkpoint.py")]
+LAB = Lab("lab04-nova")
+check = LAB.check
+fresh, before, solved = LAB.fixtures()
 STEPS = 7
-
-
-def run(args, env, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def check(cloud_home) -> subprocess.CompletedProcess:
-    return run(CHECK, clean_env(MINICLOUD_HOME=str(cloud_home)))
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    live = LiveCloud(tmp_path_factory.mktemp("lab04"))
-    live.up()
-    yield live
-    live.down()
-
-
-@pytest.fixture(scope="module")
-def before(fresh):
-    """The checker's verdict on the untouched cloud."""
-    return check(fresh.home)
-
-
-@pytest.fixture(scope="module")
-def solved(fresh, before):
-    env = {**fresh.env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = run(["bash", str(LAB / "solution.sh")], env)
-    assert result.returncode == 0, f"solution.sh failed:\n{result.stdout}\n{result.stderr}"
-    return fresh
 
 
 def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):

@@ -2,56 +2,13 @@
 makes them pass. Runs on a fresh cloud of its own, with the checker as the learner runs it.
 """
 
-import os
-import subprocess
-from pathlib import Path
+from tests.labs.harness import Lab, learner_env, run
+from tests.livecloud import minicloud
 
-import pytest
-
-from tests.livecloud import BIN, LiveCloud, clean_env, minicloud
-
-REPO = Path(__file__).resolve().parents[2]
-LAB = REPO / "labs" / "lab06-swift"
-# The flags `make lab-check` gives pytest.
-CHECK = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
-         str(LAB / "test_checkpoint.py")]
+LAB = Lab("lab06-swift")
+check = LAB.check
+fresh, before, solved = LAB.fixtures(expect="10 objects and 0 tombstones copied")
 STEPS = 6
-
-
-def run(args, env, timeout=300, cwd=REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def check(cloud_home) -> subprocess.CompletedProcess:
-    return run(CHECK, clean_env(MINICLOUD_HOME=str(cloud_home)))
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    live = LiveCloud(tmp_path_factory.mktemp("lab06"))
-    live.up()
-    yield live
-    live.down()
-
-
-def learner_env(live) -> dict:
-    return {**live.env, "MINICLOUD_HOME": str(live.home),
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-@pytest.fixture(scope="module")
-def before(fresh):
-    """The checker's verdict on the untouched cloud."""
-    return check(fresh.home)
-
-
-@pytest.fixture(scope="module")
-def solved(fresh, before):
-    result = run(["bash", str(LAB / "solution.sh")], learner_env(fresh))
-    assert result.returncode == 0, f"solution.sh failed:\n{result.stdout}\n{result.stderr}"
-    assert "10 objects and 0 tombstones copied" in result.stdout, result.stdout
-    return fresh
 
 
 def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):
