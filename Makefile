@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 LAB    ?= 01
-# The suite is mostly real CLI calls (about a second of CPU each): one worker per core.
+# The suite is mostly real CLI calls (about a second of CPU each): one worker per core;
+# a test module stays on one worker, in order (its tests share one server, one lab cloud).
 TEST_WORKERS ?= 2
 LAB_DIR = $(firstword $(wildcard labs/lab$(shell printf '%02d' $(LAB) 2>/dev/null)-*))
 
@@ -41,7 +42,7 @@ lab-check: $(BIN)/minicloud
 	@$(BIN)/pytest -q -p no:cacheprovider --no-header -rN $(LAB_DIR)/test_checkpoint.py
 
 test: $(BIN)/minicloud docs
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10 tests
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=10 tests
 
 docs: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh
