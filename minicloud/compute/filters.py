@@ -8,13 +8,16 @@ ignore or force.
 
 from __future__ import annotations
 
+import abc
 
-class Filter:
+
+class Filter(abc.ABC):
     name = "Filter"
 
+    @abc.abstractmethod
     def reject(self, host: dict, spec: dict) -> str | None:
         """None if `host` passes, else a short reason."""
-        raise NotImplementedError
+        ...
 
 
 class ComputeFilter(Filter):

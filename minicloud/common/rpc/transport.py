@@ -15,6 +15,7 @@ OpenStack:
 
 from __future__ import annotations
 
+import abc
 import threading
 from typing import Callable
 from urllib.parse import urlsplit
@@ -41,35 +42,41 @@ class ReplyWaiter:
         return self.reply
 
 
-class Listener:
+class Listener(abc.ABC):
     """One server's subscription to its topic, its `topic.server` queue and the fanout."""
 
+    @abc.abstractmethod
     def pause(self) -> None:
         """Take no new messages (replies can still be sent)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Send the replies still queued, then let go of the subscription."""
-        raise NotImplementedError
+        ...
 
 
-class Transport:
+class Transport(abc.ABC):
     url: str = ""
 
+    @abc.abstractmethod
     def listen(self, topic: str, server: str, on_message: OnMessage) -> Listener:
         """Subscribe; when this returns, messages sent to the topic are not lost."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def send(self, envelope: Envelope, timeout: float) -> None:
         """Hand a cast or fanout to the bus; RPCTimeout if that is impossible within timeout."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def request(self, envelope: Envelope, timeout: float) -> Envelope | None:
         """Send a call and wait for its reply; None when no reply came within timeout."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        ...
 
     def __enter__(self):
         return self
