@@ -394,10 +394,7 @@ class ComputeHost:
         """After a restart (`minicloud down` / `up`), take back this host's instances."""
         for instance in self.reports.call(ctx, "instances_on_host", host=self.host):
             if instance["vm_state"] in ("active", "stopped", "paused", "suspended"):
-                try:
-                    self.driver.recover(instance, instance["power_state"])
-                except NotImplementedError:
-                    return
+                self.driver.recover(instance, instance["power_state"])
 
     def _heartbeats(self) -> None:
         ctx = RequestContext(user_name="nova")

@@ -5,7 +5,6 @@ learner meets; and the boot/migrate/delete flow again over RabbitMQ."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -280,23 +279,10 @@ def test_server_delete_wait_removes_server_and_port(cloud, vm1):
 
 
 # -- the same flow over RabbitMQ ------------------------------------------------------------
-def _broker_problem(url):
-    from tests.common.conftest import _broker_problem as probe
-
-    return probe(url)
-
-
 @pytest.fixture(scope="module")
-def rabbit_cloud(tmp_path_factory):
-    url = os.environ.get("MINICLOUD_RABBITMQ_URL", "rabbit://guest:guest@127.0.0.1:5672/")
-    problem = _broker_problem(url)
-    if problem is not None:
-        message = f"no RabbitMQ broker at {url.rsplit('@', 1)[-1]} ({problem})"
-        if os.environ.get("MINICLOUD_REQUIRE_RABBITMQ") == "1":
-            pytest.fail(message + " and MINICLOUD_REQUIRE_RABBITMQ=1", pytrace=False)
-        pytest.skip(message)
+def rabbit_cloud(tmp_path_factory, rabbitmq_url):
     live = LiveCloud(tmp_path_factory.mktemp("rabbit-nova"))
-    live.up("--transport-url", url)
+    live.up("--transport-url", rabbitmq_url)
     yield live
     live.down()
 
