@@ -220,7 +220,7 @@ class Cloud:
         for service, label, build in SERVICES:
             self.apps[service] = app = build(self)
             server = HttpServer(service, app, self.config.host, self.config.port(service),
-                                self.config.waitress_threads).start()
+                                self.config.server_threads(service)).start()
             self.servers.append(server)
             self.say(f"    {service:<9} {label:<9} {self.config.base_url(service)}")
         self.say(f"*** Cloud ready in {time.monotonic() - t0:.2f} s")

@@ -7,11 +7,12 @@ RPC carries it inside every message envelope so a compute node knows who asked.
 from __future__ import annotations
 
 import dataclasses
-import uuid
+
+from minicloud.common import ids
 
 
 def new_request_id() -> str:
-    return "req-" + str(uuid.uuid4())
+    return "req-" + ids.random_uuid()
 
 
 @dataclasses.dataclass

@@ -22,7 +22,9 @@ LIMITATIONS compared with real Swift:
   hash and sends the name in a header); metadata is JSON in one xattr (a `.meta` file
   where xattrs are missing), not Swift's pickle; files are not fsynced. A PUT's body is
   received whole by the proxy (memory up to 4 MiB, else a temporary file) before it is
-  sent to the replicas, so the ETag is checked before anything is stored.
+  sent to the replicas, so the ETag is checked before anything is stored. Small
+  replaced files are kept as spares and overwritten by later writes (see storage.py);
+  the object servers run on minicloud's own small HTTP server (common/nodeserver.py).
 - Not implemented: Range requests, conditional requests (If-Match, If-None-Match,
   If-Modified-Since), large objects (DLO/SLO manifests), COPY / X-Copy-From, versioning,
   expiring objects (X-Delete-At), ACLs (X-Container-Read/Write: only the account's own

@@ -14,12 +14,11 @@ stop, start and wipe a storage node and run the replicator now.
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import falcon
 
-from minicloud.common import errors, trace, wsgi
+from minicloud.common import errors, ids, trace, wsgi
 from minicloud.common.auth import AuthMiddleware, Validator
 from minicloud.object import constraints
 from minicloud.object.accounts import Account, Container
@@ -31,7 +30,7 @@ from minicloud.object.store import ObjectStore
 
 def new_trans_id(clock=time.time) -> str:
     """Swift's transaction id: tx + 21 hex digits + '-' + the time in 10 hex digits."""
-    return f"tx{secrets.token_hex(11)[:21]}-{int(clock()):010x}"
+    return f"tx{ids.random_hex(21)}-{int(clock()):010x}"
 
 
 class TransIdMiddleware:

@@ -45,7 +45,7 @@ class Object:
     def on_put(self, req, resp, account, container, obj):
         path = self._path(req, account, container)
         meta = constraints.metadata(req.headers, "object")
-        if self.store.container(account, container) is None:
+        if not self.store.container_exists(account, container):
             raise errors.NotFound("Not Found")
         chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
         if req.content_length is None and not chunked:

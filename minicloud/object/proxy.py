@@ -1,8 +1,9 @@
 """The proxy's object controller: one user request -> the object servers that the ring names.
 
-Writes (PUT, POST, DELETE) go to every replica's node at once (the request's thread sends
-one copy, a small thread pool the others, over pooled keep-alive connections); they
-succeed when a quorum (2 of 3) answers, so one node down does not stop anyone. Reads ask
+Writes (PUT, POST, DELETE) go to every replica's node at once: the request's thread sends
+the request to each node over a pooled keep-alive connection, then collects the answers,
+so the nodes work on it at the same time. They succeed when a quorum (2 of 3) answers, so
+one node down does not stop anyone. Reads ask
 the replicas one after another and take the first that has the object, so a node that is
 down or lost its disk is passed over. A PUT's body is first spooled (in memory when
 small, else to a temporary file) and its MD5 checked against an incoming ETag, so a
@@ -15,16 +16,14 @@ import hashlib
 import http.client
 import io
 import socket
-import secrets
 import threading
 import time
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from requests.structures import CaseInsensitiveDict
 
-from minicloud.common import trace
+from minicloud.common import ids, trace
 from minicloud.object.ring import Device, RingFile
 from minicloud.object.storage import normalize_timestamp
 
@@ -71,7 +70,7 @@ def spool(stream, length: int | None, limit: int, tmp_dir: Path) -> Body:
                 raise TooLarge()
             md5.update(chunk)
             if out is None and size > IN_MEMORY:
-                path = tmp_dir / f"put-{secrets.token_hex(8)}"
+                path = tmp_dir / f"put-{ids.random_hex(16)}"
                 out = open(path, "wb")
                 out.writelines(parts)
                 parts = []
@@ -134,32 +133,21 @@ class Connections:
             idle = self._idle.get(key)
             return idle.pop() if idle else None
 
-    def request(self, method: str, dev: Device, path: str, headers: dict,
-                body: Body | None = None):
-        """(connection key, connection, response); raises OSError/HTTPException."""
-        key = (dev.ip, dev.port)
-        for attempt in (0, 1):
-            conn = self._take(key)
-            reused = conn is not None
-            if conn is None:
-                conn = http.client.HTTPConnection(dev.ip, dev.port, timeout=CONNECT_TIMEOUT,
-                                                  blocksize=CHUNK)
-                conn.connect()
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.sock.settimeout(READ_TIMEOUT)
-            data = body.data if body is not None and body.path is None else \
-                (body.open() if body is not None else None)
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                return key, conn, conn.getresponse()
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                if not reused or attempt:  # a stale keep-alive gets one more try
-                    raise
-            finally:
-                if hasattr(data, "close"):
-                    data.close()
-        raise OSError("unreachable")
+    def send(self, method: str, dev: Device, path: str, headers: dict,
+             body: Body | None = None) -> "Exchange":
+        """Send a request; its answer is read later (`Exchange.response`), so the proxy can
+        send to every replica before it waits for any. Raises OSError/HTTPException."""
+        exchange = Exchange(self, method, dev, path, headers, body)
+        exchange.send(self._take((dev.ip, dev.port)))
+        return exchange
+
+    def connect(self, dev: Device) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(dev.ip, dev.port, timeout=CONNECT_TIMEOUT,
+                                          blocksize=CHUNK)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.sock.settimeout(READ_TIMEOUT)
+        return conn
 
     def release(self, key, conn, response) -> None:
         if response.isclosed() and not response.will_close:  # read to the end: reusable
@@ -172,11 +160,48 @@ class Connections:
         conn.close()
 
 
+class Exchange:
+    """One request to one object server, on a pooled connection: `send`, then `response`.
+    A kept-alive connection the node has closed in the meantime gets one retry on a new
+    connection."""
+
+    def __init__(self, pool: Connections, method: str, dev: Device, path: str, headers: dict,
+                 body: Body | None):
+        self.pool, self.method, self.dev, self.path = pool, method, dev, path
+        self.headers, self.body = headers, body
+        self.key, self.conn, self.reused = (dev.ip, dev.port), None, False
+
+    def send(self, conn: http.client.HTTPConnection | None) -> None:
+        self.reused = conn is not None
+        self.conn = conn or self.pool.connect(self.dev)
+        body = self.body
+        data = None if body is None else body.data if body.path is None else body.open()
+        try:
+            self.conn.request(self.method, self.path, body=data, headers=self.headers)
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            if not self.reused:
+                raise
+            self.send(None)
+        finally:
+            if hasattr(data, "close"):
+                data.close()
+
+    def response(self) -> http.client.HTTPResponse:
+        try:
+            return self.conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            if not self.reused:
+                raise
+        self.send(None)  # the stale keep-alive: once more, fresh
+        return self.conn.getresponse()
+
+
 class ObjectController:
-    def __init__(self, ring: RingFile, tracer: trace.Tracer, workers: int = 24):
+    def __init__(self, ring: RingFile, tracer: trace.Tracer):
         self.ring = ring
         self.tracer = tracer
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="swift-proxy")
         self.connections = Connections()
 
     @property
@@ -187,34 +212,40 @@ class ObjectController:
     def _path(dev: Device, partition: int, hash_: str) -> str:
         return f"/{dev.device}/{partition}/{hash_}"
 
-    def _call(self, method: str, dev: Device, path: str, headers: dict, body: Body | None = None,
-              stream: bool = False, span=None) -> NodeResponse:
-        if span is not None:
-            headers = {**headers, trace.TRACE_HEADER: span.trace_id,
-                       trace.SPAN_HEADER: span.span_id}
+    def _answer(self, dev: Device, exchange: Exchange | None,
+                stream: bool = False) -> NodeResponse:
+        """Wait for one node's answer (status None: unreachable). A 200 to a streamed GET
+        keeps its connection open for the body; any other answer is read at once."""
+        if exchange is None:
+            return NodeResponse(dev, None)
         try:
-            key, conn, r = self.connections.request(method, dev, path, headers, body)
-            if stream and method == "GET" and r.status == 200:
-                return NodeResponse(dev, r.status, r.getheaders(),
-                                    NodeBody(self.connections, key, conn, r))
+            r = exchange.response()
+            if stream and exchange.method == "GET" and r.status == 200:
+                return NodeResponse(exchange.dev, r.status, r.getheaders(),
+                                    NodeBody(self.connections, exchange.key, exchange.conn, r))
             r.read()
-            self.connections.release(key, conn, r)
+            self.connections.release(exchange.key, exchange.conn, r)
         except (OSError, http.client.HTTPException):
             return NodeResponse(dev, None)
-        return NodeResponse(dev, r.status, r.getheaders())
+        return NodeResponse(exchange.dev, r.status, r.getheaders())
+
+    def _send(self, method: str, dev: Device, path: str, headers: dict,
+              body: Body | None = None) -> Exchange | None:
+        try:
+            return self.connections.send(method, dev, path, headers, body)
+        except (OSError, http.client.HTTPException):
+            return None
 
     def _fan_out(self, method: str, path: tuple[str, str, str], headers: dict,
                  body: Body | None = None) -> list[NodeResponse]:
-        """The same request to every replica's node, in parallel."""
+        """The same request to every replica's node: sent to all of them first, so they
+        work on it at the same time, then their answers are collected."""
         ring = self.ring.get()
         part, hash_, devices = ring.get_nodes(*path)
-        headers = {**headers, "X-Object-Name": _quoted(path)}
-        span = trace.current()
-        futures = [self.pool.submit(self._call, method, d, self._path(d, part, hash_), headers,
-                                    body, False, span) for d in devices[1:]]
-        first = self._call(method, devices[0], self._path(devices[0], part, hash_), headers,
-                           body, False, span)  # this thread sends one copy itself
-        return [first, *(f.result() for f in futures)]
+        headers = {**headers, "X-Object-Name": _quoted(path), **trace.outgoing_headers()}
+        sent = [(d, self._send(method, d, self._path(d, part, hash_), headers, body))
+                for d in devices]
+        return [self._answer(dev, exchange) for dev, exchange in sent]
 
     # -- the operations ----------------------------------------------------------------------
 
@@ -252,8 +283,8 @@ class ObjectController:
         headers = {"X-Object-Name": _quoted(path), **trace.outgoing_headers()}
         reached = 0
         for dev in devices:
-            answer = self._call(method, dev, self._path(dev, part, hash_), headers,
-                                stream=True)
+            exchange = self._send(method, dev, self._path(dev, part, hash_), headers)
+            answer = self._answer(dev, exchange, stream=True)
             if answer.status is None:
                 continue
             reached += 1
@@ -262,9 +293,6 @@ class ObjectController:
         if reached == 0:
             raise Unavailable()
         return None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False)
 
 
 class Unavailable(Exception):

@@ -25,7 +25,27 @@ CREATE TABLE IF NOT EXISTS objects (
     account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
     timestamp TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     content_type TEXT NOT NULL, PRIMARY KEY (account, container, name));
+-- A container's object count and bytes follow its rows, as in Swift's container broker.
+CREATE TRIGGER IF NOT EXISTS object_insert AFTER INSERT ON objects BEGIN
+    UPDATE containers SET object_count = object_count + 1, bytes_used = bytes_used + new.size
+    WHERE account = new.account AND name = new.container;
+END;
+CREATE TRIGGER IF NOT EXISTS object_update AFTER UPDATE OF size ON objects BEGIN
+    UPDATE containers SET bytes_used = bytes_used - old.size + new.size
+    WHERE account = new.account AND name = new.container;
+END;
+CREATE TRIGGER IF NOT EXISTS object_delete AFTER DELETE ON objects BEGIN
+    UPDATE containers SET object_count = object_count - 1, bytes_used = bytes_used - old.size
+    WHERE account = old.account AND name = old.container;
+END;
 """
+
+
+UPSERT_OBJECT = (
+    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (account, container, name) DO UPDATE SET timestamp = excluded.timestamp, "
+    "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type "
+    "WHERE excluded.timestamp > objects.timestamp")
 
 
 def create_schema(db) -> None:
@@ -35,6 +55,10 @@ def create_schema(db) -> None:
 class ObjectStore:
     def __init__(self, path):
         self.database = Database(path, create_schema)
+        # Containers known to exist, as Swift's proxy caches container info: an object
+        # PUT need not read the database to learn its container is there. This store is
+        # the only writer, so deleting a container forgets it here at once.
+        self._known: set[tuple[str, str]] = set()
 
     @property
     def db(self):
@@ -66,6 +90,13 @@ class ObjectStore:
             db.execute("UPDATE accounts SET meta = ? WHERE name = ?", (json.dumps(merged), name))
 
     # -- containers ------------------------------------------------------------------------
+
+    def container_exists(self, account: str, name: str) -> bool:
+        if (account, name) not in self._known:
+            if self.container(account, name) is None:
+                return False
+            self._known.add((account, name))
+        return True
 
     def container(self, account: str, name: str) -> dict | None:
         row = self._one("SELECT * FROM containers WHERE account = ? AND name = ?",
@@ -103,6 +134,7 @@ class ObjectStore:
             if row[0]["object_count"]:
                 return "not empty"
             db.execute("DELETE FROM containers WHERE account = ? AND name = ?", (account, name))
+            self._known.discard((account, name))
         return "deleted"
 
     def list_containers(self, account: str, **query) -> list[dict]:
@@ -112,37 +144,19 @@ class ObjectStore:
 
     def put_object(self, account: str, container: str, name: str, timestamp: str, size: int,
                    etag: str, content_type: str) -> None:
-        """Record an object in its container's listing (newer timestamps win)."""
-        with self.database.transaction() as db:
-            old = list(db.query("SELECT timestamp, size FROM objects WHERE account = ? AND "
-                                "container = ? AND name = ?", (account, container, name)))
-            if old and old[0]["timestamp"] >= timestamp:
-                return
-            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (account, container, name, timestamp, size, etag, content_type))
-            count, size_delta = (0, size - old[0]["size"]) if old else (1, size)
-            db.execute("UPDATE containers SET object_count = object_count + ?, bytes_used = "
-                       "bytes_used + ? WHERE account = ? AND name = ?",
-                       (count, size_delta, account, container))
+        """Record an object in its container's listing (a newer timestamp wins)."""
+        self.database.write(UPSERT_OBJECT, (account, container, name, timestamp, size, etag,
+                                            content_type))
 
     def update_object_type(self, account: str, container: str, name: str,
                            content_type: str) -> None:
-        with self.database.transaction() as db:
-            db.execute("UPDATE objects SET content_type = ? WHERE account = ? AND container = ? "
-                       "AND name = ?", (content_type, account, container, name))
+        self.database.write("UPDATE objects SET content_type = ? WHERE account = ? AND "
+                            "container = ? AND name = ?", (content_type, account, container, name))
 
     def delete_object(self, account: str, container: str, name: str) -> bool:
-        with self.database.transaction() as db:
-            old = list(db.query("SELECT size FROM objects WHERE account = ? AND container = ? "
-                                "AND name = ?", (account, container, name)))
-            if not old:
-                return False
-            db.execute("DELETE FROM objects WHERE account = ? AND container = ? AND name = ?",
-                       (account, container, name))
-            db.execute("UPDATE containers SET object_count = object_count - 1, bytes_used = "
-                       "bytes_used - ? WHERE account = ? AND name = ?",
-                       (old[0]["size"], account, container))
-        return True
+        """Drop an object from its listing; False when it was not listed."""
+        return self.database.write("DELETE FROM objects WHERE account = ? AND container = ? AND "
+                                   "name = ?", (account, container, name)) == 1
 
     def list_objects(self, account: str, container: str, **query) -> list[dict]:
         return _listing(self.db, "objects", "account = ? AND container = ?",

@@ -15,9 +15,8 @@ def body(data: bytes) -> Body:
 
 @pytest.fixture
 def proxy(ring_file):
-    controller = ObjectController(ring_file, Tracer(None))
-    yield controller
-    controller.close()
+    return ObjectController(ring_file, Tracer(None))
+
 
 
 def read(proxy, path):

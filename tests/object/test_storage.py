@@ -141,3 +141,36 @@ def test_a_taken_port_falls_back_to_a_free_one_and_tells_the_ring(tmp_path):
             assert requests.get(url(node)).status_code == 200
         finally:
             node.stop()
+
+
+def test_a_replaced_small_file_becomes_the_next_writes_file(nodes):
+    """Spares: the inode of a replaced version is reused, with none of its old bytes."""
+    node = nodes["storage1"]
+    put(node, b"a much longer first version", ts=1000)
+    first = next((node.disk.root / "objects").rglob("*.data")).stat().st_ino
+    put(node, b"v2", ts=2000)  # the first version's file becomes a spare...
+    spares = list(node.disk.tmp.glob("spare-*"))
+    assert [p.stat().st_ino for p in spares] == [first]
+    put(node, b"v3", ts=3000)  # ...and holds the third version, cut to its length
+    third = next((node.disk.root / "objects").rglob("*.data"))
+    assert third.stat().st_ino == first
+    assert requests.get(url(node)).content == b"v3"
+    assert node.object_files() == 1
+
+
+def test_a_file_being_read_is_not_reused(nodes):
+    node = nodes["storage1"]
+    put(node, b"x" * 100_000, ts=1000)
+    reader = requests.get(url(node), stream=True)  # the server has the .data open
+    first = reader.raw.read(10)
+    put(node, b"small", ts=2000)
+    put(node, b"other", ts=3000)  # would reuse a spare; the open file is not one
+    assert first + reader.raw.read() == b"x" * 100_000
+    assert requests.get(url(node)).content == b"other"
+
+
+def test_a_big_replaced_file_is_deleted_not_kept(nodes):
+    node = nodes["storage1"]
+    put(node, b"y" * (200 * 1024), ts=1000)
+    put(node, b"v2", ts=2000)
+    assert list(node.disk.tmp.glob("spare-*")) == []

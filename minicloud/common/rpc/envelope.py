@@ -20,8 +20,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import traceback as traceback_module
-import uuid
 from typing import Any
+
+from minicloud.common import ids
 
 VERSION = 1
 KINDS = ("call", "cast", "fanout", "reply")
@@ -69,7 +70,7 @@ def failure_from_exception(exc: BaseException) -> dict:
 
 
 def new_msg_id() -> str:
-    return uuid.uuid4().hex
+    return ids.random_hex()
 
 
 @dataclasses.dataclass

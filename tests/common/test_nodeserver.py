@@ -1,0 +1,107 @@
+"""The lean node-to-node HTTP server: keep-alive, bodies of every framing, HEAD, and a
+stop that hangs up on open connections."""
+
+import http.client
+import socket
+
+import falcon
+import pytest
+
+from minicloud.common.nodeserver import NodeHttpServer
+
+
+class Echo:
+    def on_put(self, req, resp):
+        body = req.bounded_stream.read()
+        resp.text = f"{len(body)}:{body[:20].decode()}"
+
+    def on_get(self, req, resp):
+        resp.text = f"path={req.path} q={req.query_string}"
+
+    on_head = on_get
+
+
+class Stream:
+    def on_get(self, req, resp):
+        resp.stream = iter([b"abc", b"", b"def"])  # no length: sent chunked
+
+
+class File:
+    def __init__(self, path):
+        self.path = path
+
+    def on_get(self, req, resp):
+        resp.stream = open(self.path, "rb")
+        resp.content_length = self.path.stat().st_size
+
+
+@pytest.fixture
+def server(tmp_path):
+    (tmp_path / "blob").write_bytes(bytes(range(256)) * 1000)
+    app = falcon.App()
+    app.add_route("/echo", Echo())
+    app.add_route("/stream", Stream())
+    app.add_route("/file", File(tmp_path / "blob"))
+    srv = NodeHttpServer("test", app, "127.0.0.1", 0).start()
+    yield srv
+    srv.stop()
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    for i in range(3):
+        conn.request("PUT", "/echo", body=b"x" * i)
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, f"{i}:{'x' * i}".encode())
+    conn.request("GET", "/echo?a=1&b=%20")
+    assert conn.getresponse().read() == b"path=/echo q=a=1&b=%20"
+    port = conn.sock.getsockname()[1]
+    conn.request("GET", "/echo")
+    conn.getresponse().read()
+    assert conn.sock.getsockname()[1] == port  # still the same connection
+
+
+def test_chunked_and_expect_continue_request_bodies(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("PUT", "/echo", body=iter([b"hello ", b"world"]),
+                 headers={"Transfer-Encoding": "chunked", "Expect": "100-continue"},
+                 encode_chunked=True)
+    r = conn.getresponse()
+    assert r.read() == b"11:hello world"
+
+
+def test_unsized_responses_are_chunked_and_head_has_no_body(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("GET", "/stream")
+    r = conn.getresponse()
+    assert r.getheader("Transfer-Encoding") == "chunked" and r.read() == b"abcdef"
+    conn.request("HEAD", "/echo")
+    r = conn.getresponse()
+    assert r.status == 200 and r.read() == b""
+    conn.request("GET", "/echo")  # the connection is still in step after the HEAD
+    assert conn.getresponse().read() == b"path=/echo q="
+
+
+def test_file_bodies_arrive_whole(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("GET", "/file")
+    assert conn.getresponse().read() == bytes(range(256)) * 1000
+
+
+def test_garbage_gets_the_connection_closed(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(b"NONSENSE\r\n\r\n")
+        s.settimeout(5)
+        assert s.recv(100) == b""
+
+
+def test_stop_hangs_up_open_connections(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("GET", "/echo")
+    conn.getresponse().read()
+    server.stop()
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        conn.request("GET", "/echo")
+        conn.getresponse()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=2)

@@ -1,0 +1,27 @@
+"""The account/container layer: listing rows and the counts their triggers keep."""
+
+from minicloud.object.store import ObjectStore
+
+
+def test_counts_follow_puts_overwrites_and_deletes(tmp_path):
+    store = ObjectStore(tmp_path / "object.db")
+    store.create_container("AUTH_p", "c", "0000000001.00000", {})
+    store.put_object("AUTH_p", "c", "a", "0000000002.00000", 10, "e1", "text/plain")
+    store.put_object("AUTH_p", "c", "b", "0000000002.00000", 5, "e2", "text/plain")
+    store.put_object("AUTH_p", "c", "a", "0000000003.00000", 7, "e3", "text/plain")
+    store.put_object("AUTH_p", "c", "a", "0000000001.50000", 99, "old", "text/plain")  # loses
+    c = store.container("AUTH_p", "c")
+    assert (c["object_count"], c["bytes_used"]) == (2, 12)
+    assert [o["etag"] for o in store.list_objects("AUTH_p", "c", limit=10)] == ["e3", "e2"]
+    assert store.delete_object("AUTH_p", "c", "a") is True
+    assert store.delete_object("AUTH_p", "c", "a") is False
+    c = store.container("AUTH_p", "c")
+    assert (c["object_count"], c["bytes_used"]) == (1, 5)
+
+
+def test_a_deleted_container_is_forgotten_at_once(tmp_path):
+    store = ObjectStore(tmp_path / "object.db")
+    store.create_container("AUTH_p", "c", "0000000001.00000", {})
+    assert store.container_exists("AUTH_p", "c")
+    assert store.delete_container("AUTH_p", "c") == "deleted"
+    assert not store.container_exists("AUTH_p", "c")
