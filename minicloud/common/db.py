@@ -22,9 +22,9 @@ class Database:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.write_lock = threading.RLock()
+        self._write_lock = threading.RLock()
         self._pks: dict[str, list[str]] = {}
-        with self.write_lock:  # executescript commits by itself: no transaction() here
+        with self._write_lock:  # executescript commits by itself: no transaction() here
             schema(self.db)
 
     def _connect(self) -> sqlite_utils.Database:
@@ -46,7 +46,7 @@ class Database:
     @contextlib.contextmanager
     def transaction(self):
         """All statements in the block commit together, or none does; one writer at a time."""
-        with self.write_lock:
+        with self._write_lock:
             db = self.db
             if db.conn.in_transaction:  # nested: the outer block commits
                 yield db
@@ -62,7 +62,7 @@ class Database:
     def write(self, sql: str, params=()) -> int:
         """One statement that changes rows (with what its triggers do), committed on its
         own; the number of rows it changed."""
-        with self.write_lock:
+        with self._write_lock:
             return self.db.conn.execute(sql, params).rowcount
 
     def query(self, sql: str, params=()) -> list[dict]:

@@ -49,8 +49,11 @@ class RequestBody:
         self.left -= len(data)
         return data
 
-    def readline(self, limit: int = -1) -> bytes:  # WSGI asks for it; the apps here do not
-        return self.read(limit if limit and limit > 0 else 1 << 16)
+    def readline(self, limit: int = -1) -> bytes:
+        n = self.left if limit is None or limit < 0 else min(limit, self.left)
+        line = self.rfile.readline(n) if n else b""
+        self.left -= len(line)
+        return line
 
     def drain(self) -> bool:
         """Read what the app left unread; False when too much is left to bother."""
@@ -142,12 +145,13 @@ class Connection:
         if "chunked" in headers.get("TRANSFER_ENCODING", "").lower():
             wsgi_input, size = dechunk(self.rfile)
             headers["CONTENT_LENGTH"] = str(size)
-            body = RequestBody(self.rfile, 0)
+            body = RequestBody(self.rfile, 0)  # read whole already: nothing left to drain
         else:
             try:
-                body = wsgi_input = RequestBody(self.rfile, int(headers.get("CONTENT_LENGTH") or 0))
+                length = int(headers.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 raise BadRequest("bad Content-Length") from None
+            body = wsgi_input = RequestBody(self.rfile, length)
         environ = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "QUERY_STRING": query,
             "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),

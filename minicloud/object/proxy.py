@@ -3,11 +3,10 @@
 Writes (PUT, POST, DELETE) go to every replica's node at once: the request's thread sends
 the request to each node over a pooled keep-alive connection, then collects the answers,
 so the nodes work on it at the same time. They succeed when a quorum (2 of 3) answers, so
-one node down does not stop anyone. Reads ask
-the replicas one after another and take the first that has the object, so a node that is
-down or lost its disk is passed over. A PUT's body is first spooled (in memory when
-small, else to a temporary file) and its MD5 checked against an incoming ETag, so a
-mismatch (422) stores nothing anywhere.
+one node down does not stop anyone. Reads ask the replicas one after another and take the
+first that has the object, so a node that is down or lost its disk is passed over. A
+PUT's body is first spooled (in memory when small, else to a temporary file) and its MD5
+checked against an incoming ETag, so a mismatch (422) stores nothing anywhere.
 """
 
 from __future__ import annotations
@@ -221,13 +220,13 @@ class ObjectController:
         try:
             r = exchange.response()
             if stream and exchange.method == "GET" and r.status == 200:
-                return NodeResponse(exchange.dev, r.status, r.getheaders(),
+                return NodeResponse(dev, r.status, r.getheaders(),
                                     NodeBody(self.connections, exchange.key, exchange.conn, r))
             r.read()
             self.connections.release(exchange.key, exchange.conn, r)
         except (OSError, http.client.HTTPException):
             return NodeResponse(dev, None)
-        return NodeResponse(exchange.dev, r.status, r.getheaders())
+        return NodeResponse(dev, r.status, r.getheaders())
 
     def _send(self, method: str, dev: Device, path: str, headers: dict,
               body: Body | None = None) -> Exchange | None:

@@ -163,7 +163,7 @@ class Disk:
             self._reading[path] = self._reading.get(path, 0) + 1
         return ObjectFile(self, path, f)
 
-    def _closed(self, path: str) -> None:
+    def reader_closed(self, path: str) -> None:
         with self._lock:
             left = self._reading.pop(path) - 1
             if left:
@@ -188,9 +188,8 @@ class Disk:
         a concurrent write added meanwhile stays until the next write: the newest file is
         the state either way."""
         if data_tmp is None:  # a tombstone: an empty file
-            data_tmp, size = self._temp()
-            if size or not os.path.exists(data_tmp):
-                open(data_tmp, "wb").close()
+            data_tmp, _ = self._temp()
+            open(data_tmp, "wb").close()
         if names is None:
             os.makedirs(directory, exist_ok=True)
         if self.xattrs:
@@ -283,7 +282,7 @@ class ObjectFile:
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
-            self.disk._closed(self.path)
+            self.disk.reader_closed(self.path)
 
 
 def _object_headers(resp, meta: dict) -> None:
