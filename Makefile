@@ -8,7 +8,7 @@ LAB    ?= 01
 TEST_WORKERS ?= 2
 LAB_DIR = $(firstword $(wildcard labs/lab$(shell printf '%02d' $(LAB) 2>/dev/null)-*))
 
-.PHONY: help install lab-up lab-down lab-status lab-check test test-fast docs bench clean
+.PHONY: help install lab-up lab-down lab-status lab-check test docs bench robustness clean
 
 help:
 	@echo "make install        create $(VENV) with minicloud, the OpenStack clients and the dev tools"
@@ -18,6 +18,7 @@ help:
 	@echo "make test           the project's tests (what CI runs), including the docs build"
 	@echo "make docs           build the tutorial site into site/ (mkdocs --strict)"
 	@echo "make bench          print the performance figures"
+	@echo "make robustness     send ~1,400 malformed requests to every service; print what broke"
 
 $(BIN)/minicloud: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,9 @@ docs: $(BIN)/minicloud
 
 bench: $(BIN)/minicloud
 	$(BIN)/python -m minicloud.bench
+
+robustness: $(BIN)/minicloud
+	$(BIN)/python -m minicloud.bench.robustness
 
 clean:
 	rm -rf site .pytest_cache

@@ -8,6 +8,7 @@
     minicloud agents              what each Neutron agent has configured (the data plane)
     minicloud ring build|show     Swift's object ring
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
+    minicloud check               are the databases and files consistent (after a crash, say)
 """
 
 from __future__ import annotations
@@ -157,6 +158,14 @@ def cmd_swift(args) -> int:
     return manage.cmd_swift(_config(args), args)
 
 
+def cmd_check(args) -> int:
+    from minicloud import check
+
+    config = _config(args)
+    running = daemon.running_pid(config) is not None
+    return check.run(config, daemon.pid_file(config).stat().st_mtime if running else None)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minicloud", description="A small OpenStack for learning.")
     p.add_argument("--home", help=f"data directory (default: $MINICLOUD_HOME or {default_home()})")
@@ -192,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_trace)
     sub.add_parser("agents", help="what each Neutron agent configured (bridges, routers, "
                    "DHCP)").set_defaults(func=cmd_agents)
+    sub.add_parser("check", help="are the databases and files consistent (after a crash, "
+                   "say)").set_defaults(func=cmd_check)
     from minicloud.object.manage import add_parsers as add_swift_parsers
 
     add_swift_parsers(sub, cmd_ring, cmd_swift)

@@ -8,6 +8,9 @@ same way.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 import falcon
 
 
@@ -53,6 +56,23 @@ class Conflict(ApiError):
 
 class PayloadTooLarge(ApiError):
     status, title, kind = falcon.HTTP_413, "Request Entity Too Large", "overLimit"
+
+
+class InsufficientStorage(ApiError):
+    status, title, kind = "507 Insufficient Storage", "Insufficient Storage", "computeFault"
+
+    def __init__(self, message="The cloud's disk is full: free some space and try again.",
+                 **kw):
+        super().__init__(message, **kw)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Did `exc` come from a full disk (a file write, or SQLite's own)?"""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "disk is full" in str(exc))
 
 
 def status_code(exc: falcon.HTTPError) -> int:

@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import dataclasses
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 
 from minicloud.common import ids
+
+LOG = logging.getLogger(__name__)
 
 TRACE_HEADER = "X-Minicloud-Trace-Id"
 SPAN_HEADER = "X-Minicloud-Span-Id"
@@ -117,7 +120,12 @@ class TraceStore:
             time.sleep(BATCH_WINDOW)  # let a request's other spans arrive: one commit for all
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
-            self._write(conn, [s for s in batch if s is not None])
+            try:
+                self._write(conn, [s for s in batch if s is not None])
+            except sqlite3.Error as exc:  # a full disk, say: traces are lost, the cloud is not
+                with contextlib.suppress(sqlite3.Error):
+                    conn.rollback()
+                LOG.warning("trace: %d spans not written: %s", len(batch), exc)
             for _ in batch:
                 self._queue.task_done()
 

@@ -2,13 +2,17 @@
 
 `create_app` gives a service: trailing slashes ignored (clients ask for both), JSON by
 default, errors rendered in the service's own format, an `X-Openstack-Request-Id` on every
-response, and a trace span around every request.
+response, and a trace span around every request. A header line longer than
+MAX_HEADER_LINE is a 400 in the service's format, as the eventlet WSGI server in front of
+Nova, Glance or Cinder answers "Line is too long"; JSON bodies get their own guard in
+validation.py.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Callable
 
 import falcon
@@ -19,6 +23,23 @@ from minicloud.common.context import new_request_id
 LOG = logging.getLogger(__name__)
 
 ErrorBody = Callable[[int, falcon.HTTPError], dict]
+
+MAX_HEADER_LINE = 16384  # oslo.service's max_header_line default
+# Trace ids travel between our own services; anything else a client sends is ignored.
+_TRACE_ID = re.compile(r"[0-9a-f]{1,64}")
+
+
+def _check_headers(req) -> None:
+    for name, value in req.headers.items():
+        if len(name) + len(value) + 2 > MAX_HEADER_LINE:
+            raise errors.BadRequest(
+                f"Header {name[:64]} is too long: a header line may hold at most "
+                f"{MAX_HEADER_LINE} bytes.")
+
+
+def _trace_header(req, name: str) -> str | None:
+    value = req.get_header(name)
+    return value if value and _TRACE_ID.fullmatch(value) else None
 
 
 class RequestMiddleware:
@@ -33,12 +54,13 @@ class RequestMiddleware:
         req.context.ctx = None
         if req.get_header(trace.UNTRACED_HEADER):
             req.context.span = None
-            return
-        req.context.span = self.tracer.start(
-            self.service, f"{req.method} {req.path}",
-            trace_id=req.get_header(trace.TRACE_HEADER),
-            parent_id=req.get_header(trace.SPAN_HEADER),
-            request_id=req.context.request_id)
+        else:
+            req.context.span = self.tracer.start(
+                self.service, f"{req.method} {req.path}",
+                trace_id=_trace_header(req, trace.TRACE_HEADER),
+                parent_id=_trace_header(req, trace.SPAN_HEADER),
+                request_id=req.context.request_id)
+        _check_headers(req)
 
     def process_response(self, req, resp, resource, req_succeeded):
         resp.set_header("X-Openstack-Request-Id", req.context.request_id)
@@ -64,6 +86,12 @@ def create_app(service: str, *, error_body: ErrorBody, tracer: trace.Tracer,
         resp.data = json.dumps(error_body(errors.status_code(exc), exc)).encode()
 
     def unexpected(req, resp, exc, params):
+        if errors.disk_full(exc):
+            # Not a bug but the machine: say so. The write's transaction was rolled back.
+            LOG.warning("%s: disk full on %s %s", service, req.method, req.path)
+            serialize(req, resp, errors.InsufficientStorage())
+            resp.status = errors.InsufficientStorage.status
+            return
         LOG.exception("%s: unexpected error on %s %s", service, req.method, req.path)
         serialize(req, resp, errors.ApiError(
             "An unexpected error prevented the server from fulfilling your request."))
