@@ -3,7 +3,10 @@
 `ServiceAuth` logs the service's own user in (e.g. `glance` in project `service`) and keeps
 a valid token for calls to Keystone and to other services. `RemoteTokenValidator` turns a
 caller's token into a RequestContext by asking Keystone (`GET /v3/auth/tokens`), caching
-answers for a few seconds so a burst of calls costs one validation.
+answers for a few seconds so a burst of calls costs one validation. The cache is keyed by
+the exact token text and only ever holds well-formed tokens (auth.well_formed), so no
+variant of a cached token can ride on its entry; a revoked token stops working here at
+most `cache_seconds` after Keystone revoked it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 import requests
 
 from minicloud.common import errors, trace
+from minicloud.common.auth import well_formed
 from minicloud.common.context import RequestContext
 
 RENEW_BEFORE = 120  # seconds of life left at which a service token is replaced
@@ -73,6 +77,8 @@ class RemoteTokenValidator:
         self._cache: dict[str, tuple[float, RequestContext]] = {}
 
     def __call__(self, token: str) -> RequestContext:
+        if not well_formed(token):  # never cached, never sent to Keystone
+            raise errors.Unauthorized()
         now = self.clock()
         hit = self._cache.get(token)
         if hit and hit[0] > now:

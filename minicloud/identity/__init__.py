@@ -17,9 +17,12 @@ LIMITATIONS compared with real Keystone:
 - Fernet keys are created once and never rotated; no key repository commands.
 - Passwords are hashed with scrypt (n=2**14, r=8, p=1) through `cryptography`; no password
   expiry, history or lockout rules.
+- User options are validated, stored and shown but never acted upon; the `immutable`
+  option of projects, domains and roles is refused (400); `federated` links are refused
+  (no identity providers).
 - Policy is three fixed rules (admin > member > reader), not oslo.policy files.
 - The `default` domain cannot be disabled or deleted (so a learner cannot lock the admin
   out); deleting a disabled domain deletes its projects, users and groups.
 - No limits/registered-limits APIs, no credentials API, no OS-EP-FILTER or OS-REVOKE
-  listing; revocation events are kept internally.
+  listing; revocation events are kept internally, for one token lifetime.
 """

@@ -13,7 +13,6 @@ import json
 import falcon
 
 from minicloud.common import errors, policy
-from minicloud.common.validation import read_json
 from minicloud.identity import schemas, views
 from minicloud.identity.store import IdentityStore, load_json, new_id
 
@@ -28,13 +27,9 @@ def view(req, row: dict) -> dict:
 
 
 def require_domain(store: IdentityStore, domain_id: str) -> dict:
-    """The domain a new project, user or group goes in; Keystone answers 400 for an unknown one."""
-    domain = store.domain(domain_id)
-    if domain is None:
-        raise errors.BadRequest(f"Expecting to find domain_id {domain_id} in domain table. "
-                                "The server could not comply with the request since it is "
-                                "either malformed or otherwise incorrect.")
-    return domain
+    """The domain a new project, user or group goes in; an unknown one is a 404, as
+    Keystone's managers look the domain up (DomainNotFound) before creating anything."""
+    return views.must_exist(store.domain(domain_id), "domain", domain_id)
 
 
 def _duplicate(name: str) -> errors.Conflict:
@@ -69,7 +64,7 @@ class Domains:
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.DOMAIN_CREATE)["domain"]
+        fields = views.body_of(req, schemas.DOMAIN_CREATE, "domain")
         row = {"id": new_id(), "name": fields["name"],
                "description": fields.get("description") or "",
                "enabled": int(fields.get("enabled") is not False),
@@ -98,7 +93,7 @@ class Domain:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, domain_id):
-        fields = read_json(req, schemas.DOMAIN_UPDATE)["domain"]
+        fields = views.body_of(req, schemas.DOMAIN_UPDATE, "domain")
         if fields.get("id") not in (None, domain_id):
             raise errors.BadRequest("Cannot change the ID of a domain.")
         changes = _changes(fields)

@@ -13,7 +13,6 @@ import json
 import falcon
 
 from minicloud.common import errors, policy
-from minicloud.common.validation import read_json
 from minicloud.identity import schemas, views
 from minicloud.identity.domains import require_domain
 from minicloud.identity.store import IdentityStore, load_json, new_id
@@ -75,7 +74,7 @@ class Projects:
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.PROJECT_CREATE)["project"]
+        fields = views.body_of(req, schemas.PROJECT_CREATE, "project")
         if fields.get("is_domain"):
             raise errors.BadRequest("minicloud does not support projects acting as domains "
                                     "(is_domain: true).")
@@ -120,7 +119,7 @@ class Project:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, project_id):
-        fields = read_json(req, schemas.PROJECT_UPDATE)["project"]
+        fields = views.body_of(req, schemas.PROJECT_UPDATE, "project")
         with self.store.transaction() as db:
             project = self._find(project_id)
             changes = _changes(fields, project)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import falcon
 
 from minicloud.common import errors, policy
-from minicloud.common.validation import read_json
 from minicloud.identity import schemas, views
 from minicloud.identity.store import IdentityStore, new_id
 
@@ -50,7 +49,7 @@ class Roles:
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.ROLE_CREATE)["role"]
+        fields = views.body_of(req, schemas.ROLE_CREATE, "role")
         _no_domain_roles(fields)
         row = {"id": new_id(), "name": fields["name"], "domain_id": None,
                "description": fields.get("description") or ""}
@@ -75,7 +74,7 @@ class Role:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, role_id):
-        fields = read_json(req, schemas.ROLE_UPDATE)["role"]
+        fields = views.body_of(req, schemas.ROLE_UPDATE, "role")
         _no_domain_roles(fields)
         if fields.get("id") not in (None, role_id):
             raise errors.BadRequest("Cannot change the ID of a role.")

@@ -50,7 +50,33 @@ AUTH = {
 _text = {"type": ["string", "null"], "maxLength": 4096}
 _nullable_id = {"type": ["string", "null"], "maxLength": 64}
 _enabled = {"type": ["boolean", "null"]}
-_options = {"type": ["object", "null"]}
+_flag = {"type": ["boolean", "null"]}  # an option's value; null removes the option
+
+
+def _options(properties: dict) -> dict:
+    """Keystone's resource options: only the registered names, each with its value type
+    (`null` is allowed for "not given")."""
+    return {"type": ["object", "null"], "additionalProperties": False,
+            "properties": properties}
+
+
+# the options Keystone registers for users (stored and shown here, never acted upon)
+_USER_OPTIONS = _options({
+    "ignore_change_password_upon_first_use": _flag, "ignore_password_expiry": _flag,
+    "ignore_lockout_failure_attempts": _flag, "lock_password": _flag,
+    "ignore_user_inactivity": _flag, "multi_factor_auth_enabled": _flag,
+    "multi_factor_auth_rules": {"type": ["array", "null"], "uniqueItems": True, "items": {
+        "type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}}})
+# ... and for projects, domains and roles
+_RESOURCE_OPTIONS = _options({"immutable": _flag})
+# a user's links to identity providers (there are none here: see users.py)
+_FEDERATED = {"type": "array", "items": {
+    "type": "object", "required": ["idp_id", "protocols"], "properties": {
+        "idp_id": {"type": "string"},
+        "protocols": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["protocol_id", "unique_id"],
+            "properties": {"protocol_id": {"type": "string"},
+                           "unique_id": {"type": "string"}}}}}}}
 _tag = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"}
 _tags = {"type": ["array", "null"], "items": _tag, "maxItems": 80, "uniqueItems": True}
 _never = {"not": {}}  # a property no request body may carry (`False` loses the path)
@@ -68,24 +94,27 @@ def _create_and_update(key: str, properties: dict, required: tuple) -> tuple[dic
 
 
 _DOMAIN = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "description": _text,
-           "enabled": _enabled, "tags": _tags, "options": _options}
+           "enabled": _enabled, "tags": _tags, "options": _RESOURCE_OPTIONS}
 DOMAIN_CREATE, DOMAIN_UPDATE = _create_and_update("domain", _DOMAIN, ("name",))
 
 _PROJECT = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "domain_id": _nullable_id,
             "parent_id": _nullable_id, "description": _text, "enabled": _enabled,
-            "is_domain": {"type": ["boolean", "null"]}, "tags": _tags, "options": _options}
+            "is_domain": {"type": ["boolean", "null"]}, "tags": _tags,
+            "options": _RESOURCE_OPTIONS}
 PROJECT_CREATE, PROJECT_UPDATE = _create_and_update("project", _PROJECT, ("name",))
 
+# passwords are checked in users.py, whose messages never repeat the password
 _USER = {"id": _nullable_id, "name": _name, "domain_id": _nullable_id,
-         "password": {"type": ["string", "null"], "maxLength": 4096},
+         "password": {"type": ["string", "null"]},
          "enabled": _enabled, "default_project_id": _nullable_id,
-         "email": _text, "description": _text, "options": _options,
+         "email": _text, "description": _text, "options": _USER_OPTIONS,
+         "federated": _FEDERATED,
          # columns of the users table that only Keystone itself writes
          "password_hash": _never, "password_created_at": _never, "extra": _never}
 USER_CREATE, USER_UPDATE = _create_and_update("user", _USER, ("name",))
 
-USER_PASSWORD = _envelope("user", {"password": {"type": "string", "maxLength": 4096},
-                                   "original_password": {"type": "string", "maxLength": 4096}},
+USER_PASSWORD = _envelope("user", {"password": {"type": "string"},
+                                   "original_password": {"type": "string"}},
                           ("password", "original_password"))
 
 _GROUP = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "domain_id": _nullable_id,
@@ -93,7 +122,7 @@ _GROUP = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "domain_id": _
 GROUP_CREATE, GROUP_UPDATE = _create_and_update("group", _GROUP, ("name",))
 
 _ROLE = {"id": _nullable_id, "name": _name, "domain_id": _nullable_id, "description": _text,
-         "options": _options}
+         "options": _RESOURCE_OPTIONS}
 ROLE_CREATE, ROLE_UPDATE = _create_and_update("role", _ROLE, ("name",))
 
 _REGION = {"id": {**_nullable_id, "maxLength": 255}, "description": _text,

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS revocations (
     issued_before REAL NOT NULL, expires_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS revocations_audit ON revocations(audit_id);
 CREATE INDEX IF NOT EXISTS revocations_user ON revocations(user_id);
+CREATE INDEX IF NOT EXISTS revocations_expiry ON revocations(expires_at);
 """
 
 
@@ -186,7 +187,11 @@ class IdentityStore(Database):
         return bool(hit)
 
     def prune_revocations(self, now: float) -> None:
-        self.db.execute("DELETE FROM revocations WHERE expires_at < ?", (now,))
+        """Forget events whose tokens have all expired: they can never match a valid token."""
+        self.write("DELETE FROM revocations WHERE expires_at < ?", (now,))
+
+    def revocation_count(self) -> int:
+        return self.query("SELECT COUNT(*) AS n FROM revocations")[0]["n"]
 
 
 def load_json(value: str | None, default):

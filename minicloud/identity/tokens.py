@@ -3,8 +3,11 @@
 A token is not stored anywhere: it is the Fernet encryption (AES-CBC + HMAC-SHA256) of a
 small payload (user, scope, methods, issue and expiry times, audit ids) under a key in the
 data directory. Validating decrypts it, then checks expiry, revocation events, and that the
-user, the project and the role assignments still exist. Revoking records an event (this
-token's audit id, or "every token of user U issued before T") instead of deleting anything.
+user, the project and the role assignments still exist. Only the exact text Keystone issued
+is accepted (common.auth.well_formed): lenient base64 would let `<token>x` decrypt too.
+Revoking records an event (this token's audit id, or "every token of user U issued before
+T") instead of deleting anything; events are pruned once every token they could match has
+expired, so the list stays bounded by the token lifetime.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from minicloud.common import errors
+from minicloud.common.auth import well_formed
 from minicloud.common.context import RequestContext
 from minicloud.identity import passwords
 from minicloud.identity.store import IdentityStore
@@ -178,6 +182,8 @@ class TokenService:
     # -- validating ------------------------------------------------------------------------
     def validate(self, token_id: str) -> Token:
         """The token's current meaning, or 401 if it is invalid, expired or revoked."""
+        if not well_formed(token_id):
+            raise errors.Unauthorized(NOT_AUTHENTICATED)
         try:
             payload = json.loads(self.keys.fernet.decrypt(token_id.encode()))
         except (InvalidToken, ValueError, TypeError):
@@ -217,6 +223,7 @@ class TokenService:
 
     # -- revoking --------------------------------------------------------------------------
     def revoke_token(self, token: Token) -> None:
+        self.store.prune_revocations(self.clock())
         self.store.revoke(audit_id=token.audit_ids[0], issued_before=token.issued_at,
                           expires_at=token.expires_at)
 
@@ -224,6 +231,8 @@ class TokenService:
         """Every token of the user issued until now stops working (password change, disable,
         delete)."""
         now = self.clock()
+        self.store.prune_revocations(now)
+        # no token issued until now lives past now + ttl: the event matters until then
         self.store.revoke(user_id=user_id, issued_before=now, expires_at=now + self.ttl)
 
     # -- rendering -------------------------------------------------------------------------

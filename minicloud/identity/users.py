@@ -4,8 +4,11 @@ Only the scrypt hash of a password is stored, and no response ever carries it. C
 password, disabling or deleting a user revokes every token the user holds (a revocation
 event, see tokens.py), so the change takes effect at once. A user changes their own
 password with `POST /v3/users/{id}/password` (`openstack user password set`), proving
-the old one. Attributes Keystone does not know are kept in the `extra` column, as Keystone
-keeps them.
+the old one; an admin sets anyone's with `PATCH /v3/users/{id}` (`openstack user set
+--password`). Attributes Keystone does not know are kept in the `extra` column, as Keystone
+keeps them. User options (`lock_password`, ...) are checked against Keystone's list and
+kept, but not acted upon; a password with a NUL character, and any link to an identity
+provider (`federated`: there is no federation here), are refused with a 400.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from minicloud.identity.tokens import TokenService
 
 COLUMNS = ("name", "domain_id", "enabled", "default_project_id", "email", "description")
 # never stored as extra attributes: they are computed, or secret
-NOT_EXTRA = {"id", "links", "password", "password_expires_at", *COLUMNS}
+NOT_EXTRA = {"id", "links", "password", "password_expires_at", "federated", *COLUMNS}
+MAX_PASSWORD = 4096
 
 
 def view(req, row: dict) -> dict:
@@ -49,10 +53,38 @@ def _check_default_project(store: IdentityStore, project_id: str | None) -> None
 
 
 def _extra(fields: dict, old: dict | None = None) -> str:
-    """The `extra` column: options and unknown attributes, merged over the old ones."""
+    """The `extra` column: options and unknown attributes, merged over the old ones. As in
+    Keystone, options given are set one by one and an option set to null is removed."""
     extra = dict(old or {})
-    extra.update({k: v for k, v in fields.items() if k not in NOT_EXTRA})
+    extra.update({k: v for k, v in fields.items() if k not in NOT_EXTRA and k != "options"})
+    options = {**extra.get("options", {}), **(fields.get("options") or {})}
+    extra["options"] = {k: v for k, v in options.items() if v is not None}
     return json.dumps(extra)
+
+
+def check_password(value: str | None, field: str = "user.password") -> None:
+    """Rules a new password must meet; the message never repeats the password."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise errors.BadRequest(f"Invalid input for field '{field}': a password may not "
+                                "contain a NUL character.")
+    if len(value) > MAX_PASSWORD:
+        raise errors.BadRequest(f"Invalid input for field '{field}': a password may not be "
+                                f"longer than {MAX_PASSWORD} characters.")
+
+
+def _no_federation(fields: dict) -> None:
+    """Keystone checks that each identity provider of `federated` exists; none does here."""
+    for link in fields.get("federated") or []:
+        raise errors.BadRequest(f"Could not find Identity Provider: {link['idp_id']}.")
+
+
+def user_fields(req, schema: dict) -> dict:
+    fields = read_json(req, schema)["user"]
+    check_password(fields.get("password"))
+    _no_federation(fields)
+    return fields
 
 
 class Users:
@@ -77,7 +109,7 @@ class Users:
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.USER_CREATE)["user"]
+        fields = user_fields(req, schemas.USER_CREATE)
         row = {"id": new_id(), "name": fields["name"],
                "domain_id": fields.get("domain_id") or req.context.ctx.domain_id or "default",
                "enabled": int(fields.get("enabled") is not False),
@@ -114,7 +146,7 @@ class User:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, user_id):
-        fields = read_json(req, schemas.USER_UPDATE)["user"]
+        fields = user_fields(req, schemas.USER_UPDATE)
         with self.store.transaction() as db:
             user = self._find(user_id)
             changes = self._changes(fields, user)
@@ -169,6 +201,7 @@ class UserPassword:
 
     def on_post(self, req, resp, user_id):
         fields = read_json(req, schemas.USER_PASSWORD)["user"]
+        check_password(fields["password"])
         user = views.must_exist(self.store.user(user_id), "user", user_id)
         if req.context.ctx.user_id != user_id:
             raise errors.Forbidden("You are not authorized to perform the requested action: "

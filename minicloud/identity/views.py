@@ -1,9 +1,10 @@
 """How Keystone renders its resources: `links` on every entity and every collection, and
-the name-or-id lookup helpers responders share."""
+the lookup and body helpers responders share."""
 
 from __future__ import annotations
 
 from minicloud.common import errors, wsgi
+from minicloud.common.validation import read_json
 
 
 def url(req, path: str) -> str:
@@ -34,3 +35,14 @@ def must_exist(record: dict | None, kind: str, ident: str) -> dict:
     if record is None:
         raise errors.NotFound(f"Could not find {kind}: {ident}.")
     return record
+
+
+def body_of(req, schema: dict, key: str) -> dict:
+    """The entity in a create or update body of a project, domain or role, validated.
+    Their one resource option, `immutable` (nobody may change the resource), is not
+    supported: asking for it is a 400 rather than a promise silently not kept."""
+    fields = read_json(req, schema)[key]
+    if (fields.get("options") or {}).get("immutable"):
+        raise errors.BadRequest(f"minicloud does not support immutable resources "
+                                f"('{key}.options.immutable': true).")
+    return fields

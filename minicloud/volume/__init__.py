@@ -10,8 +10,9 @@ attachments API: the connection info is the file's path.
     api.py           the route table and the error format
     microversions.py `OpenStack-API-Version: volume 3.x`; both URL forms (with/without project)
     core.py          the state every resource works on; visibility, quotas, errors
-    volumes.py snapshots.py types.py attachments.py quotas.py services.py   one per noun
-    views.py         how each resource is rendered
+    volumes.py snapshots.py types.py attachments.py quotas.py services.py extensions.py
+                     one per noun (services.py also answers the availability zones)
+    views.py         how each resource is rendered, per microversion and caller
     scheduler.py     cinder-scheduler (capacity filter and weigher)
     manager.py       cinder-volume on a storage node; backend.py its file backend
     reports.py       what cinder-volume and the scheduler report to cinder-api
@@ -24,8 +25,10 @@ LIMITATIONS compared with real Cinder:
 - No backups, groups/consistency groups, transfers, QoS specs, encryption, multiattach,
   manage/unmanage, replication, messages, availability zones other than `nova`.
 - Only the v3 attachments API (3.27+) attaches volumes; the legacy os-reserve /
-  os-initialize_connection / os-attach actions are not served.
-- Quotas are checked when a resource is created (no reservations, no per-type quotas).
+  os-initialize_connection / os-attach actions are not served. os-update_readonly_flag
+  validates its argument and changes nothing.
+- Quotas are checked when a resource is created (no reservations). Per-volume-type quota
+  lines are shown, always -1, and cannot be set.
 - Volume types are labels: extra specs are stored, never used for scheduling.
 - Snapshots are full (sparse) copies of the volume's file, not copy-on-write.
 - Filters: name, status, bootable, availability_zone, metadata; no `like` filters,

@@ -14,8 +14,8 @@ import falcon
 
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware
-from minicloud.volume import (attachments, microversions, quotas, services, snapshots, types,
-                              volumes)
+from minicloud.volume import (attachments, extensions, microversions, quotas, services,
+                              snapshots, types, volumes)
 from minicloud.volume.core import Cinder
 
 KINDS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
@@ -73,6 +73,9 @@ def routes(cinder: Cinder) -> list[tuple[str, object]]:
         (f"{v}/os-quota-sets/{{project_id}}/defaults", quotas.QuotaSet(cinder, defaults=True)),
         (f"{v}/limits", quotas.Limits(cinder)),
         (f"{v}/os-services", services.Services(cinder)),
+        (f"{v}/os-availability-zone", services.AvailabilityZones(cinder)),
+        (f"{v}/extensions", extensions.Extensions()),
+        (f"{v}/extensions/{{alias}}", extensions.Extension()),
         (f"{v}/scheduler-stats/get_pools", services.Pools(cinder)),
     ]
 

@@ -112,7 +112,8 @@ class Attachments:
                 where.append(f"{column} = ?")
                 params.append(req.get_param(name))
         rows = self.cinder.store.rows("attachments", " AND ".join(where), params)
-        resp.media = {"attachments": [views.attachment(r) for r in rows]}
+        view = views.attachment if self.detail else views.attachment_summary
+        resp.media = {"attachments": [view(r) for r in rows]}
 
     @falcon.before(NEEDS)
     def on_post(self, req, resp):
@@ -142,7 +143,7 @@ class Attachment:
         row = find(self.cinder, req.context.ctx, attachment_id)
         delete(self.cinder, req.context.ctx, attachment_id)
         left = self.cinder.store.rows("attachments", "volume_id = ?", (row["volume_id"],))
-        resp.media = {"attachments": [views.attachment(r) for r in left]}
+        resp.media = {"attachments": [views.attachment_summary(r) for r in left]}
 
 
 class AttachmentAction:

@@ -1,8 +1,10 @@
 """Microversions of the block-storage API: `OpenStack-API-Version: volume 3.70`.
 
-No header means 3.0, `latest` means the maximum, anything outside [3.0, MAX] is 406. The
-answer echoes the header (and `Vary`); `req.context.microversion` is a tuple like (3, 70)
-that views.py compares with `at_least(req, "3.48")`.
+No header means 3.0, `latest` means the maximum, anything outside [3.0, MAX] is 406. A
+header that is there but names no volume version (empty, `volume` alone, only another
+service's version) is a 400, as Cinder answers. The answer echoes the header (and
+`Vary`); `req.context.microversion` is a tuple like (3, 70) that views.py compares with
+`at_least(req, "3.48")`.
 
 The same middleware also accepts both URL forms of the catalog (`/v3/{project_id}/volumes`
 and `/v3/volumes`): it takes the project id out of the path before routing, so the route
@@ -13,7 +15,7 @@ table lists each resource once, and refuses a project id that is not the token's
 from __future__ import annotations
 
 from minicloud.common import errors
-from minicloud.common.microversions import Microversions, at_least
+from minicloud.common.microversions import HEADER, Microversions, at_least
 
 MIN_VERSION, MAX_VERSION = "3.0", "3.70"
 # The first path segment after /v3 that names a resource; anything else is a project id.
@@ -36,6 +38,19 @@ def require(version: str):
 class MicroversionMiddleware(Microversions):
     def __init__(self):
         super().__init__("volume", MIN_VERSION, MAX_VERSION)
+
+    def requested(self, req) -> str | None:
+        header = req.get_header(HEADER)
+        if header is None:
+            return None
+        for part in header.split(","):
+            words = part.split()
+            if words and words[0].lower() == "volume":
+                if len(words) == 2:
+                    return words[1]
+                break
+        raise errors.BadRequest(f"Invalid {HEADER} header {header.strip()!r}: it must name a "
+                                f"volume API version, e.g. 'volume {MAX_VERSION}'.")
 
     def process_request(self, req, resp):
         req.context.url_project_id = None

@@ -5,6 +5,8 @@ gigabytes a project may use (`openstack quota show|set --volumes N --gigabytes G
 Defaults are Cinder's (volumes 10, snapshots 10, gigabytes 1000; snapshots count towards
 gigabytes), changeable per cloud with `Config.volume_quotas` and per project by an admin.
 Exceeding one is a 413 `overLimit`, checked in the transaction that creates the row.
+As in Cinder, every volume type adds three lines (`volumes_<type>`, `gigabytes_<type>`,
+`snapshots_<type>`); here they are always unlimited (-1) and cannot be set.
 """
 
 from __future__ import annotations
@@ -22,16 +24,37 @@ def _may_read(ctx, project_id: str) -> None:
         policy.enforce(ctx, "admin")
 
 
+PER_TYPE = ("volumes", "gigabytes", "snapshots")
+
+
+def _per_type(cinder: Cinder, project_id: str, usage: bool) -> dict:
+    """The `<resource>_<type name>` lines: unlimited, with the type's usage if asked."""
+    lines = {}
+    for vtype in cinder.store.rows("volume_types", order="name"):
+        used = cinder.store.type_usage(project_id, vtype["id"]) if usage else {}
+        for part in PER_TYPE:
+            lines[f"{part}_{vtype['name']}"] = (
+                {"limit": -1, "in_use": used[part], "reserved": 0} if usage else -1)
+    return lines
+
+
 def quota_set(cinder: Cinder, project_id: str, usage: bool) -> dict:
-    body = {"id": project_id}
+    """The quota lines of a project; with `usage`, each as {limit, in_use, reserved}."""
+    body = {}
     for resource in QUOTA_DEFAULTS:
         limit = cinder.quota_limit(project_id, resource)
         if usage:
             used = cinder.usage(project_id, resource) if resource in ENFORCED else 0
-            body[resource] = {"limit": limit, "in_use": used, "reserved": 0, "allocated": 0}
+            body[resource] = {"limit": limit, "in_use": used, "reserved": 0}
         else:
             body[resource] = limit
-    return body
+    return {**body, **_per_type(cinder, project_id, usage)}
+
+
+def defaults(cinder: Cinder) -> dict:
+    overrides = getattr(cinder.config, "volume_quotas", None) or {}
+    lines = {r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}
+    return {**lines, **{k: -1 for k in _per_type(cinder, "", usage=False)}}
 
 
 class QuotaSet:
@@ -41,16 +64,19 @@ class QuotaSet:
     def on_get(self, req, resp, project_id):
         _may_read(req.context.ctx, project_id)
         if self.defaults:
-            overrides = getattr(self.cinder.config, "volume_quotas", None) or {}
-            resp.media = {"quota_set": {"id": project_id, **{
-                r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}}}
+            resp.media = {"quota_set": {**defaults(self.cinder), "id": project_id}}
             return
         usage = (req.get_param("usage") or "false").lower() in ("true", "1", "yes")
-        resp.media = {"quota_set": quota_set(self.cinder, project_id, usage)}
+        resp.media = {"quota_set": {**quota_set(self.cinder, project_id, usage),
+                                    "id": project_id}}
 
     @falcon.before(policy.require("admin"))
     def on_put(self, req, resp, project_id):
         wanted = read_json(req, schemas.QUOTA_UPDATE)["quota_set"]
+        per_type = set(wanted) & set(_per_type(self.cinder, project_id, usage=False))
+        if per_type:
+            raise errors.BadRequest(f"Invalid input received: per-volume-type quotas cannot "
+                                    f"be set in minicloud: {', '.join(sorted(per_type))}")
         unknown = set(wanted) - set(QUOTA_DEFAULTS) - {"tenant_id", "id"}
         if unknown:
             raise errors.BadRequest(f"Invalid input received: Bad key(s) in quota set: "
@@ -66,6 +92,7 @@ class QuotaSet:
                 db.execute("INSERT INTO quotas (project_id, resource, hard_limit) VALUES "
                            "(?, ?, ?) ON CONFLICT (project_id, resource) DO UPDATE SET "
                            "hard_limit = excluded.hard_limit", (project_id, resource, limit))
+        # Cinder's update answer has no `id` line, unlike show's
         resp.media = {"quota_set": quota_set(self.cinder, project_id, False)}
 
     @falcon.before(policy.require("admin"))

@@ -41,6 +41,35 @@ METADATA = {"type": "object", "required": ["metadata"],
 
 VOLUME_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}
 
+# Cinder's boolean parameter: JSON booleans and these spellings of them, nothing else
+BOOLEAN = {"type": ["boolean", "string"],
+           "enum": [True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+                    "y", "t", False, "False", "FALSE", "false", "0", "OFF", "Off", "off",
+                    "NO", "No", "no", "n", "f"]}
+TRUE_WORDS = ("true", "1", "on", "yes", "y", "t")
+
+
+def _flag_action(name: str) -> dict:
+    return {"type": "object", "required": [name], "additionalProperties": False,
+            "properties": {name: BOOLEAN}}
+
+
+SET_BOOTABLE = _flag_action("bootable")
+READONLY = _flag_action("readonly")
+
+_status = {"type": ["string", "null"]}
+RESET_STATUS = {"type": "object", "additionalProperties": False,
+                "properties": {"status": _status, "attach_status": _status,
+                               "migration_status": _status}}
+# the values os-reset_status accepts (Cinder's VolumeStatus, attach and migration statuses)
+VOLUME_STATUSES = ("creating", "available", "deleting", "error", "error_deleting",
+                   "error_managing", "managing", "attaching", "in-use", "detaching",
+                   "maintenance", "restoring-backup", "error_restoring", "reserved",
+                   "awaiting-transfer", "backing-up", "error_backing-up", "error_extending",
+                   "downloading", "uploading", "retyping", "extending")
+ATTACH_STATUSES = ("attached", "detached")
+MIGRATION_STATUSES = ("migrating", "error", "success", "completing", "none", "starting")
+
 EXTEND = {"type": "object", "required": ["new_size"],
           "properties": {"new_size": {"type": ["integer", "string"], "pattern": "^[0-9]+$"}}}
 

@@ -14,7 +14,7 @@ from minicloud.common.validation import read_json
 from minicloud.volume import schemas, views
 from minicloud.volume.core import Cinder, invalid
 from minicloud.volume.store import new_id, stamp
-from minicloud.volume.volumes import all_tenants, page
+from minicloud.volume.volumes import all_tenants, page, with_count
 
 
 def create(cinder: Cinder, ctx, spec: dict) -> dict:
@@ -65,17 +65,23 @@ class Snapshots:
                 where.append(f"{name} = ?")
                 params.append(req.get_param(name))
         rows = self.cinder.store.rows("snapshots", " AND ".join(where), params)
+        total = len(rows)
         rows, links = page(req, rows, "/snapshots/detail" if self.detail else "/snapshots")
-        body = {"snapshots": [views.snapshot(req, r) for r in rows]}
+        if self.detail:
+            body = {"snapshots": [views.snapshot(req, r) for r in rows]}
+        else:
+            body = {"snapshots": [views.snapshot_summary(r) for r in rows]}
         if links:
             body["snapshots_links"] = links
+        if with_count(req):
+            body["count"] = total
         resp.media = body
 
     def on_post(self, req, resp):
         spec = read_json(req, schemas.SNAPSHOT_CREATE)["snapshot"]
         row = create(self.cinder, req.context.ctx, spec)
         resp.status = falcon.HTTP_202
-        resp.media = {"snapshot": views.snapshot(req, row)}
+        resp.media = {"snapshot": views.snapshot(req, row, extended=False)}
 
 
 class Snapshot:
@@ -98,7 +104,8 @@ class Snapshot:
                 changes[column] = spec[key]
         if changes:
             self.cinder.store.update("snapshots", snapshot_id, changes)
-        resp.media = {"snapshot": views.snapshot(req, self._find(req, snapshot_id))}
+        resp.media = {"snapshot": views.snapshot(req, self._find(req, snapshot_id),
+                                                 extended=False)}
 
     def on_delete(self, req, resp, snapshot_id):
         delete(self.cinder, req.context.ctx, snapshot_id)

@@ -120,3 +120,17 @@ class VolumeStore(Database):
         found = self.query(f"SELECT COALESCE(SUM({column}), 0) AS n FROM {table} WHERE {where}",
                            params)
         return found[0]["n"]
+
+    def type_usage(self, project_id: str, type_id: str) -> dict:
+        """A project's volumes, snapshots and gigabytes of one volume type (the per-type
+        quota lines: `volumes_<type>`, ...); a snapshot counts as its volume's type."""
+        volumes = self.query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS gb FROM volumes "
+            "WHERE project_id = ? AND volume_type_id = ?", (project_id, type_id))[0]
+        snapshots = self.query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(snapshots.size), 0) AS gb FROM snapshots "
+            "JOIN volumes ON volumes.id = snapshots.volume_id "
+            "WHERE snapshots.project_id = ? AND volumes.volume_type_id = ?",
+            (project_id, type_id))[0]
+        return {"volumes": volumes["n"], "snapshots": snapshots["n"],
+                "gigabytes": volumes["gb"] + snapshots["gb"]}

@@ -51,7 +51,7 @@ class VolumeTypes:
             rows = [r for r in rows if r["is_public"]]
         elif wanted in ("false", "False"):
             rows = [r for r in rows if not r["is_public"]]
-        resp.media = {"volume_types": [views.volume_type(r) for r in rows]}
+        resp.media = {"volume_types": [views.volume_type(req, r) for r in rows]}
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
@@ -63,7 +63,7 @@ class VolumeTypes:
                 "id": new_id(), "name": spec["name"], "description": spec.get("description"),
                 "is_public": int(_flag(spec.get("os-volume-type-access:is_public"))),
                 "extra_specs": spec.get("extra_specs") or {}, "created_at": stamp()})
-        resp.media = {"volume_type": views.volume_type(row)}
+        resp.media = {"volume_type": views.volume_type(req, row)}
 
 
 class VolumeType:
@@ -71,8 +71,8 @@ class VolumeType:
         self.cinder = cinder
 
     def on_get(self, req, resp, type_id):
-        resp.media = {"volume_type": views.volume_type(find(self.cinder, req.context.ctx,
-                                                            type_id))}
+        resp.media = {"volume_type": views.volume_type(req, find(self.cinder, req.context.ctx,
+                                                                 type_id))}
 
     @falcon.before(policy.require("admin"))
     def on_put(self, req, resp, type_id):
@@ -83,8 +83,8 @@ class VolumeType:
             changes["is_public"] = int(_flag(spec["is_public"]))
         if changes:
             self.cinder.store.update("volume_types", type_id, changes)
-        resp.media = {"volume_type": views.volume_type(find(self.cinder, req.context.ctx,
-                                                            type_id))}
+        resp.media = {"volume_type": views.volume_type(
+            req, find(self.cinder, req.context.ctx, type_id), access=False)}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, type_id):

@@ -17,7 +17,7 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.common.validation import read_json, validate
-from minicloud.volume import schemas, views
+from minicloud.volume import microversions, schemas, views
 from minicloud.volume.core import Cinder, invalid, not_found
 from minicloud.volume.store import new_id, stamp
 
@@ -195,6 +195,13 @@ def _scope(req) -> tuple[list[str], list]:
     return where, params
 
 
+def with_count(req) -> bool:
+    """`?with_count=true` (3.45+): the list answer carries the total number of matches."""
+    value = req.get_param("with_count")
+    return (value is not None and microversions.at_least(req, "3.45")
+            and value.lower() in ("true", "1", "yes", "on"))
+
+
 def page(req, rows: list[dict], collection: str) -> tuple[list[dict], list[dict]]:
     """Rows after `marker`, at most `limit`, and the `<collection>_links` next link."""
     marker = req.get_param("marker")
@@ -230,6 +237,7 @@ class Volumes:
         metadata = req.get_param("metadata")
         if metadata:
             rows = [r for r in rows if _metadata_matches(r["metadata"], metadata)]
+        total = len(rows)
         rows, links = page(req, rows, "/volumes/detail" if self.detail else "/volumes")
         if self.detail:
             body = {"volumes": [render(self.cinder, req, r) for r in rows]}
@@ -237,13 +245,15 @@ class Volumes:
             body = {"volumes": [views.volume_summary(req, r) for r in rows]}
         if links:
             body["volumes_links"] = links
+        if with_count(req):
+            body["count"] = total
         resp.media = body
 
     def on_post(self, req, resp):
         body = read_json(req, schemas.VOLUME_CREATE)
         row = create(self.cinder, req.context.ctx, body["volume"])
         resp.status = falcon.HTTP_202
-        resp.media = {"volume": render(self.cinder, req, row)}
+        resp.media = {"volume": render(self.cinder, req, row, extended=False)}
 
 
 def _metadata_matches(metadata: dict, wanted: str) -> bool:
@@ -255,11 +265,12 @@ def _metadata_matches(metadata: dict, wanted: str) -> bool:
     return isinstance(pairs, dict) and all(metadata.get(k) == v for k, v in pairs.items())
 
 
-def render(cinder: Cinder, req, row: dict) -> dict:
+def render(cinder: Cinder, req, row: dict, extended: bool = True) -> dict:
+    """The volume as show and detail lists (`extended`), or create and update, answer it."""
     attachments = cinder.store.rows("attachments", "volume_id = ?", (row["id"],),
                                     order="created_at")
     vtype = cinder.store.row("volume_types", row["volume_type_id"] or "")
-    return views.volume(req, row, attachments, vtype["name"] if vtype else None)
+    return views.volume(req, row, attachments, vtype, extended=extended)
 
 
 class Volume:
@@ -283,12 +294,29 @@ class Volume:
                 changes[column] = spec[key] if key != "metadata" else (spec[key] or {})
         if changes:
             self.cinder.store.update("volumes", volume_id, changes)
-        resp.media = {"volume": render(self.cinder, req, self.cinder.volume(ctx, volume_id))}
+        resp.media = {"volume": render(self.cinder, req, self.cinder.volume(ctx, volume_id),
+                                       extended=False)}
 
     def on_delete(self, req, resp, volume_id):
         cascade = (req.get_param("cascade") or "false").lower() in ("true", "1", "yes")
         delete(self.cinder, req.context.ctx, volume_id, cascade=cascade)
         resp.status = falcon.HTTP_202
+
+
+def _reset_changes(args) -> dict:
+    """The columns an os-reset_status body sets, checked as Cinder checks them. A
+    `migration_status` is accepted and dropped: volumes never migrate here."""
+    validate(args, schemas.RESET_STATUS)
+    allowed = {"status": schemas.VOLUME_STATUSES, "attach_status": schemas.ATTACH_STATUSES,
+               "migration_status": schemas.MIGRATION_STATUSES}
+    if not any(args.get(key) for key in allowed):
+        raise errors.BadRequest("Invalid input received: Must specify 'status', "
+                                "'attach_status' or 'migration_status' for update.")
+    for key, values in allowed.items():
+        if args.get(key) and args[key].lower() not in values:
+            raise errors.BadRequest(f"Invalid input received: {key} {args[key]} is invalid, "
+                                    f"valid values are: {', '.join(values)}.")
+    return {k: args[k].lower() for k in ("status", "attach_status") if args.get(k)}
 
 
 DETACH_ACTIONS = {"os-begin_detaching": ("in-use", "detaching"),
@@ -298,7 +326,8 @@ DETACH_ACTIONS = {"os-begin_detaching": ("in-use", "detaching"),
 class VolumeAction:
     """`POST /volumes/{id}/action`: os-extend (`volume set --size`), os-set_bootable,
     os-reset_status (admin), os-begin_detaching / os-roll_detaching (Nova),
-    os-update_readonly_flag (accepted, ignored)."""
+    os-update_readonly_flag (validated, then ignored). The flags take Cinder's booleans
+    (true/false and spellings such as "yes", "0"); anything else is a 400."""
 
     def __init__(self, cinder: Cinder):
         self.cinder = cinder
@@ -311,14 +340,16 @@ class VolumeAction:
             validate(args, schemas.EXTEND)
             extend(self.cinder, ctx, volume_id, int(args["new_size"]))
         elif action == "os-set_bootable":
+            validate(args, schemas.SET_BOOTABLE)
             self.cinder.volume(ctx, volume_id)
-            flag = str((args or {}).get("bootable", False)).lower() in ("true", "1", "yes")
+            flag = str(args["bootable"]).lower() in schemas.TRUE_WORDS
             self.cinder.store.update("volumes", volume_id, {"bootable": int(flag)})
         elif action == "os-reset_status":
             policy.enforce(ctx, "admin")
+            changes = _reset_changes(args)
             self.cinder.volume(ctx, volume_id)
-            changes = {k: v for k, v in (args or {}).items() if k in ("status", "attach_status")}
-            self.cinder.store.update("volumes", volume_id, changes)
+            if changes:
+                self.cinder.store.update("volumes", volume_id, changes)
         elif action in DETACH_ACTIONS:  # Nova, around a detach
             before, after = DETACH_ACTIONS[action]
             volume = self.cinder.volume(ctx, volume_id)
@@ -326,6 +357,7 @@ class VolumeAction:
                 raise invalid("volume", f"Volume {volume_id} status must be {before}, but "
                                         f"current status is: {volume['status']}.")
         elif action == "os-update_readonly_flag":
+            validate(args, schemas.READONLY)
             self.cinder.volume(ctx, volume_id)
         else:
             raise errors.BadRequest(f"There is no such action: {action}")

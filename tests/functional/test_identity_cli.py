@@ -136,3 +136,26 @@ def test_implied_roles_are_listed_and_carried_by_tokens(cloud):
     body = cloud.sdk("minicloud").identity.get(
         "/auth/tokens", headers={"X-Subject-Token": cloud.cli_json("token", "issue")["id"]}).json()
     assert {r["name"] for r in body["token"]["roles"]} == {"member", "reader"}
+
+
+def test_admin_sets_another_users_password_and_their_tokens_die(cloud, alice):
+    admin = "minicloud-admin"
+    cloud.cli_json("user", "create", "--password", "first", "idt-erin", cloud=admin)
+    cloud.cli("role", "add", "--project", "lab", "--user", "idt-erin", "member", cloud=admin)
+    erin = ["--os-username", "idt-erin", "--os-project-name", "lab"]
+    old_token = cloud.cli_json("token", "issue", *erin, "--os-password", "first")["id"]
+    cloud.cli("user", "set", "--password", "second", "idt-erin", cloud=admin)
+    assert cloud.cli("token", "issue", *erin, "--os-password", "first", check=False).returncode
+    assert cloud.cli_json("token", "issue", *erin, "--os-password", "second")["id"]
+    response = cloud.sdk(admin).identity.get("/auth/tokens", headers={"X-Subject-Token": old_token})
+    assert response.status_code == 404
+
+
+def test_user_options_from_the_cli_and_unsupported_immutable(cloud):
+    admin = "minicloud-admin"
+    user = cloud.cli_json("user", "create", "--password", "pw", "--ignore-lockout-failure-attempts",
+                          "idt-opts", cloud=admin)
+    assert user["options"] in ({"ignore_lockout_failure_attempts": True},
+                               "ignore_lockout_failure_attempts='True'")
+    result = cloud.cli("project", "create", "--immutable", "idt-frozen", cloud=admin, check=False)
+    assert result.returncode != 0 and "immutable" in result.stderr and "400" in result.stderr

@@ -1,6 +1,8 @@
 """Keystone through openstacksdk and raw HTTP: breadth, isolation and error formats."""
 
+import pytest
 import requests
+from openstack import exceptions
 
 
 def test_sdk_sees_its_own_project_but_not_others(cloud):
@@ -75,3 +77,19 @@ def test_version_discovery_is_public(cloud):
     entry = root.json()["versions"]["values"][0]
     assert entry["status"] == "stable" and entry["links"][0]["href"] == base + "/v3/"
     assert requests.get(base + "/v3/", timeout=10).json()["version"]["id"].startswith("v3.")
+
+
+def test_sdk_bad_users_are_keystone_4xx(cloud):
+    admin = cloud.sdk("minicloud-admin")
+    with pytest.raises(exceptions.NotFoundException, match="Could not find domain: nope"):
+        admin.identity.create_user(name="sdk-nodomain", domain_id="nope")
+    with pytest.raises(exceptions.BadRequestException, match="NUL"):
+        admin.identity.create_user(name="sdk-nul", password="pass\x00word")
+    with pytest.raises(exceptions.BadRequestException, match="user.options.bogus"):
+        admin.identity.create_user(name="sdk-opts", options={"bogus": True})
+    with pytest.raises(exceptions.BadRequestException, match="project.options.sticky"):
+        admin.identity.create_project(name="sdk-opts", options={"sticky": True})
+    garbage = admin.identity.post("/users", json={"user": {"name": "sdk-fed", "federated": "x"}})
+    assert garbage.status_code == 400 and "user.federated" in garbage.json()["error"]["message"]
+    assert admin.identity.find_user("sdk-nul") is None
+    assert admin.identity.find_user("sdk-fed") is None

@@ -165,3 +165,56 @@ def test_sdk_sees_the_same_volumes(cloud):
     assert volume.is_bootable is False and volume.attachments == []
     conn.block_storage.delete_volume(volume)
     conn.block_storage.wait_for_delete(volume, wait=15, interval=0.2)
+
+
+def test_availability_zones_and_extensions(cloud):
+    zones = cloud.cli_json("availability", "zone", "list", "--volume")
+    assert [(z["Zone Name"], z["Zone Status"]) for z in zones] == [("nova", "available")]
+    aliases = {e["Alias"] for e in cloud.cli_json("extension", "list", "--volume")}
+    assert {"os-availability-zone", "os-vol-tenant-attr", "os-quota-sets"} <= aliases
+
+
+def test_set_bootable_through_the_cli_and_a_bad_flag_is_400(cloud):
+    cloud.cli_json("volume", "create", "--size", "1", "flagged")
+    volume = wait_for_status(cloud, "flagged", "available")
+    cloud.cli("volume", "set", "--bootable", "flagged")
+    assert wait_for_status(cloud, "flagged", "available")["bootable"] in ("true", True)
+    conn = cloud.sdk()
+    url = f"/volumes/{volume['id']}/action"
+    bad = conn.block_storage.post(url, json={"os-set_bootable": {"bootable": "maybe"}})
+    assert bad.status_code == 400 and "bootable" in bad.json()["badRequest"]["message"]
+    bad = conn.block_storage.post(url, json={"os-update_readonly_flag": {"readonly": 3}})
+    assert bad.status_code == 400
+    cloud.cli("volume", "delete", "flagged")
+    wait_for_gone(cloud, "flagged")
+
+
+def test_an_empty_microversion_header_is_400(cloud):
+    token = cloud.cli_json("token", "issue")
+    url = f"{cloud.config.base_url('volume')}/v3/{token['project_id']}/volumes"
+    for header in ("", "volume", "volume "):
+        response = requests.get(url, timeout=10, headers={
+            "X-Auth-Token": token["id"], "OpenStack-API-Version": header})
+        assert response.status_code == 400, repr(header)
+        assert "badRequest" in response.json()
+
+
+def test_create_answer_has_no_admin_or_extension_attributes(cloud):
+    """The SDK at the newest microversion: create answers the plain view, show adds the
+    project id (a reader may see it), admins also see host and migration status."""
+    conn = cloud.sdk()
+    created = conn.block_storage.post("/volumes", json={"volume": {"size": 1, "name": "shape"}},
+                                      microversion="3.70").json()["volume"]
+    assert not {k for k in created if ":" in k}
+    assert "migration_status" not in created and "volume_image_metadata" not in created
+    volume = conn.block_storage.wait_for_status(conn.block_storage.get_volume(created["id"]),
+                                                "available", wait=15, interval=0.2)
+    shown = conn.block_storage.get(f"/volumes/{volume.id}", microversion="3.70").json()["volume"]
+    assert {k for k in shown if ":" in k} == {"os-vol-tenant-attr:tenant_id"}
+    admin = cloud.sdk(ADMIN).block_storage.get(f"/volumes/{volume.id}?all_tenants=1",
+                                               microversion="3.70")
+    assert {k for k in admin.json()["volume"] if ":" in k} == {
+        "os-vol-tenant-attr:tenant_id", "os-vol-host-attr:host",
+        "os-vol-mig-status-attr:migstat", "os-vol-mig-status-attr:name_id"}
+    conn.block_storage.delete_volume(volume)
+    conn.block_storage.wait_for_delete(volume, wait=15, interval=0.2)

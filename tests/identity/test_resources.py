@@ -67,8 +67,10 @@ def test_project_hierarchy_and_bad_references(admin):
     assert error(admin.delete(f"/v3/projects/{parent['id']}"))["code"] == 403
     assert admin.post("/v3/projects", json={"project": {"name": "x", "parent_id": "nope"}}
                       ).status_code == 404
-    assert admin.post("/v3/projects", json={"project": {"name": "x", "domain_id": "nope"}}
-                      ).status_code == 400
+    for kind in ("project", "user", "group"):  # Keystone: DomainNotFound
+        missing = admin.post(f"/v3/{kind}s", json={kind: {"name": "x", "domain_id": "nope"}})
+        assert missing.status_code == 404, kind
+        assert error(missing)["message"] == "Could not find domain: nope."
     assert admin.patch(f"/v3/projects/{child['id']}", json={"project": {"domain_id": "other"}}
                        ).status_code == 400
 
@@ -143,6 +145,72 @@ def test_admin_password_reset_revokes_old_tokens(keystone, admin):
     admin.patch(f"/v3/users/{bob['id']}", json={"user": {"password": "reset"}})
     assert bob_api.get(f"/v3/users/{bob['id']}").status_code == 401
     assert keystone.login("bob", "reset", "demo").status_code == 201
+
+
+def test_passwords_with_nul_or_too_long_are_400_without_echo(keystone, admin):
+    bob = keystone.new_member(admin, "bob", "first")
+    bob_api = keystone.as_user("bob", "first", "demo")
+    for bad in ("sec\x00ret", "\x00", "x" * 4097):
+        for result in (admin.post("/v3/users", json={"user": {"name": "nul", "password": bad}}),
+                       admin.patch(f"/v3/users/{bob['id']}", json={"user": {"password": bad}}),
+                       bob_api.post(f"/v3/users/{bob['id']}/password", json={"user": {
+                           "password": bad, "original_password": "first"}})):
+            assert result.status_code == 400
+            assert "'user.password'" in error(result)["message"]
+            assert bad[:4] not in result.text  # the password is never repeated
+    assert keystone.login("bob", "first", "demo").status_code == 201  # nothing changed
+    assert keystone.store.user_by_name("nul", "default") is None
+
+
+def test_user_options_are_checked_merged_and_removed_by_null(admin):
+    for options, field in (({"bogus": True}, "user.options.bogus"),
+                           ({"lock_password": "yes"}, "user.options.lock_password"),
+                           ({"multi_factor_auth_rules": [["password"], []]},
+                            "user.options.multi_factor_auth_rules.1"),
+                           ({"multi_factor_auth_rules": "password"},
+                            "user.options.multi_factor_auth_rules")):
+        result = admin.post("/v3/users", json={"user": {"name": "opt", "options": options}})
+        assert result.status_code == 400, options
+        assert f"'{field}'" in error(result)["message"]
+    user = create(admin, "users", {"name": "opt", "options": {
+        "lock_password": True, "multi_factor_auth_rules": [["password", "totp"]]}})
+    assert user["options"] == {"lock_password": True,
+                               "multi_factor_auth_rules": [["password", "totp"]]}
+    changed = admin.patch(f"/v3/users/{user['id']}", json={"user": {"options": {
+        "lock_password": None, "ignore_password_expiry": False}}}).json["user"]
+    assert changed["options"] == {"ignore_password_expiry": False,
+                                  "multi_factor_auth_rules": [["password", "totp"]]}
+
+
+def test_federated_attributes_are_checked_and_no_provider_exists(admin):
+    for federated in ("garbage", [1], [{"idp_id": "idp"}], [{"idp_id": "idp", "protocols": []}],
+                      [{"idp_id": "idp", "protocols": [{"protocol_id": "saml2"}]}], None):
+        result = admin.post("/v3/users", json={"user": {"name": "fed", "federated": federated}})
+        assert result.status_code == 400, federated
+        assert "'user.federated" in error(result)["message"]
+    link = {"idp_id": "idp", "protocols": [{"protocol_id": "saml2", "unique_id": "u1"}]}
+    result = admin.post("/v3/users", json={"user": {"name": "fed", "federated": [link]}})
+    assert result.status_code == 400
+    assert error(result)["message"] == "Could not find Identity Provider: idp."
+    plain = create(admin, "users", {"name": "fed", "federated": []})
+    assert "federated" not in plain
+    result = admin.patch(f"/v3/users/{plain['id']}", json={"user": {"federated": [link]}})
+    assert result.status_code == 400
+
+
+@pytest.mark.parametrize("kind", ["project", "domain", "role"])
+def test_resource_options_are_checked(admin, kind):
+    for options, field in (({"bogus": True}, f"{kind}.options.bogus"),
+                           ({"immutable": "yes"}, f"{kind}.options.immutable"),
+                           ("immutable", f"{kind}.options")):
+        result = admin.post(f"/v3/{kind}s", json={kind: {"name": "o", "options": options}})
+        assert result.status_code == 400, options
+        assert f"'{field}'" in error(result)["message"]
+    result = admin.post(f"/v3/{kind}s", json={kind: {"name": "o", "options": {"immutable": True}}})
+    assert result.status_code == 400 and "immutable" in error(result)["message"]
+    made = create(admin, f"{kind}s", {"name": "o", "options": {"immutable": False}})
+    bogus = admin.patch(f"/v3/{kind}s/{made['id']}", json={kind: {"options": {"x": 1}}})
+    assert bogus.status_code == 400
 
 
 def test_disabled_user_loses_tokens_and_login(keystone, admin):

@@ -122,6 +122,50 @@ def test_tampered_token_is_refused(env):
         tokens.validate("not-a-token")
 
 
+def variants(token_id: str) -> list[str]:
+    """Texts that are not the token but decode (leniently) close to it."""
+    last = token_id.rstrip("=")[-1]
+    # the last data character before `==` carries 4 unused bits: this one decodes the same
+    sibling = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    same_bytes = sibling[sibling.index(last) ^ 1] if token_id.endswith("==") else None
+    middle = len(token_id) // 2
+    out = [token_id + "x", token_id + "=", token_id + "==x", token_id[:-1], " " + token_id,
+           token_id[:middle] + ("A" if token_id[middle] != "A" else "B") + token_id[middle + 1:],
+           token_id.replace("-", "+").replace("_", "/")]
+    if same_bytes:
+        out.append(token_id.rstrip("=")[:-1] + same_bytes + "==")
+    return [v for v in out if v != token_id]
+
+
+def test_only_the_exact_token_text_is_accepted(env):
+    tokens, _ = env
+    for _ in range(8):  # tokens of several lengths and paddings
+        token_id, _ = tokens.authenticate(password_auth())
+        assert tokens.validate(token_id).user["name"] == "demo"
+        for variant in variants(token_id):
+            with pytest.raises(errors.Unauthorized):
+                tokens.validate(variant)
+
+
+def test_revocation_events_are_pruned_after_the_token_lifetime(env):
+    tokens, clock = env
+    _, first = tokens.authenticate(password_auth())
+    tokens.revoke_token(first)
+    tokens.revoke_user(first.user["id"])
+    assert tokens.store.revocation_count() == 2
+    clock.now += 3599  # the events still match live tokens: kept
+    _, second = tokens.authenticate(password_auth())
+    tokens.revoke_token(second)
+    assert tokens.store.revocation_count() == 3
+    clock.now += 2  # every token the first two events matched has expired
+    _, third = tokens.authenticate(password_auth())
+    tokens.revoke_token(third)
+    assert tokens.store.revocation_count() == 2
+    second_id = tokens.encode(second)
+    with pytest.raises(errors.Unauthorized, match="revoked"):
+        tokens.validate(second_id)
+
+
 def test_password_is_stored_only_as_scrypt_hash(env):
     tokens, _ = env
     user = tokens.store.user_by_name("demo", "default")

@@ -89,7 +89,7 @@ def test_volume_count_quota_and_admin_update(demo, admin):
     assert result.status_code == 413 and "VolumeLimitExceeded" in \
         result.json["overLimit"]["message"]
     quota = demo.get("/os-quota-sets/p-demo", params={"usage": "True"}).json["quota_set"]
-    assert quota["volumes"] == {"limit": 1, "in_use": 1, "reserved": 0, "allocated": 0}
+    assert quota["volumes"] == {"limit": 1, "in_use": 1, "reserved": 0}
     assert quota["gigabytes"]["in_use"] == 1
     assert demo.put("/os-quota-sets/p-demo",
                     json={"quota_set": {"volumes": 5}}).status_code == 403

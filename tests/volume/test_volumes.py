@@ -1,6 +1,8 @@
 """cinder-api's volumes: discovery, both URL forms, create -> available through the
 scheduler and cinder-volume, listing, show, update, extend and delete."""
 
+import pytest
+
 from minicloud.volume.backend import GiB
 from tests.volume.conftest import IMAGE, IMAGE_BYTES, wait_for
 
@@ -30,6 +32,16 @@ def test_microversion_is_echoed_and_checked(demo, env):
     assert too_new.status_code == 406 and "notAcceptable" in too_new.json
 
 
+@pytest.mark.parametrize("header", ["", "volume", "volume ", "compute 2.1", "volume 3",
+                                    "volume three", "volume 3.70 extra"])
+def test_a_header_without_a_volume_version_is_400(env, header):
+    result = env.client.simulate_get("/v3/p-demo/volumes/detail", headers={
+        "X-Auth-Token": "demo", "OpenStack-API-Version": header})
+    assert result.status_code == 400, header
+    assert "badRequest" in result.json
+    assert result.headers["OpenStack-API-Version"] == "volume 3.0"
+
+
 def test_create_with_nulls_goes_creating_then_available(demo, env):
     result = demo.post("/volumes", json={"volume": CLI_CREATE})
     assert result.status_code == 202
@@ -51,13 +63,7 @@ def test_both_url_forms_and_a_foreign_project(env, demo):
 
 
 def test_show_fields_and_unknown_volume(demo, admin):
-    volume = demo.create_volume(name="v1", metadata={"k": "v"})
-    for key in ("id", "name", "status", "size", "attachments", "availability_zone", "bootable",
-                "encrypted", "description", "volume_type", "metadata", "snapshot_id",
-                "source_volid", "user_id", "os-vol-tenant-attr:tenant_id", "multiattach",
-                "replication_status", "consistencygroup_id", "migration_status", "created_at",
-                "updated_at", "links", "volume_type_id", "shared_targets"):
-        assert key in volume, key
+    volume = demo.create_volume(name="v1", metadata={"k": "v"})  # exact keys: test_shapes.py
     assert volume["metadata"] == {"k": "v"} and volume["os-vol-tenant-attr:tenant_id"] == "p-demo"
     assert "os-vol-host-attr:host" not in volume
     assert admin.volume(volume["id"])["os-vol-host-attr:host"] == "storage1@file#file"
@@ -128,6 +134,43 @@ def test_bad_images_are_refused(demo):
                          ("img-big", "larger than volume size")):
         result = demo.post("/volumes", json={"volume": {"size": 1, "imageRef": image}})
         assert result.status_code == 400 and words in result.json["badRequest"]["message"]
+
+
+@pytest.mark.parametrize("action,field", [("os-set_bootable", "bootable"),
+                                          ("os-update_readonly_flag", "readonly")])
+def test_flag_actions_take_only_booleans(demo, action, field):
+    volume = demo.create_volume()
+    url = f"/volumes/{volume['id']}/action"
+    for bad in ("maybe", 2, None, [], {}, "", "truthy"):
+        result = demo.post(url, json={action: {field: bad}})
+        assert result.status_code == 400, bad
+        assert field in result.json["badRequest"]["message"]
+    for bad_args in ({}, None, "true", {field: True, "other": 1}):
+        assert demo.post(url, json={action: bad_args}).status_code == 400, bad_args
+    for good in (True, "yes", "0", "False", "t"):
+        assert demo.post(url, json={action: {field: good}}).status_code == 202, good
+    bootable = f"/volumes/{volume['id']}/action"
+    demo.post(bootable, json={"os-set_bootable": {"bootable": "On"}})
+    assert demo.volume(volume["id"])["bootable"] == "true"
+    demo.post(bootable, json={"os-set_bootable": {"bootable": "n"}})
+    assert demo.volume(volume["id"])["bootable"] == "false"
+
+
+def test_reset_status_is_admin_only_and_checked(demo, admin):
+    volume = demo.create_volume()
+    url = f"/volumes/{volume['id']}/action"
+    assert demo.post(url, json={"os-reset_status": {"status": "error"}}).status_code == 403
+    for bad in (None, 1, "error", [], {}, {"status": ""}, {"status": "broken"},
+                {"attach_status": "glued"}, {"status": 5}, {"status": "error", "x": 1},
+                {"migration_status": "teleporting"}):
+        result = admin.post(url, json={"os-reset_status": bad})
+        assert result.status_code == 400, bad
+        assert "badRequest" in result.json
+    assert demo.volume(volume["id"])["status"] == "available"  # nothing changed
+    assert admin.post(url, json={"os-reset_status": {"status": "ERROR"}}).status_code == 202
+    assert demo.volume(volume["id"])["status"] == "error"
+    assert admin.post(url, json={"os-reset_status": {"migration_status": "none"}}
+                      ).status_code == 202
 
 
 def test_bad_sizes_are_400(demo):
