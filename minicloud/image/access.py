@@ -6,8 +6,11 @@
   does not exist for them: 404, as Glance answers.
 - Only the owner project (or an admin) changes, uploads to or deletes an image: a visible
   image of another project is a 403.
-- Listing without a `visibility` filter shows public images and the caller's own;
-  community images are listed only when asked for (`visibility=community`), as in Glance.
+- Listing without a `visibility` filter shows public images and the caller's own (every
+  image, for an admin), but never another project's community images: those are listed
+  only when asked for (`visibility=community` or `all`), as in Glance.
+- Deactivating and reactivating an image is the owner's or an admin's (Glance's current
+  default policy); downloading a deactivated image is for admins only (403).
 """
 
 from __future__ import annotations
@@ -44,10 +47,10 @@ def list_scope(ctx, visibility: str | None) -> tuple[str, list]:
     if visibility not in (None, "all"):
         where.append("visibility = ?")
         params.append(visibility)
+    if visibility is None:
+        where.append("(visibility != 'community' OR owner = ?)")
+        params.append(ctx.project_id)
     if not ctx.is_admin:
-        if visibility is None:
-            where.append("(visibility = 'public' OR owner = ?)")
-        else:
-            where.append("(visibility IN ('public', 'community') OR owner = ?)")
+        where.append("(visibility IN ('public', 'community') OR owner = ?)")
         params.append(ctx.project_id)
     return " AND ".join(where), params

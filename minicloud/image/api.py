@@ -3,6 +3,12 @@
 Callers are the CLI and SDK (`openstack image ...`) and nova-compute (downloading an image
 to boot a server). Every route needs a token, which Keystone validates, except version
 discovery; who may see or change an image is decided in access.py.
+
+Two rules of Glance's router hold for every route (RouteRules below): paths match
+exactly, so `/v2/images/` (trailing slash) is no route, a 404, whatever the method (only
+the version documents answer with or without the slash); and a request that must not
+carry a body (a resource's `bodyless` methods: GET of an image, DELETE, the actions, ...)
+is a 400 when it does.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import falcon
 
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware, Validator
-from minicloud.image import data, images, tags
+from minicloud.image import actions, data, images, schemadocs, tags
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
 
@@ -45,13 +51,40 @@ def routes(store: ImageStore, files: FileStore, size_limit: int,
         ("/v2/images/{image_id}", images.Image(store, files, clock)),
         ("/v2/images/{image_id}/file", data.ImageData(store, files, size_limit, clock)),
         ("/v2/images/{image_id}/tags/{tag}", tags.ImageTag(store, clock)),
+        ("/v2/images/{image_id}/actions/deactivate",
+         actions.ImageAction(store, "deactivate", clock)),
+        ("/v2/images/{image_id}/actions/reactivate",
+         actions.ImageAction(store, "reactivate", clock)),
+        ("/v2/schemas/image", schemadocs.Schema("image")),
+        ("/v2/schemas/images", schemadocs.Schema("images")),
+        ("/v2/schemas/member", schemadocs.Schema("member")),
+        ("/v2/schemas/members", schemadocs.Schema("members")),
     ]
+
+
+class RouteRules:
+    """Glance's exact paths and bodyless methods, checked after the token (as Glance's
+    router runs behind keystonemiddleware)."""
+
+    DISCOVERY = ("/", "/v2/")
+
+    def process_resource(self, req, resp, resource, params):
+        path = req.env.get("PATH_INFO") or "/"
+        if path.endswith("/") and path not in self.DISCOVERY:
+            raise errors.NotFound("The resource could not be found.")
+        if req.method in getattr(resource, "bodyless", ()) and _has_body(req):
+            raise errors.BadRequest("A body is not expected with this request.")
+
+
+def _has_body(req) -> bool:
+    chunked = (req.get_header("Transfer-Encoding") or "").lower() == "chunked"
+    return chunked or (req.content_length or 0) > 0
 
 
 def create_app(config, store: ImageStore, files: FileStore, tracer: trace.Tracer,
                validator: Validator, clock=time.time) -> falcon.App:
     app = wsgi.create_app("glance", error_body=error_body, tracer=tracer,
-                          middleware=[AuthMiddleware(validator)])
+                          middleware=[AuthMiddleware(validator), RouteRules()])
     for path, resource in routes(store, files, config.image_size_limit, clock):
         app.add_route(path, resource)
     return app

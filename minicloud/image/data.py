@@ -5,12 +5,17 @@ Upload: `queued -> saving -> active`. The body (Content-Length or chunked; waitr
 de-chunks it) is streamed into a temporary file in 1 MiB chunks, hashed as it is written
 (md5 `checksum`, sha512 `os_hash_value`), and renamed to the image's file only when it is
 complete and of the announced size (`X-Openstack-Image-Size`). Anything else (too large,
-wrong size, the client gone) discards the bytes and puts the image back to `queued`.
-Download streams the file back in chunks; an image without data answers 204.
+wrong size, the client gone, the disk full) discards the bytes and puts the image back to
+`queued`, so the same upload can simply be tried again. A full disk (ENOSPC, EDQUOT,
+EFBIG) is a 413 "Image storage media is full" and a store the server may not write to a
+503, as glance_store's file driver and Glance answer.
+Download streams the file back in chunks; an image without data answers 204, and a
+deactivated image's data is for admins only (403).
 """
 
 from __future__ import annotations
 
+import errno
 import struct
 import time
 
@@ -22,6 +27,12 @@ from minicloud.image.files import BodyReader, FileStore, Incomplete, TooLarge, U
 from minicloud.image.store import ImageStore
 
 QCOW2_MAGIC = b"QFI\xfb"
+# What a write says when the store has no room left (glance_store's StorageFull).
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class ServiceUnavailable(errors.ApiError):
+    status, title, kind = falcon.HTTP_503, "Service Unavailable", "serviceUnavailable"
 
 
 def virtual_size(disk_format: str | None, upload: Upload) -> int | None:
@@ -38,7 +49,20 @@ def _too_large(limit: int) -> errors.PayloadTooLarge:
                                   f"image is {limit} bytes.")
 
 
+def _store_error(exc: OSError) -> Exception:
+    """The answer to a write the file store refused: Glance's, for a full or locked disk."""
+    if exc.errno in DISK_FULL:
+        return errors.PayloadTooLarge("Image storage media is full: There is not enough "
+                                      "disk space on the image storage media.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ServiceUnavailable("Insufficient permissions on image storage media: "
+                                  "Permission to write image storage media denied.")
+    return exc  # anything else is a bug or worse: a 500, logged
+
+
 class ImageData:
+    bodyless = frozenset({"GET"})
+
     def __init__(self, store: ImageStore, files: FileStore, size_limit: int, clock=time.time):
         self.store = store
         self.files = files
@@ -68,9 +92,13 @@ class ImageData:
         resp.status = falcon.HTTP_204
 
     def on_get(self, req, resp, image_id):
-        image = access.visible(self.store, req.context.ctx, image_id)
+        ctx = req.context.ctx
+        image = access.visible(self.store, ctx, image_id)
+        if image["status"] == "deactivated" and not ctx.is_admin:
+            raise errors.Forbidden("The requested image has been deactivated. Image data "
+                                   "download is forbidden.")
         path = self.files.path(image_id)
-        if image["status"] != "active" or not path.exists():
+        if image["status"] not in ("active", "deactivated") or not path.exists():
             resp.status = falcon.HTTP_204  # no data (yet): what Glance answers
             return
         resp.content_type = "application/octet-stream"
@@ -100,7 +128,10 @@ class ImageData:
         except Incomplete as exc:
             self._abandon(image_id)
             raise errors.BadRequest(f"The image data was cut short: {exc}.") from None
-        except BaseException:  # the client went away, the disk filled up, ...
+        except OSError as exc:
+            self._abandon(image_id)
+            raise _store_error(exc) from None
+        except BaseException:  # the client went away, the server stopping, ...
             self._abandon(image_id)
             raise
 

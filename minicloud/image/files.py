@@ -35,8 +35,10 @@ class Upload:
 
 
 class FileStore:
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, opener=open):
+        """`opener` opens a temporary file for writing (tests give one that fails)."""
         self.root = Path(root)
+        self.opener = opener
         self.root.mkdir(parents=True, exist_ok=True)
         for stale in self.root.glob(f".*{PART_SUFFIX}"):  # uploads cut short by a crash
             stale.unlink(missing_ok=True)
@@ -56,7 +58,7 @@ class FileStore:
         try:
             # hashlib lets go of the GIL on large buffers: both hashes of a chunk run on
             # other cores while this thread writes it and reads the next one.
-            with open(temp, "wb") as out, ThreadPoolExecutor(2) as hashers:
+            with self.opener(temp, "wb") as out, ThreadPoolExecutor(2) as hashers:
                 pending = []
                 while n := _read_into(stream, buffers[0]):
                     chunk = buffers[0][:n]

@@ -7,13 +7,13 @@ import time
 import falcon
 
 from minicloud.common import errors
-from minicloud.image import access, views
+from minicloud.image import access, quotas, views
 from minicloud.image.store import ImageStore
-
-MAX_TAGS = 128
 
 
 class ImageTag:
+    bodyless = frozenset({"PUT", "DELETE"})
+
     def __init__(self, store: ImageStore, clock=time.time):
         self.store = store
         self.clock = clock
@@ -24,8 +24,7 @@ class ImageTag:
         with self.store.transaction():
             image = access.owned(self.store, req.context.ctx, image_id)
             if tag not in image["tags"]:
-                if len(image["tags"]) >= MAX_TAGS:
-                    raise errors.PayloadTooLarge(f"An image has at most {MAX_TAGS} tags.")
+                quotas.check_tags([*image["tags"], tag])
                 self._save(image_id, [*image["tags"], tag])
         resp.status = falcon.HTTP_204
 

@@ -275,3 +275,93 @@ def test_client_disconnecting_mid_upload_leaves_a_queued_image(cloud):
     assert again.status == "queued" and again.size is None
     assert stored(cloud) == before
     sdk.image.delete_image(image)
+
+
+# -- issue 9: deactivate, schemas, filters, patch media types, routing --------------------------
+def test_deactivate_and_activate_with_the_cli(cloud, img, tmp_path):
+    image = cloud.cli_json("image", "create", "--file", str(img), *FORMATS, "parked")
+    cloud.cli("image", "set", "--deactivate", "parked")
+    assert cloud.cli_json("image", "show", "parked")["status"] == "deactivated"
+    refused = cloud.cli("image", "save", "--file", str(tmp_path / "x"), "parked", check=False)
+    # the client hashes whatever came back, so a 403 shows as a failed download
+    assert refused.returncode != 0 and "Unable to download image" in refused.stderr
+    session, url = glance(cloud)
+    response = session.get(f"{url}/v2/images/{image['id']}/file")
+    assert response.status_code == 403 and "deactivated" in response.json()["message"]
+    cloud.cli("image", "save", "--file", str(tmp_path / "admin"), image["id"],
+              cloud="minicloud-admin")  # an admin still may
+    assert (tmp_path / "admin").read_bytes() == img.read_bytes()
+    cloud.cli("image", "set", "--activate", "parked")
+    assert cloud.cli_json("image", "show", "parked")["status"] == "active"
+    cloud.cli("image", "save", "--file", str(tmp_path / "back"), "parked")
+    assert (tmp_path / "back").read_bytes() == img.read_bytes()
+    queued = cloud.sdk("minicloud").image.create_image(  # a record without data
+        name="unparked", disk_format="raw", container_format="bare", allow_duplicates=True)
+    cloud.cli("image", "set", "--deactivate", queued.id)  # the SDK ignores the answer...
+    assert cloud.cli_json("image", "show", queued.id)["status"] == "queued"
+    response = session.post(f"{url}/v2/images/{queued.id}/actions/deactivate")
+    assert response.status_code == 403  # ...which was a refusal
+    assert response.json()["message"] == "Not allowed to deactivate image in status 'queued'"
+    cloud.cli("image", "delete", "parked", queued.id)
+
+
+def test_schemas_through_the_sdk(cloud, myimg):
+    sdk = cloud.sdk("minicloud")
+    image_schema = sdk.image.get_image_schema()
+    assert image_schema.properties["status"]["enum"] == ["queued", "saving", "active",
+                                                         "deactivated"]
+    assert image_schema.additional_properties == {"type": "string"}
+    assert set(sdk.image.get_images_schema().properties) == {"images", "first", "next",
+                                                             "schema"}
+    assert "member_id" in sdk.image.get_member_schema().properties
+    assert "members" in sdk.image.get_members_schema().properties
+    body = sdk.image.get(f"/images/{myimg['id']}").json()
+    assert set(body) - set(image_schema.properties) == {  # the extra properties
+        "os.distro", "owner_specified.openstack.md5", "owner_specified.openstack.sha256",
+        "owner_specified.openstack.object"}
+
+
+def test_size_and_other_filters_through_the_sdk(cloud, myimg):
+    sdk = cloud.sdk("minicloud")
+    size = myimg["size"]
+    found = [i.name for i in sdk.image.images(size_min=size, size_max=size)]
+    assert "myimg" in found and "cirros" not in found
+    assert "myimg" not in [i.name for i in sdk.image.images(size_min=size + 1)]
+    assert [i.name for i in sdk.image.images(name="myimg", status="active",
+                                             member_status="accepted")] == ["myimg"]
+    assert [i.name for i in sdk.image.images(size_min=10**30)] == []
+
+
+def test_huge_limit_through_the_cli(cloud, myimg):
+    rows = cloud.cli_json("image", "list", "--limit", str(10**30))
+    assert "myimg" in [r["Name"] for r in rows]
+
+
+def test_too_many_properties_is_413_through_the_cli(cloud):
+    many = [arg for i in range(126) for arg in ("--property", f"k{i}=v")]
+    # the client adds three owner_specified.openstack.* properties: 129 in all
+    refused = cloud.cli("image", "create", *FORMATS, *many, "crowded", check=False)
+    assert refused.returncode != 0 and "413" in refused.stderr
+    assert "Attempted: 129, Maximum: 128" in refused.stderr
+    made = cloud.cli_json("image", "create", *FORMATS, *many[:-2], "crowded")  # 128
+    refused = cloud.cli("image", "set", "--property", "one=more", made["id"], check=False)
+    assert refused.returncode != 0 and "413" in refused.stderr
+    cloud.cli("image", "delete", made["id"])
+
+
+def test_v20_json_patch_and_glance_routing_over_http(cloud, myimg):
+    session, url = glance(cloud)
+    response = session.patch(f"{url}/v2/images/{myimg['id']}", data=json.dumps(
+        [{"add": "/os_version", "value": "0.6"}]), headers={
+        "Content-Type": "application/openstack-images-v2.0-json-patch"})
+    assert response.status_code == 200 and response.json()["os_version"] == "0.6"
+    response = session.patch(f"{url}/v2/images/{myimg['id']}", data="[]", headers={
+        "Content-Type": "application/json-patch+json"})
+    assert response.status_code == 415 and "Accept-Patch" in response.headers
+    assert session.get(f"{url}/v2/images/null").status_code == 404
+    for method in ("GET", "DELETE"):
+        response = session.request(method, f"{url}/v2/images/")
+        assert response.status_code == 404 and response.json()["code"] == "404 Not Found"
+    assert session.delete(f"{url}/v2/images").status_code == 405
+    for limit, code in ((str(10**30), 200), ("-1", 400), ("x", 400)):
+        assert session.get(f"{url}/v2/images", params={"limit": limit}).status_code == code

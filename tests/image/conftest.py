@@ -90,12 +90,17 @@ class Glance:
         self.other = Caller(client, "other-token")
 
 
-@pytest.fixture
-def glance(tmp_path) -> Glance:
+def build(tmp_path, opener=open) -> Glance:
+    """The image app in `tmp_path`; `opener` opens the file store's files (faults go there)."""
     config = Config(home=tmp_path, image_size_limit=SIZE_LIMIT)
     store = ImageStore(tmp_path / "image.db")
-    files = FileStore(tmp_path / "images")
+    files = FileStore(tmp_path / "images", opener=opener)
     ticks = itertools.count(1_700_000_000)  # one second per call: distinct timestamps
     app = api.create_app(config, store, files, Tracer(), fake_validator,
                          clock=lambda: next(ticks))
     return Glance(testing.TestClient(app), store, files)
+
+
+@pytest.fixture
+def glance(tmp_path) -> Glance:
+    return build(tmp_path)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 
 import pytest
 
 from minicloud.image.bootstrap import bootstrap, cirros_bytes
 from minicloud.image.files import FileStore, TooLarge
-from tests.image.conftest import SIZE_LIMIT, payload
+from tests.image.conftest import SIZE_LIMIT, build, payload
 
 
 def test_upload_activates_with_size_and_hashes(glance):
@@ -212,3 +214,79 @@ def test_bootstrap_puts_interrupted_uploads_back_to_queued(glance):
     glance.store.move_status(image["id"], "queued", "saving")
     bootstrap(glance.store, glance.files, lambda: "p-admin")
     assert glance.demo.get(f"/v2/images/{image['id']}").json["status"] == "queued"
+
+
+# -- the store failing: a full disk, a read-only one -------------------------------------------
+class Disk:
+    """An opener for the file store whose files hold `room` bytes in all, then fail with
+    `error` as the kernel's write(2) would (ENOSPC: the disk is full)."""
+
+    def __init__(self, room: int, error: int = errno.ENOSPC):
+        self.room, self.error, self.opened = room, error, []
+
+    def __call__(self, path, mode):
+        self.opened.append(path)
+        return CappedFile(open(path, mode), self)
+
+
+class CappedFile:
+    def __init__(self, file, disk: Disk):
+        self.file, self.disk = file, disk
+
+    def write(self, data) -> int:
+        if len(data) > self.disk.room:
+            raise OSError(self.disk.error, os.strerror(self.disk.error))
+        self.disk.room -= len(data)
+        return self.file.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.file.close()
+
+
+def test_full_disk_is_413_leaves_a_queued_image_and_works_once_space_is_freed(tmp_path):
+    disk = Disk(room=1000)
+    glance = build(tmp_path, opener=disk)
+    image = glance.demo.create(name="x")
+    data = payload(40_000)
+    result = glance.demo.upload(image["id"], data)
+    assert result.status_code == 413
+    assert result.json == {
+        "message": "Image storage media is full: There is not enough disk space on the "
+                   "image storage media.",
+        "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"}
+    assert disk.opened  # the fault came from the store's own write
+    assert_left_nothing(glance, image["id"])
+    disk.room = 10**9  # space freed: the same upload now works
+    assert glance.demo.upload(image["id"], data).status_code == 204
+    shown = glance.demo.get(f"/v2/images/{image['id']}").json
+    assert shown["status"] == "active" and shown["size"] == len(data)
+    assert glance.demo.get(f"/v2/images/{image['id']}/file").content == data
+
+
+@pytest.mark.parametrize("error", [errno.EDQUOT, errno.EFBIG])
+def test_quota_and_file_size_errors_count_as_a_full_disk(tmp_path, error):
+    glance = build(tmp_path, opener=Disk(room=0, error=error))
+    image = glance.demo.create(name="x")
+    result = glance.demo.upload(image["id"], b"data")
+    assert result.status_code == 413 and "storage media is full" in result.json["message"]
+    assert_left_nothing(glance, image["id"])
+
+
+def test_store_without_write_permission_is_503(tmp_path):
+    glance = build(tmp_path, opener=Disk(room=0, error=errno.EACCES))
+    image = glance.demo.create(name="x")
+    result = glance.demo.upload(image["id"], b"data")
+    assert result.status_code == 503 and result.json["title"] == "Service Unavailable"
+    assert "Insufficient permissions on image storage media" in result.json["message"]
+    assert_left_nothing(glance, image["id"])
+
+
+def test_other_store_errors_are_500_and_still_leave_nothing(tmp_path):
+    glance = build(tmp_path, opener=Disk(room=0, error=errno.EIO))
+    image = glance.demo.create(name="x")
+    result = glance.demo.upload(image["id"], b"data")
+    assert result.status_code == 500 and result.json["code"] == "500 Internal Server Error"
+    assert_left_nothing(glance, image["id"])

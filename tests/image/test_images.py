@@ -95,7 +95,10 @@ def test_visibility_between_projects(glance):
     assert names(glance.other, "?visibility=community") == {"community"}
     assert names(glance.other, "?visibility=all") == {"community", "public"}
     assert names(glance.other, "?visibility=private") == set()
-    assert names(glance.admin) == {"private", "shared", "community", "public"}
+    # nobody's default listing shows another project's community images, not even an admin's
+    assert names(glance.admin) == {"private", "shared", "public"}
+    assert names(glance.admin, "?visibility=all") == {"private", "shared", "community",
+                                                      "public"}
     for image in (private, shared):
         assert glance.other.get(f"/v2/images/{image['id']}").status_code == 404
         assert glance.other.delete(f"/v2/images/{image['id']}").status_code == 404
@@ -161,7 +164,8 @@ def listing(caller, query: str) -> list[str]:
     ("sort=name:desc", ["e", "d", "c", "b", "a"]),
     ("sort=disk_format:asc,name:asc", ["a", "b", "c", "d", "e"]),
     ("sort=disk_format:desc,name:asc", ["c", "d", "e", "a", "b"]),
-    ("sort_key=min_ram&sort_dir=asc", ["c", "b", "e", "d", "a"]),
+    ("sort_key=status&sort_key=name&sort_dir=asc", ["a", "b", "c", "d", "e"]),
+    ("min_ram=3", ["d"]),
     ("name=e", ["e"]),
     ("name=in:a,c&sort=name:asc", ["a", "c"]),
     ("disk_format=qcow2&sort=name:asc", ["a", "b"]),
@@ -192,7 +196,8 @@ def test_pages_follow_next_links(glance, five):
     seen, path = [], "/v2/images?limit=2&sort=name:asc&tag=even"
     while path:
         body = glance.demo.get(path).json
-        assert body["first"] == "/v2/images" and body["schema"] == "/v2/schemas/images"
+        assert body["first"] == "/v2/images?limit=2&sort=name%3Aasc&tag=even"
+        assert body["schema"] == "/v2/schemas/images"
         seen += [i["name"] for i in body["images"]]
         path = body.get("next")
         if path:
@@ -221,3 +226,34 @@ def test_routing_errors_use_glance_format_too(glance, method, path, code):
     result = glance.demo.request(method, path)
     assert result.json["code"] == code and code.endswith(result.json["title"])
     assert result.json["message"]
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "POST", "PATCH"])
+def test_trailing_slashes_are_no_route_as_in_glance(glance, method):
+    image = glance.demo.create(name="x")
+    for path in ("/v2/images/", f"/v2/images/{image['id']}/", "/v2/schemas/image/"):
+        result = glance.demo.request(method, path)
+        assert result.status_code == 404, (method, path)
+        assert result.json == {"message": "The resource could not be found.",
+                               "code": "404 Not Found", "title": "Not Found"}
+    assert glance.anonymous.request(method, "/v2/images/").status_code == 401  # token first
+    assert glance.demo.get(f"/v2/images/{image['id']}").status_code == 200  # still there
+
+
+def test_null_is_an_image_id_like_any_other(glance):
+    glance.demo.create(name="x")
+    result = glance.demo.get("/v2/images/null")
+    assert result.status_code == 404 and result.json["message"] == "No image found with ID null"
+    assert glance.demo.delete("/v2/images/null").status_code == 404
+
+
+@pytest.mark.parametrize("method,suffix", [("GET", ""), ("DELETE", ""), ("GET", "/file"),
+                                           ("PUT", "/tags/t"), ("DELETE", "/tags/t"),
+                                           ("POST", "/actions/deactivate")])
+def test_requests_that_take_no_body_refuse_one(glance, method, suffix):
+    image = glance.demo.create(name="x", tags=["t"])
+    result = glance.demo.request(method, f"/v2/images/{image['id']}{suffix}", body=b"{}",
+                                 headers={"Content-Type": "application/json"})
+    assert result.status_code == 400
+    assert result.json["message"] == "A body is not expected with this request."
+    assert glance.demo.get(f"/v2/images/{image['id']}").json == image
