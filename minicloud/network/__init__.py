@@ -5,6 +5,9 @@ IPs, security groups, quotas and the agents of the network and compute nodes.
     core.py         the "core plugin": visibility, quotas, default security groups
     networks.py subnets.py ports.py routers.py router_interfaces.py floatingips.py
     security_groups.py security_group_rules.py quotas.py agents.py   one file per noun
+    schemas.py      which attributes each resource accepts (those of the listed extensions)
+    attributes.py   neutron-lib's value checks: MACs, addresses, nameservers, address pairs
+    bulk.py         `{"networks": [...]}`: all or none, in one transaction
     ipam.py         race-free address allocation
     notifier.py     neutron-server -> agents RPC messages
     dataplane/      the agents (L3, DHCP, Linux bridge) with a simulated data plane
@@ -18,7 +21,13 @@ LIMITATIONS compared with real Neutron:
   scheduling, HA or DVR routers).
 - No subnet pools, address scopes, IPv6 RA/address modes, DNS integration, QoS, trunks,
   port forwardings, RBAC policies, tags, extra routes, availability zones, or
-  external-gateway-multihoming; CIDR, gateway and pools of a subnet cannot be changed.
+  external-gateway-multihoming. Their extensions are not listed, so their attributes
+  (`dns_name`, `qos_policy_id`, `tags`, `routes`, ...) neither appear in responses nor
+  are accepted: 400 "Unrecognized attribute(s)", as in a Neutron without them.
+- A subnet's CIDR cannot change, and its gateway must lie inside the CIDR (Neutron also
+  accepts one outside it).
+- Floating IPs cannot be created in bulk (every other resource can, all or none).
+- A port's MAC address cannot change (Neutron lets an admin change it on an unbound port).
 - Security group rules are stored and validated but not enforced (nothing to filter).
 - Quotas are checked when a resource is created (no reservations).
 - A listing by `name` of security groups is scoped to the caller's project even for an

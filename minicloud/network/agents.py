@@ -37,14 +37,12 @@ def alive(neutron: Neutron, row: dict) -> bool:
 
 def view(neutron: Neutron, row: dict) -> dict:
     return {"id": row["id"], "agent_type": row["agent_type"], "binary": row["binary"],
-            "host": row["host"], "topic": row["topic"],
-            "availability_zone": row["availability_zone"], "alive": alive(neutron, row),
+            "host": row["host"], "topic": row["topic"], "alive": alive(neutron, row),
             "admin_state_up": bool(row["admin_state_up"]),
             "heartbeat_timestamp": _time(row["heartbeat_at"]),
             "created_at": _time(row["created_at"]), "started_at": _time(row["started_at"]),
             "configurations": json.loads(row["configurations"]),
-            "description": row["description"], "resources_synced": None,
-            "resource_versions": {}}
+            "description": row["description"]}
 
 
 class PluginRpc:

@@ -25,26 +25,61 @@ DEFAULT_TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbi
 
 # What is implemented, and only that: clients change behaviour on what they find here
 # (`external-gateway-multihoming` would make `router set --external-gateway` use an API
-# minicloud does not have).
+# minicloud does not have). The list also decides which attributes exist: a resource
+# shows exactly the keys of these extensions (docs/services/neutron.md, "Response shapes"),
+# and any other attribute in a request is "Unrecognized" (schemas.py). Each entry:
+# alias, updated (Neutron's timestamp for it), name, description.
 EXTENSIONS = [
-    ("agent", "agent", "The agent management extension."),
-    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
-    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
-    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
-    ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"),
-    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
-    ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
-    ("port-security", "Port Security", "Provides port security"),
-    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
-    ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
-    ("quotas", "Quota management support", "Expose functions for quotas management per tenant"),
-    ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
-    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
-    ("security-group", "security-group", "The security groups extension."),
-    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
-    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
-    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
-    ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
+    ("aap-reject-multicast", "2026-04-01T00:00:00-00:00", "Allowed address pairs reject multicast extension",
+     "Reject multicast addresses in Allowed Address Pairs"),
+    ("agent", "2013-02-03T10:00:00-00:00", "agent",
+     "The agent management extension."),
+    ("allowed-address-pairs", "2013-07-23T10:00:00-00:00", "Allowed Address Pairs",
+     "Provides allowed address pairs"),
+    ("binding", "2014-02-03T10:00:00-00:00", "Port Binding",
+     "Expose port bindings of a virtual port to external application"),
+    ("ext-gw-mode", "2013-03-28T10:00:00-00:00", "Neutron L3 Configurable external gateway mode",
+     "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
+    ("external-net", "2013-01-14T10:00:00-00:00", "Neutron external network",
+     "Adds external network attribute to network resource."),
+    ("fip-port-details", "2018-04-09T10:00:00-00:00", "Floating IP Port Details Extension",
+     "Add port_details attribute to Floating IP resource"),
+    ("net-mtu", "2015-03-25T10:00:00-00:00", "Network MTU",
+     "Provides MTU attribute for a network resource."),
+    ("net-mtu-writable", "2017-07-12T00:00:00-00:00", "Network MTU (writable)",
+     "Provides a writable MTU attribute for a network resource."),
+    ("pagination", "2016-06-12T00:00:00-00:00", "Pagination support",
+     "Extension that indicates that pagination is enabled."),
+    ("port-security", "2012-07-23T10:00:00-00:00", "Port Security",
+     "Provides port security"),
+    ("project-id", "2016-09-09T09:09:09-09:09", "project_id field enabled",
+     "Extension that indicates that project_id field is enabled."),
+    ("provider", "2012-09-07T10:00:00-00:00", "Provider Network",
+     "Expose mapping of virtual networks to physical networks"),
+    ("quota-check-limit", "2021-09-08T16:00:00-00:00", "Quota engine limit check",
+     "Support for checking the resource usage before applying a new quota limit"),
+    ("quota_details", "2017-02-10T10:00:00-00:00", "Quota details management support",
+     "Expose functions for quotas usage statistics per project"),
+    ("quotas", "2012-07-29T10:00:00-00:00", "Quota management support",
+     "Expose functions for quotas management per tenant"),
+    ("router", "2012-07-20T10:00:00-00:00", "Neutron L3 Router",
+     "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+    ("security-group", "2012-10-05T10:00:00-00:00", "security-group",
+     "The security groups extension."),
+    ("security-groups-normalized-cidr", "2020-07-28T10:00:00-00:00", "Normalized CIDR field for security group rules",
+     "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ("security-groups-rules-belongs-to-default-sg", "2023-05-23T10:00:00-00:00", "Security group rule belongs to the project's default security group",
+     "Flag to determine if the security group rule belongs to the project's default security group"),
+    ("standard-attr-description", "2016-02-10T10:00:00-00:00", "standard-attr-description",
+     "Extension to add descriptions to standard attributes"),
+    ("standard-attr-revisions", "2016-04-11T10:00:00-00:00", "Resource revision numbers",
+     "This extension will display the revision number of neutron resources."),
+    ("standard-attr-timestamp", "2016-09-12T10:00:00-00:00", "Resource timestamps",
+     "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
+    ("stateful-security-group", "2019-11-26T09:00:00-00:00", "Stateful security group",
+     "Indicates if the security group is stateful or not"),
+    ("subnet-external-network", "2024-02-05T18:00:00-00:00", "Subnet belongs to an external network",
+     "Informs if the subnet belongs to an external network"),
 ]
 
 
@@ -71,9 +106,9 @@ def version(req):
         for r in resources]}
 
 
-def _extension(alias: str, name: str, description: str) -> dict:
-    return {"alias": alias, "name": name, "description": description,
-            "updated": "2013-01-01T00:00:00-00:00", "links": []}
+def _extension(alias: str, updated: str, name: str, description: str) -> dict:
+    return {"alias": alias, "name": name, "description": description, "updated": updated,
+            "links": []}
 
 
 class Extensions:

@@ -15,8 +15,7 @@ import ipaddress
 import falcon
 
 from minicloud.common import errors, policy
-from minicloud.common.validation import read_json
-from minicloud.network import ipam, ports, schemas, views
+from minicloud.network import attributes, ipam, nova_notifier, ports, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict, forbidden
 from minicloud.network.store import new_id
 
@@ -29,12 +28,18 @@ def view(neutron: Neutron, row: dict) -> dict:
             details = {k: port[k] for k in ("name", "network_id", "mac_address", "status",
                                             "device_id", "device_owner")}
             details["admin_state_up"] = bool(port["admin_state_up"])
-    return {**views.common(row), "floating_ip_address": row["floating_ip_address"],
+    body = {k: v for k, v in views.common(row).items() if k != "name"}  # a FIP has none
+    return {**body, "floating_ip_address": row["floating_ip_address"],
             "floating_network_id": row["floating_network_id"],
             "fixed_ip_address": row["fixed_ip_address"], "port_id": row["port_id"],
-            "router_id": row["router_id"], "status": row["status"], "port_details": details,
-            "dns_domain": "", "dns_name": "", "qos_policy_id": None, "qos_network_policy_id":
-            None, "port_forwardings": []}
+            "router_id": row["router_id"], "status": row["status"], "port_details": details}
+
+
+def _check_addresses(fields: dict) -> None:
+    """neutron-lib's ip_address_or_none on both address attributes."""
+    for attr in ("floating_ip_address", "fixed_ip_address"):
+        if fields.get(attr) is not None:
+            attributes.ip_address(attr, fields[attr])
 
 
 def _router_for(db, fip: dict, port: dict, fixed_ip: str, subnet_id: str) -> str:
@@ -84,6 +89,7 @@ def _association(neutron: Neutron, ctx, db, fip: dict, port_id: str | None,
 
 
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
+    _check_addresses(fields)
     if fields.get("floating_ip_address") and not ctx.is_admin:
         raise forbidden("create_floatingip:floating_ip_address")
     net = neutron.network(ctx, fields["floating_network_id"])
@@ -114,10 +120,12 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
                                 fields.get("fixed_ip_address")))
         row = neutron.store.insert(db, "floatingips", row)
     neutron.notify.router_changed(ctx, row["router_id"])
+    nova_notifier.ports_changed(neutron, {row["port_id"]})
     return row
 
 
 def update(neutron: Neutron, ctx, fip_id: str, fields: dict) -> dict:
+    _check_addresses(fields)
     fip = neutron.owned(ctx, "floatingips", "floating IP", fip_id)
     changes = {"description": fields["description"] or ""} if "description" in fields else {}
     with neutron.store.transaction() as db:
@@ -128,6 +136,8 @@ def update(neutron: Neutron, ctx, fip_id: str, fields: dict) -> dict:
     row = neutron.store.get("floatingips", fip_id)
     for router_id in {fip["router_id"], row["router_id"]} - {None}:
         neutron.notify.router_changed(ctx, router_id)
+    if fip["port_id"] != row["port_id"]:
+        nova_notifier.ports_changed(neutron, {fip["port_id"], row["port_id"]})
     return row
 
 
@@ -138,6 +148,16 @@ def delete(neutron: Neutron, ctx, fip_id: str) -> None:
         db.execute("DELETE FROM ports WHERE id = ?", (fip["floating_port_id"],))
         db.execute("DELETE FROM floatingips WHERE id = ?", (fip_id,))
     neutron.notify.router_changed(ctx, fip["router_id"])
+    nova_notifier.ports_changed(neutron, {fip["port_id"]})
+
+
+def _one(req) -> dict:
+    """A floating IP POST body; no bulk here: Nova hears of each association at once."""
+    items, many = schemas.FLOATINGIP.create(req)
+    if many:
+        raise bad_request("Bulk operation not supported for floating IPs (minicloud).",
+                          "HTTPBadRequest")
+    return items[0]
 
 
 class FloatingIPs:
@@ -150,8 +170,7 @@ class FloatingIPs:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        row = create(self.neutron, req.context.ctx,
-                     read_json(req, schemas.FLOATINGIP_CREATE)["floatingip"])
+        row = create(self.neutron, req.context.ctx, _one(req))
         resp.status = falcon.HTTP_201
         resp.media = {"floatingip": view(self.neutron, row)}
 
@@ -166,7 +185,7 @@ class FloatingIP:
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, floatingip_id):
-        fields = read_json(req, schemas.FLOATINGIP_UPDATE)["floatingip"]
+        fields = schemas.FLOATINGIP.update(req)
         resp.media = {"floatingip": view(self.neutron, update(
             self.neutron, req.context.ctx, floatingip_id, fields))}
 

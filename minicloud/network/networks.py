@@ -4,6 +4,8 @@ A tenant network is type `vxlan` with a VNI taken from `Config.vni_range` (MTU 1
 VXLAN header costs 50 bytes of the data network's 1500); the external network is `flat`
 on physnet `public` (MTU 1500). Provider attributes and `router:external` are admin-only,
 to set and to see. A network with ports other than its DHCP port cannot be deleted.
+`mtu` is writable (net-mtu-writable): 0 means "the largest the segment allows", more
+than that is a 400, and less than its subnets need (68, IPv6 1280) a 409.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import schemas, views
+from minicloud.network import attributes, bulk, schemas, views
 from minicloud.network.core import (Neutron, ServiceUnavailable, bad_request, conflict,
                                     forbidden)
 from minicloud.network.store import new_id
@@ -20,6 +21,8 @@ from minicloud.network.store import new_id
 FLAT_PHYSNETS = ("public",)
 MTU = {"vxlan": 1450, "flat": 1500}
 PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
+MAX_VNI = 2 ** 24 - 1  # a VXLAN Network Identifier has 24 bits
+IPV4_MIN_MTU, IPV6_MIN_MTU = 68, 1280
 
 
 def view(neutron: Neutron, ctx, row: dict) -> dict:
@@ -27,10 +30,7 @@ def view(neutron: Neutron, ctx, row: dict) -> dict:
             "admin_state_up": bool(row["admin_state_up"]),
             "subnets": neutron.store.subnet_ids(row["id"]), "shared": bool(row["shared"]),
             "router:external": bool(row["external"]), "mtu": row["mtu"],
-            "port_security_enabled": bool(row["port_security_enabled"]),
-            "availability_zones": ["nova"], "availability_zone_hints": [],
-            "ipv4_address_scope": None, "ipv6_address_scope": None, "qos_policy_id": None,
-            "is_default": False, "dns_domain": "", "l2_adjacency": True}
+            "port_security_enabled": bool(row["port_security_enabled"])}
     if ctx.is_admin:
         body.update({"provider:network_type": row["network_type"],
                      "provider:physical_network": row["physical_network"],
@@ -49,6 +49,9 @@ def _segment(neutron: Neutron, db, fields: dict) -> dict:
     physnet = fields.get("provider:physical_network")
     seg_id = fields.get("provider:segmentation_id")
     if kind == "flat":
+        if seg_id is not None:
+            raise bad_request("Invalid input for operation: provider:segmentation_id "
+                              "prohibited for flat provider network.")
         if physnet not in FLAT_PHYSNETS:
             raise bad_request(f"Invalid input for operation: physical_network '{physnet}' "
                               f"unknown for flat provider network (known: "
@@ -61,6 +64,12 @@ def _segment(neutron: Neutron, db, fields: dict) -> dict:
     if kind != "vxlan":
         raise bad_request(f"Invalid input for operation: network_type value '{kind}' not "
                           "supported (minicloud has vxlan and flat).")
+    if physnet:
+        raise bad_request("Invalid input for operation: provider:physical_network specified "
+                          "for vxlan network.")
+    if seg_id is not None and not 1 <= seg_id <= MAX_VNI:
+        raise bad_request(f"Invalid input for operation: segmentation_id out of range (1 "
+                          f"through {MAX_VNI}).")
     used = {r[0] for r in db.execute(
         "SELECT segmentation_id FROM networks WHERE network_type = 'vxlan'").fetchall()}
     low, high = vni_range(neutron.config)
@@ -84,20 +93,38 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     with neutron.store.transaction() as db:
         neutron.check_quota(project_id, "network")
         segment = _segment(neutron, db, fields)
-        mtu = MTU[segment["network_type"]]
-        if fields.get("mtu") is not None and fields["mtu"] > mtu:
-            raise bad_request(f"Invalid input for operation: Requested MTU is too big, maximum "
-                              f"is {mtu}.")
+        mtu = _mtu(fields.get("mtu"), MTU[segment["network_type"]])
         row = neutron.store.insert(db, "networks", {
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "",
             "admin_state_up": int(fields.get("admin_state_up") is not False),
             "shared": int(bool(fields.get("shared"))),
             "external": int(bool(fields.get("router:external"))),
-            "mtu": fields.get("mtu") or mtu,
+            "mtu": mtu,
             "port_security_enabled": int(fields.get("port_security_enabled") is not False),
             **segment})
     return row
+
+
+def _mtu(wanted, largest: int) -> int:
+    """The MTU a network gets: 0 or none asks for the largest its segment allows."""
+    if wanted is None:
+        return largest
+    attributes.non_negative("mtu", wanted)
+    if wanted > largest:
+        raise bad_request(f"Invalid input for operation: Requested MTU is too big, maximum "
+                          f"is {largest}.")
+    return wanted or largest
+
+
+def _check_mtu_fits_subnets(db, network_id: str, mtu: int) -> None:
+    """Neutron's NetworkMTUSubnetConflict: IPv4 needs 68 bytes, IPv6 1280."""
+    versions = {r[0] for r in db.execute("SELECT ip_version FROM subnets WHERE network_id = ?",
+                                         (network_id,))}
+    minimum = IPV6_MIN_MTU if 6 in versions else IPV4_MIN_MTU if versions else 0
+    if mtu < minimum:
+        raise conflict(f"MTU of {network_id} is not valid, subnet requires a minimum of "
+                       f"{minimum}", "NetworkMTUSubnetConflict")
 
 
 def update(neutron: Neutron, ctx, network_id: str, fields: dict) -> dict:
@@ -116,8 +143,14 @@ def update(neutron: Neutron, ctx, network_id: str, fields: dict) -> dict:
                         ("port_security_enabled", "port_security_enabled")):
         if fields.get(key) is not None:
             changes[column] = int(fields[key])
+    if fields.get("mtu") is not None:
+        changes["mtu"] = _mtu(fields["mtu"], MTU[net["network_type"]])
     with neutron.store.transaction() as db:
+        if "mtu" in changes:
+            _check_mtu_fits_subnets(db, network_id, changes["mtu"])
         neutron.store.update(db, "networks", network_id, changes)
+    if changes.get("mtu", net["mtu"]) != net["mtu"]:
+        neutron.notify.dhcp_changed(ctx, network_id)  # network_update: the new MTU
     return neutron.store.get("networks", network_id)
 
 
@@ -152,10 +185,10 @@ class Networks:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        row = create(self.neutron, req.context.ctx, read_json(req, schemas.NETWORK_CREATE)
-                     ["network"])
-        resp.status = falcon.HTTP_201
-        resp.media = {"network": view(self.neutron, req.context.ctx, row)}
+        ctx = req.context.ctx
+        items, many = schemas.NETWORK.create(req)
+        rows = bulk.create_all(self.neutron, ctx, create, items)
+        bulk.answer(resp, schemas.NETWORK, rows, lambda r: view(self.neutron, ctx, r), many)
 
 
 class Network:
@@ -169,7 +202,7 @@ class Network:
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, network_id):
-        fields = read_json(req, schemas.NETWORK_UPDATE)["network"]
+        fields = schemas.NETWORK.update(req)
         row = update(self.neutron, req.context.ctx, network_id, fields)
         resp.media = {"network": view(self.neutron, req.context.ctx, row)}
 

@@ -96,7 +96,8 @@ class Notifier:
         subnets = self.store.rows("subnets", "network_id = ?", (network_id,))
         info["subnets"] = [{"id": s["id"], "cidr": s["cidr"], "gateway_ip": s["gateway_ip"],
                             "enable_dhcp": bool(s["enable_dhcp"]),
-                            "dns_nameservers": load(s["dns_nameservers"], [])} for s in subnets]
+                            "dns_nameservers": load(s["dns_nameservers"], []),
+                            "host_routes": load(s["host_routes"], [])} for s in subnets]
         info["ports"] = [self.port_info(p) for p in
                          self.store.rows("ports", "network_id = ?", (network_id,))]
         return info

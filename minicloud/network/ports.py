@@ -4,24 +4,23 @@ A port gets a MAC `fa:16:3e:xx:xx:xx` and its fixed IPs from IPAM (a requested
 `ip_address` or `subnet_id` is honoured). `binding:*` attributes are admin-only (Nova
 sets `binding:host_id` to the compute node; the bridge agent of that host then wires the
 port and reports it up: status DOWN -> ACTIVE). Ports owned by a router or a floating IP
-cannot be deleted directly.
+cannot be deleted directly. A given `mac_address` must be a MAC, neither all zeros nor
+broadcast (a multicast MAC passes, as in Neutron); `allowed_address_pairs` get the port's
+MAC when they name none, and need port security.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import ipam, schemas, views
+from minicloud.network import attributes, bulk, ipam, nova_notifier, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict, forbidden, not_found
 from minicloud.network.store import load, new_id
 
-MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 BINDING = ("binding:host_id", "binding:profile")
 PROTECTED_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
 _random = random.SystemRandom()
@@ -39,9 +38,6 @@ def view(neutron: Neutron, ctx, row: dict) -> dict:
             "security_groups": load(row["security_groups"], []),
             "port_security_enabled": bool(row["port_security_enabled"]),
             "allowed_address_pairs": load(row["allowed_address_pairs"], []),
-            "extra_dhcp_opts": [], "dns_name": "", "dns_assignment": [],
-            "qos_policy_id": None, "qos_network_policy_id": None,
-            "propagate_uplink_status": False, "ip_allocation": "immediate",
             "binding:vnic_type": row["binding_vnic_type"]}
     if ctx.is_admin:
         body.update({"binding:host_id": row["binding_host_id"],
@@ -77,6 +73,10 @@ def insert(neutron: Neutron, db, net: dict, fields: dict, *, check_quota: bool =
         raise conflict(f"Unable to complete operation for network {net['id']}. The mac "
                        f"address {mac} is in use.", "MacAddressInUse")
     host = fields.get("binding_host_id") or ""
+    port_security = fields.get("port_security_enabled") is not False and bool(
+        net["port_security_enabled"])
+    pairs = attributes.address_pairs(fields.get("allowed_address_pairs") or [], mac)
+    attributes.pairs_need_port_security(pairs, port_security)
     row = neutron.store.insert(db, "ports", {
         "id": new_id(), "name": fields.get("name") or "", "project_id": fields["project_id"],
         "description": fields.get("description") or "", "network_id": net["id"],
@@ -88,18 +88,10 @@ def insert(neutron: Neutron, db, net: dict, fields: dict, *, check_quota: bool =
         "binding_vnic_type": fields.get("binding_vnic_type") or "normal",
         "binding_vif_type": "bridge" if host else "unbound",
         "security_groups": json.dumps(fields.get("security_groups") or []),
-        "port_security_enabled": int(fields.get("port_security_enabled") is not False
-                                     and net["port_security_enabled"]),
-        "allowed_address_pairs": json.dumps(fields.get("allowed_address_pairs") or [])})
+        "port_security_enabled": int(port_security), "allowed_address_pairs": json.dumps(pairs)})
     ipam.allocate(db, net["id"], row["id"], fields.get("fixed_ips"),
                   allow_gateway=allow_gateway)
     return row
-
-
-def _check_mac(mac: str | None) -> None:
-    if mac is not None and not MAC.match(mac.lower()):
-        raise bad_request(f"Invalid input for mac_address. Reason: '{mac}' is not a valid MAC "
-                          "address.")
 
 
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
@@ -109,10 +101,11 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     net = neutron.network(ctx, fields["network_id"])
     if not (neutron.owns(ctx, net) or net["shared"]):
         raise forbidden("create_port:network_id")  # an external network of another project
-    _check_mac(fields.get("mac_address"))
+    mac = fields.get("mac_address")
+    if mac is not None:
+        mac = attributes.mac_address("mac_address", mac)
     project_id = neutron.project_of(ctx, fields)
-    row_fields = {**fields, "project_id": project_id,
-                  "mac_address": (fields.get("mac_address") or "").lower() or None,
+    row_fields = {**fields, "project_id": project_id, "mac_address": mac,
                   "security_groups": _security_groups(neutron, ctx, project_id, fields),
                   "binding_host_id": fields.get("binding:host_id"),
                   "binding_profile": fields.get("binding:profile"),
@@ -138,8 +131,13 @@ def update(neutron: Neutron, ctx, port_id: str, fields: dict) -> dict:
     if "security_groups" in fields:
         changes["security_groups"] = json.dumps(
             _security_groups(neutron, ctx, port["project_id"], fields))
-    if "allowed_address_pairs" in fields:
-        changes["allowed_address_pairs"] = json.dumps(fields["allowed_address_pairs"] or [])
+    if "allowed_address_pairs" in fields or "port_security_enabled" in fields:
+        pairs = attributes.address_pairs(fields.get(
+            "allowed_address_pairs", load(port["allowed_address_pairs"], [])) or [],
+            port["mac_address"])
+        attributes.pairs_need_port_security(pairs, bool(changes.get(
+            "port_security_enabled", port["port_security_enabled"])))
+        changes["allowed_address_pairs"] = json.dumps(pairs)
     if "binding:host_id" in fields:
         host = fields["binding:host_id"] or ""
         changes.update(binding_host_id=host, binding_vif_type="bridge" if host else "unbound",
@@ -154,6 +152,8 @@ def update(neutron: Neutron, ctx, port_id: str, fields: dict) -> dict:
             ipam.allocate(db, port["network_id"], port_id, fields["fixed_ips"] or [])
         neutron.store.update(db, "ports", port_id, changes)
     neutron.notify.port_changed(ctx, port_id)
+    if "fixed_ips" in fields:
+        nova_notifier.ports_changed(neutron, {port_id})
     return neutron.store.get("ports", port_id)
 
 
@@ -193,9 +193,10 @@ class Ports:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        row = create(self.neutron, req.context.ctx, read_json(req, schemas.PORT_CREATE)["port"])
-        resp.status = falcon.HTTP_201
-        resp.media = {"port": view(self.neutron, req.context.ctx, row)}
+        ctx = req.context.ctx
+        items, many = schemas.PORT.create(req)
+        rows = bulk.create_all(self.neutron, ctx, create, items)
+        bulk.answer(resp, schemas.PORT, rows, lambda r: view(self.neutron, ctx, r), many)
 
 
 class Port:
@@ -208,7 +209,7 @@ class Port:
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, port_id):
-        fields = read_json(req, schemas.PORT_UPDATE)["port"]
+        fields = schemas.PORT.update(req)
         row = update(self.neutron, req.context.ctx, port_id, fields)
         resp.media = {"port": view(self.neutron, req.context.ctx, row)}
 

@@ -4,7 +4,9 @@ A router's external gateway is a port (`network:router_gateway`) with an address
 external network; with SNAT on (the default), tenant traffic leaves through that address.
 Interfaces (add/remove_router_interface, in router_interfaces.py) connect tenant subnets.
 A router with interfaces cannot be deleted (409 RouterInUse). Limitations: no extra routes,
-no HA or distributed routers, one gateway per router (no external-gateway-multihoming).
+no HA or distributed routers, one gateway per router (no external-gateway-multihoming):
+`routes`, `ha`, `distributed` are unrecognized attributes, as in a Neutron without those
+extensions.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from __future__ import annotations
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import ipam, ports, schemas, views
+from minicloud.network import bulk, ipam, ports, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict, forbidden
 from minicloud.network.notifier import NETWORK_HOST
 from minicloud.network.store import new_id
@@ -26,9 +27,7 @@ def view(neutron: Neutron, row: dict) -> dict:
         gateway = {"network_id": row["gw_network_id"], "enable_snat": bool(row["enable_snat"]),
                    "external_fixed_ips": fixed}
     return {**views.common(row), "status": row["status"],
-            "admin_state_up": bool(row["admin_state_up"]), "external_gateway_info": gateway,
-            "routes": [], "distributed": False, "ha": False, "availability_zones": ["nova"],
-            "availability_zone_hints": [], "flavor_id": None}
+            "admin_state_up": bool(row["admin_state_up"]), "external_gateway_info": gateway}
 
 
 def _set_gateway(neutron: Neutron, ctx, db, router: dict, info: dict | None) -> None:
@@ -66,8 +65,6 @@ def _set_gateway(neutron: Neutron, ctx, db, router: dict, info: dict | None) -> 
 
 
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
-    if fields.get("distributed") or fields.get("ha"):
-        raise bad_request("minicloud has neither distributed nor HA routers.", "BadRequest")
     project_id = neutron.project_of(ctx, fields)
     with neutron.store.transaction() as db:
         neutron.check_quota(project_id, "router")
@@ -83,8 +80,6 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
 
 def update(neutron: Neutron, ctx, router_id: str, fields: dict) -> dict:
     router = neutron.owned(ctx, "routers", "router", router_id)
-    if fields.get("distributed") or fields.get("ha"):
-        raise bad_request("minicloud has neither distributed nor HA routers.", "BadRequest")
     changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
     if fields.get("admin_state_up") is not None:
         changes["admin_state_up"] = int(fields["admin_state_up"])
@@ -135,10 +130,9 @@ class Routers:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        row = create(self.neutron, req.context.ctx,
-                     read_json(req, schemas.ROUTER_CREATE)["router"])
-        resp.status = falcon.HTTP_201
-        resp.media = {"router": view(self.neutron, row)}
+        items, many = schemas.ROUTER.create(req)
+        rows = bulk.create_all(self.neutron, req.context.ctx, create, items)
+        bulk.answer(resp, schemas.ROUTER, rows, lambda r: view(self.neutron, r), many)
 
 
 class Router:
@@ -151,7 +145,7 @@ class Router:
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, router_id):
-        fields = read_json(req, schemas.ROUTER_UPDATE)["router"]
+        fields = schemas.ROUTER.update(req)
         resp.media = {"router": view(self.neutron, update(self.neutron, req.context.ctx,
                                                           router_id, fields))}
 

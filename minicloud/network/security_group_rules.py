@@ -1,10 +1,12 @@
 """`/v2.0/security-group-rules` (`openstack security group rule ...`).
 
-Validation follows Neutron: a protocol is a known name or a number 0-255; a port range
-needs a protocol that has ports (tcp, udp, sctp, dccp, udplite), with min <= max in
-1-65535 (for icmp the two fields are the ICMP type and code, 0-255); the
-`remote_ip_prefix` must be of the rule's ethertype family; an identical rule is a 409
-SecurityGroupRuleExists.
+Validation follows Neutron: a protocol is a known name or a number 0-255; a port is
+0-65535; a port range needs a protocol that has ports (tcp, udp, sctp, dccp, udplite),
+with both ends given, none 0 and min <= max (1-65535 is stored as no range); for icmp the
+two fields are the ICMP type and code, 0-255, and a code needs a type; other protocols
+take no ports. The `remote_ip_prefix` must be of the rule's ethertype family; an
+identical rule is a 409 SecurityGroupRuleExists. Rules can be created in bulk
+(`{"security_group_rules": [...]}`), all or none.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ import ipaddress
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import schemas, views
+from minicloud.network import bulk, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict
 from minicloud.network.store import new_id
 
@@ -33,8 +34,7 @@ def view(row: dict, group: dict | None = None) -> dict:
                                 "revision_number", "security_group_id", "direction",
                                 "ethertype", "protocol", "port_range_min", "port_range_max",
                                 "remote_ip_prefix", "remote_group_id")}
-    body.update(tenant_id=row["project_id"], tags=[], remote_address_group_id=None,
-                normalized_cidr=row["remote_ip_prefix"],
+    body.update(tenant_id=row["project_id"], normalized_cidr=normalized(row["remote_ip_prefix"]),
                 belongs_to_default_sg=bool(group and group["name"] == "default"))
     return body
 
@@ -50,40 +50,58 @@ def _protocol(value) -> str | None:
                       "[0 to 255] are supported.", "SecurityGroupRuleInvalidProtocol")
 
 
+def _port_value(value):
+    """neutron's convert_validate_port_value: 0-65535, whatever the protocol."""
+    if value is not None and not 0 <= value <= 65535:
+        raise bad_request(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
+    return value
+
+
 def _ports(protocol: str | None, low, high) -> tuple:
+    """Neutron's port range rules, per kind of protocol."""
+    low, high = _port_value(low), _port_value(high)
     if low is None and high is None:
         return None, None
     if protocol is None:
         raise bad_request("Must also specify protocol if port range is given.",
                           "SecurityGroupProtocolRequiredWithPorts")
+    if protocol in WITH_PORTS:
+        if low == 0 or high == 0:
+            raise bad_request("Invalid value for port 0", "SecurityGroupInvalidPortValue")
+        if low is None or high is None or low > high:
+            raise bad_request("For TCP/UDP protocols, port_range_min must be <= "
+                              "port_range_max", "SecurityGroupInvalidPortRange")
+        # The whole range is no range: Neutron stores it as none (the backends prefer it).
+        return (None, None) if (low, high) == (1, 65535) else (low, high)
     if protocol in ICMP:
-        for value, what in ((low, "type"), (high, "code")):
+        for value, field, attr in ((low, "type", "port_range_min"),
+                                   (high, "code", "port_range_max")):
             if value is not None and not 0 <= value <= 255:
-                raise bad_request(f"Invalid value for ICMP {what} {value}: must be 0-255.",
-                                  "SecurityGroupInvalidIcmpValue")
+                raise bad_request(f"Invalid value for ICMP {field} ({attr}) {value}. It must "
+                                  "be 0 to 255.", "SecurityGroupInvalidIcmpValue")
+        if low is None:
+            raise bad_request(f"ICMP code (port-range-max) {high} is provided but ICMP type "
+                              "(port-range-min) is missing.", "SecurityGroupMissingIcmpType")
         return low, high
-    if protocol not in WITH_PORTS:
-        raise bad_request(f"Invalid protocol {protocol} for port range, only supported for "
-                          "TCP, UDP, UDPLITE, SCTP and DCCP.",
-                          "SecurityGroupInvalidProtocolForPortRange")
-    low, high = (low if low is not None else high), (high if high is not None else low)
-    for value in (low, high):
-        if not 1 <= value <= 65535:
-            raise bad_request(f"Invalid value for port {value}.", "SecurityGroupInvalidPortValue")
-    if low > high:
-        raise bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max",
-                          "SecurityGroupInvalidPortRange")
-    return low, high
+    number = PROTOCOLS.get(protocol, protocol)  # Neutron names the protocol by number
+    raise bad_request(f"Ports cannot be specified for protocol {number}. Ports are only "
+                      "supported for DCCP, SCTP, TCP, UDP, UDPLITE.",
+                      "SecurityGroupInvalidProtocolForPort")
+
+
+def normalized(prefix: str | None) -> str | None:
+    """`normalized_cidr`: the prefix with its host bits cleared (10.0.0.5/8 -> 10.0.0.0/8)."""
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
 
 
 def _prefix(prefix: str | None, ethertype: str) -> str | None:
+    """The prefix as given, with a length (10.0.0.5 -> 10.0.0.5/32), as Neutron keeps it."""
     if not prefix:
         return None
     try:
-        network = ipaddress.ip_network(prefix, strict=False)
+        network = ipaddress.ip_interface(prefix)
     except ValueError:
-        raise bad_request(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a "
-                          "valid IP subnet.") from None
+        raise bad_request(f"Invalid CIDR {prefix} given as IP prefix.", "InvalidCIDR") from None
     if f"IPv{network.version}" != ethertype:
         raise bad_request(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
                           "SecurityGroupRuleParameterConflict")
@@ -117,7 +135,7 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
 
 
 def _same_prefix(a: str | None, b: str | None) -> bool:
-    anywhere = (None, "0.0.0.0/0", "::/0")
+    anywhere = (None, "0.0.0.0/0", "::/0")  # compared as given, as Neutron does
     return a == b or (a in anywhere and b in anywhere)
 
 
@@ -145,11 +163,12 @@ class SecurityGroupRules:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.SECURITY_GROUP_RULE_CREATE)["security_group_rule"]
-        row = create(self.neutron, req.context.ctx, fields)
-        resp.status = falcon.HTTP_201
-        group = self.neutron.store.get("security_groups", row["security_group_id"])
-        resp.media = {"security_group_rule": view(row, group)}
+        items, many = schemas.SECURITY_GROUP_RULE.create(req)
+        rows = bulk.create_all(self.neutron, req.context.ctx, create, items)
+        bulk.answer(resp, schemas.SECURITY_GROUP_RULE, rows, self._view, many)
+
+    def _view(self, row: dict) -> dict:
+        return view(row, self.neutron.store.get("security_groups", row["security_group_id"]))
 
 
 class SecurityGroupRule:

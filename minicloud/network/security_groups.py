@@ -13,8 +13,7 @@ from __future__ import annotations
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import schemas, security_group_rules, views
+from minicloud.network import bulk, schemas, security_group_rules, views
 from minicloud.network.core import Neutron, conflict
 from minicloud.network.store import new_id
 
@@ -23,15 +22,21 @@ def view(neutron: Neutron, row: dict, rules: list[dict] | None = None) -> dict:
     if rules is None:
         rules = neutron.store.rows("security_group_rules", "security_group_id = ?",
                                    (row["id"],))
-    return {**views.common(row), "stateful": bool(row["stateful"]), "shared": False,
+    return {**views.common(row), "stateful": bool(row["stateful"]),
             "security_group_rules": [security_group_rules.view(r, row) for r in rules]}
 
 
+def _check_name(fields: dict) -> None:
+    """Neutron's name_not_default validator: no second `default`, in any case."""
+    if (fields.get("name") or "").lower() == "default":
+        raise conflict("Default security group already exists.",
+                       "SecurityGroupDefaultAlreadyExists")
+
+
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
+    _check_name(fields)
     project_id = neutron.project_of(ctx, fields)
     neutron.default_security_group(project_id)
-    if fields.get("name") == "default":
-        raise conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
     with neutron.store.transaction() as db:
         neutron.check_quota(project_id, "security_group")
         row = neutron.store.insert(db, "security_groups", {
@@ -46,8 +51,9 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
 
 
 def update(neutron: Neutron, ctx, group_id: str, fields: dict) -> dict:
+    _check_name(fields)
     group = neutron.owned(ctx, "security_groups", "security group", group_id)
-    if group["name"] == "default" and fields.get("name") not in (None, "default"):
+    if group["name"] == "default" and "name" in fields:
         raise conflict("Updating default security group not allowed.",
                        "SecurityGroupCannotUpdateDefault")
     changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
@@ -96,10 +102,9 @@ class SecurityGroups:
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.SECURITY_GROUP_CREATE)["security_group"]
-        row = create(self.neutron, req.context.ctx, fields)
-        resp.status = falcon.HTTP_201
-        resp.media = {"security_group": view(self.neutron, row)}
+        items, many = schemas.SECURITY_GROUP.create(req)
+        rows = bulk.create_all(self.neutron, req.context.ctx, create, items)
+        bulk.answer(resp, schemas.SECURITY_GROUP, rows, lambda r: view(self.neutron, r), many)
 
 
 class SecurityGroup:
@@ -115,7 +120,7 @@ class SecurityGroup:
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, security_group_id):
-        fields = read_json(req, schemas.SECURITY_GROUP_UPDATE)["security_group"]
+        fields = schemas.SECURITY_GROUP.update(req)
         row = update(self.neutron, req.context.ctx, security_group_id, fields)
         resp.media = {"security_group": view(self.neutron, row)}
 

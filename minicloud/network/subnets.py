@@ -3,8 +3,13 @@
 The gateway defaults to the first host; the allocation pool to every other host. CIDRs
 may overlap across networks (each tenant has its own 10.0.0.0/24) but not within one.
 A subnet with DHCP enabled gets the network's DHCP port (the DHCP agent's address, the
-first free one) and the DHCP agent is told. Limitations: no subnet pools, no IPv6 RA modes,
-no changing the CIDR, gateway or pools after creation.
+first free one) and the DHCP agent is told. An update may change the gateway (or drop it
+with null), the pools, DNS servers, host routes and DHCP, with Neutron's checks: the
+gateway stays out of the pools, and a gateway a router interface holds cannot move.
+Subnets of a shared or an external network are visible to every project (Neutron's
+get_subnet policy, with the subnet-external-network extension's `router:external`).
+Limitations: no subnet pools, no IPv6 RA modes, no changing the CIDR; a gateway must lie
+inside the CIDR (real Neutron also accepts one outside it).
 """
 
 from __future__ import annotations
@@ -15,13 +20,13 @@ import json
 import falcon
 
 from minicloud.common import policy
-from minicloud.common.validation import read_json
-from minicloud.network import ipam, ports, schemas, views
+from minicloud.network import attributes, bulk, ipam, ports, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict, forbidden
 from minicloud.network.store import load, new_id
 
 
-def view(row: dict) -> dict:
+def view(neutron: Neutron, row: dict) -> dict:
+    net = neutron.store.get("networks", row["network_id"])
     return {**views.common(row), "network_id": row["network_id"],
             "ip_version": row["ip_version"], "cidr": row["cidr"],
             "gateway_ip": row["gateway_ip"],
@@ -30,7 +35,7 @@ def view(row: dict) -> dict:
             "dns_nameservers": load(row["dns_nameservers"], []),
             "host_routes": load(row["host_routes"], []),
             "ipv6_ra_mode": None, "ipv6_address_mode": None, "subnetpool_id": None,
-            "service_types": [], "segment_id": None, "dns_publish_fixed_ip": False}
+            "router:external": bool(net and net["external"])}
 
 
 def _cidr(fields: dict):
@@ -55,6 +60,21 @@ def _cidr(fields: dict):
     return network
 
 
+def _check_dhcp_possible(network) -> None:
+    """Neutron refuses DHCP on subnets no DHCP server can serve."""
+    if network.prefixlen > network.max_prefixlen - 2:
+        why = "Subnet has a prefix length that is incompatible with DHCP service enabled"
+    elif network.is_multicast:
+        why = "Multicast IP subnet is not supported if enable_dhcp is True"
+    elif network.is_loopback:
+        why = "Loopback IP subnet is not supported if enable_dhcp is True"
+    elif network.version == 4 and int(network.network_address) == 0:
+        why = "First IP '0.0.0.0' of network is not supported if enable_dhcp is True"
+    else:
+        return
+    raise bad_request(f"Invalid input for operation: {why}.")
+
+
 def _address(text: str, what: str):
     try:
         return ipaddress.ip_address(text)
@@ -64,16 +84,32 @@ def _address(text: str, what: str):
 
 
 def _gateway(network, fields: dict) -> str | None:
+    """The gateway asked for (None allowed), on the subnet and neither its network nor
+    its broadcast address; the first host when not asked for at all."""
     if "gateway_ip" not in fields:
         return str(network.network_address + 1)
     if fields["gateway_ip"] is None:
         return None
     gateway = _address(fields["gateway_ip"], "gateway_ip")
+    if gateway.version != network.version:
+        raise bad_request(f"Invalid input for operation: {gateway} is not a valid IPv"
+                          f"{network.version} address for gateway_ip.")
     if gateway not in network or gateway in (network.network_address,
                                              network.broadcast_address):
         raise bad_request(f"Invalid input for operation: Gateway IP {gateway} is not a valid "
                           f"address on subnet {network}.", "GatewayNotValidOnSubnet")
     return str(gateway)
+
+
+def _check_gateway_out_of_pools(gateway: str | None, pools: list[dict]) -> None:
+    if gateway is None:
+        return
+    gw = ipaddress.ip_address(gateway)
+    for pool in pools:
+        if ipaddress.ip_address(pool["start"]) <= gw <= ipaddress.ip_address(pool["end"]):
+            raise conflict(f"Gateway ip {gw} conflicts with allocation pool "
+                           f"{pool['start']}-{pool['end']}.",
+                           "GatewayConflictWithAllocationPools")
 
 
 def _pools(network, gateway: str | None, given: list | None) -> list[dict]:
@@ -93,34 +129,24 @@ def _pools(network, gateway: str | None, given: list | None) -> list[dict]:
                 or end > last:
             raise bad_request(f"The allocation pool {start}-{end} spans beyond the subnet "
                               f"cidr {network}.", "OutOfBoundsAllocationPool")
-        if gw is not None and start <= gw <= end:
-            raise conflict(f"Gateway ip {gw} conflicts with allocation pool {start}-{end}.",
-                           "GatewayConflictWithAllocationPools")
         ranges.append((start, end))
     ranges.sort()
     for (_, end), (start, _) in zip(ranges, ranges[1:]):
         if start <= end:
             raise bad_request("Found overlapping allocation pools.", "OverlappingAllocationPools")
-    return [{"start": str(a), "end": str(b)} for a, b in ranges]
+    pools = [{"start": str(a), "end": str(b)} for a, b in ranges]
+    _check_gateway_out_of_pools(gateway, pools)
+    return pools
 
 
-def _extras(fields: dict) -> dict:
+def _extras(fields: dict, version: int) -> dict:
     out = {}
     if "dns_nameservers" in fields:
-        servers = fields["dns_nameservers"] or []
-        for server in servers:
-            _address(server, "dns_nameservers")
-        out["dns_nameservers"] = json.dumps(servers)
+        out["dns_nameservers"] = json.dumps(
+            attributes.nameservers(fields["dns_nameservers"] or [], version))
     if "host_routes" in fields:
-        routes = fields["host_routes"] or []
-        for route in routes:
-            try:
-                ipaddress.ip_network(route["destination"])
-            except ValueError:
-                raise bad_request(f"Invalid input for host_routes. Reason: "
-                                  f"'{route['destination']}' is not a valid IP subnet.") from None
-            _address(route["nexthop"], "host_routes")
-        out["host_routes"] = json.dumps(routes)
+        out["host_routes"] = json.dumps(
+            attributes.host_routes(fields["host_routes"] or [], version))
     return out
 
 
@@ -132,6 +158,13 @@ def _check_overlap(db, network_id: str, network) -> None:
                               "subnet.")
 
 
+def _check_network_mtu(net: dict, version: int) -> None:
+    minimum = 1280 if version == 6 else 68
+    if net["mtu"] < minimum:
+        raise conflict(f"MTU of {net['id']} is not valid, subnet requires a minimum of "
+                       f"{minimum}", "NetworkMTUSubnetConflict")
+
+
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
     net = neutron.network(ctx, fields["network_id"])
     if not neutron.owns(ctx, net):
@@ -139,8 +172,13 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     if fields.get("subnetpool_id"):
         raise bad_request("minicloud has no subnet pools: give a cidr.", "BadRequest")
     network = _cidr(fields)
+    enable_dhcp = fields.get("enable_dhcp") is not False
+    if enable_dhcp:
+        _check_dhcp_possible(network)
     gateway = _gateway(network, fields)
     pools = _pools(network, gateway, fields.get("allocation_pools"))
+    extras = _extras(fields, network.version)
+    _check_network_mtu(net, network.version)
     project_id = neutron.project_of(ctx, fields)
     with neutron.store.transaction() as db:
         neutron.check_quota(project_id, "subnet")
@@ -149,9 +187,8 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "", "network_id": net["id"],
             "ip_version": network.version, "cidr": str(network), "gateway_ip": gateway,
-            "allocation_pools": json.dumps(pools),
-            "enable_dhcp": int(fields.get("enable_dhcp") is not False),
-            "dns_nameservers": "[]", "host_routes": "[]", **_extras(fields)})
+            "allocation_pools": json.dumps(pools), "enable_dhcp": int(enable_dhcp),
+            "dns_nameservers": "[]", "host_routes": "[]", **extras})
         dhcp_port = ensure_dhcp_port(neutron, db, net, row) if row["enable_dhcp"] else None
     neutron.notify.dhcp_changed(ctx, net["id"])
     if dhcp_port:
@@ -173,27 +210,76 @@ def ensure_dhcp_port(neutron: Neutron, db, net: dict, subnet: dict) -> str | Non
     return port["id"]
 
 
+def _release_dhcp_address(db, subnet_id: str) -> tuple[str | None, bool]:
+    """DHCP turned off: the DHCP port gives back its address on the subnet, and goes
+    away if that was its last one. Returns (port id, whether it was deleted)."""
+    found = db.execute("SELECT p.id FROM ip_allocations a JOIN ports p ON p.id = a.port_id "
+                       "WHERE a.subnet_id = ? AND p.device_owner = 'network:dhcp'",
+                       (subnet_id,)).fetchone()
+    if found is None:
+        return None, False
+    db.execute("DELETE FROM ip_allocations WHERE subnet_id = ? AND port_id = ?",
+               (subnet_id, found[0]))
+    if db.execute("SELECT 1 FROM ip_allocations WHERE port_id = ?", (found[0],)).fetchone():
+        return found[0], False
+    db.execute("DELETE FROM ports WHERE id = ?", (found[0],))
+    return found[0], True
+
+
+def _check_gateway_free(db, sub: dict, new_gateway: str | None) -> None:
+    """Neutron's GatewayIpInUse: a gateway a router interface holds cannot move."""
+    if new_gateway == sub["gateway_ip"] or not sub["gateway_ip"]:
+        return
+    holder = db.execute("SELECT p.id FROM ip_allocations a JOIN ports p ON p.id = a.port_id "
+                        "WHERE a.subnet_id = ? AND a.ip_address = ? AND p.device_owner LIKE "
+                        "'network:router%'", (sub["id"], sub["gateway_ip"])).fetchone()
+    if holder:
+        raise conflict(f"Current gateway ip {sub['gateway_ip']} already in use by port "
+                       f"{holder[0]}. Unable to update.", "GatewayIpInUse")
+
+
+def _changes(sub: dict, fields: dict) -> dict:
+    """The columns an update writes, each value checked as on create."""
+    network = ipaddress.ip_network(sub["cidr"])
+    changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
+    changes.update(_extras(fields, network.version))
+    gateway = _gateway(network, fields) if "gateway_ip" in fields else sub["gateway_ip"]
+    if "allocation_pools" in fields:
+        pools = _pools(network, gateway, fields["allocation_pools"])
+        changes["allocation_pools"] = json.dumps(pools)
+    elif gateway != sub["gateway_ip"]:
+        _check_gateway_out_of_pools(gateway, load(sub["allocation_pools"], []))
+    if "gateway_ip" in fields:
+        changes["gateway_ip"] = gateway
+    if fields.get("enable_dhcp") is not None:
+        if fields["enable_dhcp"] and not sub["enable_dhcp"]:
+            _check_dhcp_possible(network)
+        changes["enable_dhcp"] = int(fields["enable_dhcp"])
+    return changes
+
+
 def update(neutron: Neutron, ctx, subnet_id: str, fields: dict) -> dict:
+    """Name, description, gateway, pools, DNS servers, host routes and DHCP can change;
+    the DHCP agent hears of it (network_update), as Neutron tells it."""
     sub = neutron.subnet(ctx, subnet_id)
     if not neutron.owns(ctx, sub):
         raise forbidden("update_subnet")
-    for fixed in ("gateway_ip", "allocation_pools"):
-        if fixed in fields:
-            raise bad_request(f"minicloud cannot change {fixed} of an existing subnet.",
-                              "BadRequest")
-    changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
-    changes.update(_extras(fields))
-    if fields.get("enable_dhcp") is not None:
-        changes["enable_dhcp"] = int(fields["enable_dhcp"])
+    changes = _changes(sub, fields)
+    dhcp_port, port_gone = None, False
     with neutron.store.transaction() as db:
+        if "gateway_ip" in changes:
+            _check_gateway_free(db, sub, changes["gateway_ip"])
         neutron.store.update(db, "subnets", subnet_id, changes)
-        if changes.get("enable_dhcp"):
+        turned = changes.get("enable_dhcp", sub["enable_dhcp"])
+        if turned and not sub["enable_dhcp"]:
             net = neutron.store.get("networks", sub["network_id"])
-            has = db.execute("SELECT 1 FROM ip_allocations a JOIN ports p ON p.id = a.port_id "
-                             "WHERE a.subnet_id = ? AND p.device_owner = 'network:dhcp'",
-                             (subnet_id,)).fetchone()
-            if not has:
-                ensure_dhcp_port(neutron, db, net, sub)
+            dhcp_port = ensure_dhcp_port(neutron, db, net, sub)
+        elif sub["enable_dhcp"] and not turned:
+            dhcp_port, port_gone = _release_dhcp_address(db, subnet_id)
+    if dhcp_port and port_gone:
+        neutron.notify.port_deleted(ctx, dhcp_port, sub["network_id"])
+    elif dhcp_port:
+        neutron.notify.port_changed(ctx, dhcp_port)
     neutron.notify.dhcp_changed(ctx, sub["network_id"])
     return neutron.store.get("subnets", subnet_id)
 
@@ -229,14 +315,13 @@ class Subnets:
             seen = {n["id"] for n in store.rows("networks") if n["project_id"] == ctx.project_id
                     or n["shared"] or n["external"]}
             rows = [r for r in rows if r["network_id"] in seen]
-        resp.media = {"subnets": views.select(req, [view(r) for r in rows])}
+        resp.media = {"subnets": views.select(req, [view(self.neutron, r) for r in rows])}
 
     @falcon.before(policy.require("member"))
     def on_post(self, req, resp):
-        row = create(self.neutron, req.context.ctx,
-                     read_json(req, schemas.SUBNET_CREATE)["subnet"])
-        resp.status = falcon.HTTP_201
-        resp.media = {"subnet": view(row)}
+        items, many = schemas.SUBNET.create(req)
+        rows = bulk.create_all(self.neutron, req.context.ctx, create, items)
+        bulk.answer(resp, schemas.SUBNET, rows, lambda r: view(self.neutron, r), many)
 
 
 class Subnet:
@@ -245,12 +330,12 @@ class Subnet:
 
     def on_get(self, req, resp, subnet_id):
         row = self.neutron.subnet(req.context.ctx, subnet_id)
-        resp.media = {"subnet": views.only_fields(req, view(row))}
+        resp.media = {"subnet": views.only_fields(req, view(self.neutron, row))}
 
     @falcon.before(policy.require("member"))
     def on_put(self, req, resp, subnet_id):
-        fields = read_json(req, schemas.SUBNET_UPDATE)["subnet"]
-        resp.media = {"subnet": view(update(self.neutron, req.context.ctx, subnet_id, fields))}
+        row = update(self.neutron, req.context.ctx, subnet_id, schemas.SUBNET.update(req))
+        resp.media = {"subnet": view(self.neutron, row)}
 
     @falcon.before(policy.require("member"))
     def on_delete(self, req, resp, subnet_id):

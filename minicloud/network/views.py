@@ -10,7 +10,7 @@ NOT_FILTERS = {"fields", "limit", "marker", "sort_key", "sort_dir", "page_revers
 
 def common(row: dict) -> dict:
     return {"id": row["id"], "name": row["name"], "project_id": row["project_id"],
-            "tenant_id": row["project_id"], "description": row["description"], "tags": [],
+            "tenant_id": row["project_id"], "description": row["description"],
             "created_at": row["created_at"], "updated_at": row["updated_at"],
             "revision_number": row["revision_number"]}
 

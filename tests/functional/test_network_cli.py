@@ -181,3 +181,83 @@ def test_sdk_ports_by_device_id(cloud):
     found = list(demo.network.ports(device_id="fake-server"))
     assert [p.id for p in found] == [port.id]
     demo.network.delete_port(port)
+
+
+def test_subnet_set_gateway_dns_routes_and_dhcp(cloud):
+    cloud.cli("network", "create", "setnet")
+    cloud.cli("subnet", "create", "--network", "setnet", "--subnet-range", "10.80.0.0/24",
+              "--allocation-pool", "start=10.80.0.10,end=10.80.0.200", "setsub")
+    cloud.cli("subnet", "set", "--gateway", "10.80.0.254", "--dns-nameserver", "9.9.9.9",
+              "--host-route", "destination=192.168.80.0/24,gateway=10.80.0.5", "--no-dhcp",
+              "setsub")
+    shown = cloud.cli_json("subnet", "show", "setsub")
+    assert shown["gateway_ip"] == "10.80.0.254" and shown["dns_nameservers"] == ["9.9.9.9"]
+    assert shown["host_routes"] == [{"destination": "192.168.80.0/24",
+                                     "nexthop": "10.80.0.5"}]
+    assert shown["enable_dhcp"] is False and shown["router:external"] is False
+    bad = cloud.cli("subnet", "set", "--gateway", "10.80.0.50", "setsub", check=False)
+    assert bad.returncode != 0 and "conflicts with allocation pool" in bad.stderr, bad.stderr
+    cloud.cli("subnet", "set", "--gateway", "none", "setsub")
+    assert cloud.cli_json("subnet", "show", "setsub")["gateway_ip"] is None
+
+
+def test_sdk_bulk_ports_and_rules_are_all_or_none(cloud):
+    demo = cloud.sdk("minicloud")
+    net = demo.network.create_network(name="bulknet")
+    demo.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.81.0.0/24")
+    made = list(demo.network.create_ports([{"network_id": net.id, "name": "bp1"},
+                                           {"network_id": net.id, "name": "bp2"}]))
+    assert [p.name for p in made] == ["bp1", "bp2"] and made[0].id != made[1].id
+    with pytest.raises(openstack.exceptions.ConflictException):
+        list(demo.network.create_ports([
+            {"network_id": net.id, "name": "bp3"},
+            {"network_id": net.id, "fixed_ips": [{"ip_address": made[0].fixed_ips[0][
+                "ip_address"]}]}]))
+    assert {p.name for p in demo.network.ports(network_id=net.id)} >= {"bp1", "bp2"}
+    assert not list(demo.network.ports(name="bp3"))
+    group = demo.network.create_security_group(name="bulkweb")
+    rules = list(demo.network.create_security_group_rules([
+        {"security_group_id": group.id, "direction": "ingress", "protocol": "tcp",
+         "port_range_min": p, "port_range_max": p} for p in (80, 443)]))
+    assert sorted(r.port_range_min for r in rules) == [80, 443]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["port", "create", "--network", "private", "--mac-address", "ff:ff:ff:ff:ff:ff",
+      "badport"], "not a valid MAC address"),
+    (["port", "create", "--network", "private", "--allowed-address",
+      "ip-address=10.0.0.1/33", "badport"], "not a valid IP subnet"),
+    (["security", "group", "rule", "create", "--protocol", "gre", "--dst-port", "22",
+      "default"], "Ports cannot be specified for protocol 47"),
+    (["security", "group", "rule", "create", "--protocol", "udp", "--dst-port", "65536",
+      "default"], "Invalid value for port 65536"),
+    (["network", "create", "--mtu", "-1", "badnet"], "should be non-negative"),
+])
+def test_bad_input_the_cli_sends_is_a_clear_400(cloud, args, words):
+    result = cloud.cli(*args, check=False)
+    assert result.returncode != 0 and words in result.stderr, result.stderr
+    assert "HttpException: 500" not in result.stderr
+    assert "badport" not in {p["Name"] for p in cloud.cli_json("port", "list")}
+
+
+def test_security_group_cannot_be_renamed_default(cloud):
+    cloud.cli("security", "group", "create", "renameme")
+    result = cloud.cli("security", "group", "set", "--name", "default", "renameme",
+                       check=False)
+    assert result.returncode != 0 and "Default security group already exists" in \
+        result.stderr, result.stderr
+    names = [g["Name"] for g in cloud.cli_json("security", "group", "list")]
+    assert names.count("default") == 1 and "renameme" in names
+
+
+def test_floating_ip_with_garbage_fixed_ip_address(cloud):
+    result = cloud.cli("floating", "ip", "create", "--fixed-ip-address", "garbage", "public",
+                       check=False)
+    assert result.returncode != 0 and "'garbage' is not a valid IP address" in result.stderr
+
+
+def test_another_project_sees_public_subnet_not_private_ones(cloud, nq_user):
+    names = {s.name: s for s in nq_user.network.subnets()}
+    assert "public-subnet" in names and "private-subnet" not in names
+    extensions = {e.alias for e in nq_user.network.extensions()}
+    assert "subnet-external-network" in extensions and "qos" not in extensions

@@ -88,8 +88,8 @@ def test_bad_subnets_are_400_and_leave_nothing_behind(env, demo):
                                                          "end": "10.1.0.9"}]},
            {"cidr": "10.1.0.0/24", "dns_nameservers": ["nope"]}]
     for fields in bad:
-        result = demo.post("/v2.0/subnets", json={"subnet": {"network_id": net["id"],
-                                                             **fields}})
+        body = {"ip_version": 4, "network_id": net["id"], **fields}
+        result = demo.post("/v2.0/subnets", json={"subnet": body})
         assert 400 <= result.status_code < 500, (fields, result.text)
         assert "NeutronError" in result.json
     assert env.store.count("subnets", "network_id = ?", (net["id"],)) == 0
@@ -99,19 +99,19 @@ def test_overlap_refused_in_one_network_allowed_across(demo):
     a = demo.create("networks", "network", name="a")
     b = demo.create("networks", "network", name="b")
     demo.create("subnets", "subnet", network_id=a["id"], cidr="10.5.0.0/24")
-    result = demo.post("/v2.0/subnets", json={"subnet": {"network_id": a["id"],
+    result = demo.post("/v2.0/subnets", json={"subnet": {"ip_version": 4, "network_id": a["id"],
                                                          "cidr": "10.5.0.128/25"}})
     assert result.status_code == 400 and "overlaps" in result.json["NeutronError"]["message"]
     demo.create("subnets", "subnet", network_id=b["id"], cidr="10.5.0.0/24")
 
 
 def test_subnet_on_unknown_or_foreign_network(demo, other):
-    result = demo.post("/v2.0/subnets", json={"subnet": {"network_id": "nope",
+    result = demo.post("/v2.0/subnets", json={"subnet": {"ip_version": 4, "network_id": "nope",
                                                          "cidr": "10.0.0.0/24"}})
     assert result.status_code == 404 and error_type(result) == "NetworkNotFound"
     net = demo.create("networks", "network", name="n")
-    result = other.post("/v2.0/subnets", json={"subnet": {"network_id": net["id"],
-                                                          "cidr": "10.0.0.0/24"}})
+    result = other.post("/v2.0/subnets", json={"subnet": {
+        "ip_version": 4, "network_id": net["id"], "cidr": "10.0.0.0/24"}})
     assert result.status_code == 404
 
 

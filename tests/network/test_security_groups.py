@@ -90,3 +90,80 @@ def test_group_in_use_by_a_port_cannot_be_deleted(demo):
     result = demo.delete(f"/v2.0/security-groups/{web['id']}")
     assert result.status_code == 409 and result.json["NeutronError"]["type"] == \
         "SecurityGroupInUse"
+
+
+@pytest.mark.parametrize("fields, kind", [
+    ({"protocol": "tcp", "port_range_min": 10, "port_range_max": 5},
+     "SecurityGroupInvalidPortRange"),
+    ({"protocol": "tcp", "port_range_min": 0, "port_range_max": 0},
+     "SecurityGroupInvalidPortValue"),
+    ({"protocol": "udp", "port_range_min": 65536, "port_range_max": 65536},
+     "SecurityGroupInvalidPortValue"),
+    ({"protocol": "udp", "port_range_min": -1, "port_range_max": 5},
+     "SecurityGroupInvalidPortValue"),
+    ({"protocol": "tcp", "port_range_min": 22}, "SecurityGroupInvalidPortRange"),
+    ({"protocol": "icmp", "port_range_min": 256}, "SecurityGroupInvalidIcmpValue"),
+    ({"protocol": "icmp", "port_range_min": 8, "port_range_max": 300},
+     "SecurityGroupInvalidIcmpValue"),
+    ({"protocol": "icmp", "port_range_max": 0}, "SecurityGroupMissingIcmpType"),
+    ({"protocol": "gre", "port_range_min": 1, "port_range_max": 2},
+     "SecurityGroupInvalidProtocolForPort"),
+    ({"protocol": "tcp", "remote_address_group_id": None}, "HTTPBadRequest"),
+])
+def test_invalid_ports_are_neutrons_400s(demo, fields, kind):
+    result = _rule(demo, _default(demo)["id"], **fields)
+    assert result.status_code == 400, result.text
+    assert result.json["NeutronError"]["type"] == kind
+
+
+def test_icmp_type_and_code_and_the_whole_port_range(demo):
+    group = demo.create("security-groups", "security_group", name="web")
+    echo = _rule(demo, group["id"], protocol="icmp", port_range_min=8, port_range_max=0)
+    assert echo.status_code == 201
+    assert (echo.json["security_group_rule"]["port_range_min"],
+            echo.json["security_group_rule"]["port_range_max"]) == (8, 0)
+    every = _rule(demo, group["id"], protocol="tcp", port_range_min=1, port_range_max=65535)
+    assert every.status_code == 201  # stored as no range, as Neutron does
+    rule = every.json["security_group_rule"]
+    assert (rule["port_range_min"], rule["port_range_max"]) == (None, None)
+
+
+@pytest.mark.parametrize("name", ["default", "Default", "DEFAULT"])
+def test_no_second_default_group_by_create_or_rename(env, demo, name):
+    result = demo.post("/v2.0/security-groups", json={"security_group": {"name": name}})
+    assert result.status_code == 409
+    assert result.json["NeutronError"]["type"] == "SecurityGroupDefaultAlreadyExists"
+    web = demo.create("security-groups", "security_group", name="web")
+    result = demo.put(f"/v2.0/security-groups/{web['id']}",
+                      json={"security_group": {"name": name}})
+    assert result.status_code == 409
+    assert result.json["NeutronError"]["type"] == "SecurityGroupDefaultAlreadyExists"
+    assert env.store.count("security_groups", "project_id = 'p-demo' AND lower(name) = "
+                           "'default'") == 1
+
+
+def test_the_default_group_keeps_its_name_but_not_its_description(demo):
+    group = _default(demo)
+    result = demo.put(f"/v2.0/security-groups/{group['id']}",
+                      json={"security_group": {"name": "default"}})
+    assert result.status_code == 409
+    assert result.json["NeutronError"]["type"] in ("SecurityGroupCannotUpdateDefault",
+                                                   "SecurityGroupDefaultAlreadyExists")
+    result = demo.put(f"/v2.0/security-groups/{group['id']}",
+                      json={"security_group": {"description": "mine"}})
+    assert result.status_code == 200 and result.json["security_group"]["name"] == "default"
+
+
+def test_remote_ip_prefix_is_kept_and_normalized_cidr_clears_host_bits(demo):
+    group = demo.create("security-groups", "security_group", name="web")
+    result = _rule(demo, group["id"], protocol="tcp", port_range_min=22, port_range_max=22,
+                   remote_ip_prefix="10.1.2.3/8")
+    rule = result.json["security_group_rule"]
+    assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == ("10.1.2.3/8", "10.0.0.0/8")
+    again = _rule(demo, group["id"], protocol="tcp", port_range_min=22, port_range_max=22,
+                  remote_ip_prefix="10.9.9.9/8")
+    assert again.status_code == 201  # Neutron compares prefixes as given
+    host = _rule(demo, group["id"], protocol="udp", remote_ip_prefix="192.0.2.7")
+    assert host.json["security_group_rule"]["remote_ip_prefix"] == "192.0.2.7/32"
+    bad = _rule(demo, group["id"], remote_ip_prefix="nope")
+    assert bad.status_code == 400 and bad.json["NeutronError"]["type"] == "InvalidCIDR"

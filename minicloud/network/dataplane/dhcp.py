@@ -1,6 +1,8 @@
 """The DHCP agent (neutron-dhcp-agent) on the network node: per network with a DHCP
-subnet, a namespace `qdhcp-<network id>` holding the DHCP port's tap device, and the
-dnsmasq host entries `mac,host-10-0-0-5.openstacklocal,10.0.0.5` of every port."""
+subnet, a namespace `qdhcp-<network id>` holding the DHCP port's tap device, the
+dnsmasq host entries `mac,host-10-0-0-5.openstacklocal,10.0.0.5` of every port, and per
+subnet the DHCP options dnsmasq hands out (router, DNS servers, static routes), rebuilt
+on every `network_update` (a subnet's gateway, DNS servers or routes changed)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,17 @@ from minicloud.network.dataplane.base import Agent
 def host_entries(port: dict) -> list[str]:
     return [f"{port['mac_address']},host-{ip['ip_address'].replace('.', '-').replace(':', '-')}"
             f".openstacklocal,{ip['ip_address']}" for ip in port["fixed_ips"]]
+
+
+def dhcp_options(subnet: dict) -> list[str]:
+    """The subnet's options as dnsmasq's opts file holds them (no router: none given)."""
+    options = [f"option:router,{subnet['gateway_ip'] or ''}".rstrip(",")]
+    if subnet.get("dns_nameservers"):
+        options.append("option:dns-server," + ",".join(subnet["dns_nameservers"]))
+    if subnet.get("host_routes"):
+        options.append("option:classless-static-route," + ",".join(
+            f"{r['destination']},{r['nexthop']}" for r in subnet["host_routes"]))
+    return options
 
 
 class DhcpAgent(Agent):
@@ -31,7 +44,8 @@ class DhcpAgent(Agent):
                 self.state["namespaces"].pop(key, None)
                 return
             ns = {"network_id": network["id"], "subnets": [s["cidr"] for s in dhcp_subnets],
-                  "device": None, "hosts": {}}
+                  "device": None, "hosts": {},
+                  "options": {s["cidr"]: dhcp_options(s) for s in dhcp_subnets}}
             for port in network["ports"]:
                 self._add(ns, port)
             self.state["namespaces"][key] = ns

@@ -56,6 +56,8 @@ def _dhcp(plane: dict) -> list[str]:
         device = ns["device"] or {"name": "-", "addresses": []}
         lines.append(f"  namespace {name}  ({', '.join(ns['subnets'])})")
         lines.append(f"    dev   {device['name']}  {' '.join(device['addresses'])}")
+        lines += [f"    opt   {cidr} {option}" for cidr, options in ns.get("options", {}).items()
+                  for option in options]
         lines += [f"    host  {entry}" for entries in ns["hosts"].values() for entry in entries]
     return lines or ["  (no DHCP networks)"]
 
