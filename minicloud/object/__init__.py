@@ -20,17 +20,29 @@ LIMITATIONS compared with real Swift:
   and copies whole objects; tombstones are never reclaimed.
 - The object server's URL is `/<device>/<partition>/<hash>` (the proxy computes the
   hash and sends the name in a header); metadata is JSON in one xattr (a `.meta` file
-  where xattrs are missing), not Swift's pickle; files are not fsynced. A PUT's body is
-  received whole by the proxy (memory up to 4 MiB, else a temporary file) before it is
-  sent to the replicas, so the ETag is checked before anything is stored. Small
-  replaced files are kept as spares and overwritten by later writes (see storage.py);
-  the object servers run on minicloud's own small HTTP server (common/nodeserver.py).
-- Not implemented: Range requests, conditional requests (If-Match, If-None-Match,
-  If-Modified-Since), large objects (DLO/SLO manifests), COPY / X-Copy-From, versioning,
-  expiring objects (X-Delete-At), ACLs (X-Container-Read/Write: only the account's own
-  project, or an admin, may use it), TempURL/FormPost, bulk operations, XML listings,
-  container sync, quotas. Object names containing a `.` or `..` path segment are refused
-  (400); real Swift accepts them.
+  where xattrs are missing or too small for it), not Swift's pickle; files are not
+  fsynced. A PUT's body is received whole by the proxy (memory up to 4 MiB, else a
+  temporary file) before it is sent to the replicas, so the ETag is checked before
+  anything is stored; a server-side copy (COPY, X-Copy-From) is spooled the same way.
+  Small replaced files are kept as spares and overwritten by later writes (see
+  diskfile.py); the object servers run on minicloud's own small HTTP server
+  (common/nodeserver.py).
+- Expiring objects (X-Delete-At/-After) 404 from the second they expire; there is no
+  expirer daemon: the pass that deletes them and drops them from the listings runs
+  when their container or account is listed or HEADed, or the container deleted
+  (expirer.py).
+- ACLs are checked for syntax (400 as Swift) and kept and shown (`X-Container-Read`,
+  `X-Container-Write`, `X-Account-Access-Control`) but not enforced: only the account's
+  own project, or an admin, may use an account. `X-Versions-Location` and
+  `X-History-Location` are checked and then ignored (no versioning). Container quotas
+  (`X-Container-Meta-Quota-Bytes`/`-Count`) are enforced (413) as Swift's
+  container_quotas middleware does; account quotas are not.
+- Not implemented: large objects (no slo or dlo middleware: a `?multipart-manifest=put`
+  or `X-Object-Manifest` write is refused with 400, so `swift upload -S` fails loudly
+  instead of storing a manifest that reads back as the wrong bytes), versioning, TempURL/
+  FormPost, bulk operations, XML listings, container sync, account quotas, COPY's
+  `heartbeat` and `multipart-manifest=get`. Object names containing a `.` or `..` path
+  segment are refused (400); real Swift accepts them.
 - Reads after an overwrite while a node was down may return the older copy until the
   replicator has run (real Swift behaves the same way: eventual consistency).
 """

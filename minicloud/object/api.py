@@ -22,10 +22,14 @@ from minicloud.common import errors, ids, trace, wsgi
 from minicloud.common.auth import AuthMiddleware, Validator
 from minicloud.object import constraints
 from minicloud.object.accounts import Account, Container
+from minicloud.object.expirer import Expirer
 from minicloud.object.objects import Object
 from minicloud.object.proxy import ObjectController
 from minicloud.object.replicator import Replicator
 from minicloud.object.store import ObjectStore
+
+
+HTML = "text/html; charset=UTF-8"
 
 
 def new_trans_id(clock=time.time) -> str:
@@ -34,18 +38,25 @@ def new_trans_id(clock=time.time) -> str:
 
 
 class TransIdMiddleware:
-    """Swift names each request by its transaction id; it doubles as the request id."""
+    """Swift names each request by its transaction id; it doubles as the request id. Then
+    what Swift's proxy refuses before anything else: a header line or a path it cannot
+    read (400 / 412). Every answer has a Content-Type, as Swift's do (bodiless ones too:
+    `text/html; charset=UTF-8` unless the handler said otherwise)."""
 
     def process_request(self, req, resp):
         req.context.request_id = new_trans_id()
         span = getattr(req.context, "span", None)
         if span is not None:
             span.request_id = req.context.request_id
+        constraints.check_headers(req)
+        constraints.check_path(req.env.get("PATH_INFO", ""))
 
     def process_response(self, req, resp, resource, req_succeeded):
         trans_id = getattr(req.context, "request_id", None) or new_trans_id()
         resp.set_header("X-Trans-Id", trans_id)
         resp.set_header("X-Openstack-Request-Id", trans_id)
+        if resp.content_type is None and resp.media is None:
+            resp.content_type = HTML
 
 
 def error_body(code: int, exc: falcon.HTTPError) -> dict:  # only for unexpected errors
@@ -56,8 +67,8 @@ def serialize_error(req, resp, exc: falcon.HTTPError) -> None:
     """Swift's error bodies: a line of HTML (none at all for HEAD)."""
     code = errors.status_code(exc)
     title = falcon.code_to_http_status(code).split(" ", 1)[1]
-    resp.content_type = "text/html; charset=UTF-8"
-    if req.method != "HEAD":
+    resp.content_type = HTML
+    if req.method != "HEAD" and code not in (204, 304):
         detail = exc.description or title
         resp.data = f"<html><h1>{title}</h1><p>{detail}</p></html>".encode()
 
@@ -73,6 +84,7 @@ class Info:
     def on_get(self, req, resp):
         resp.media = {"swift": constraints.info(),
                       "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"]},
+                      "container_quotas": {},
                       "minicloud": {"replicas": self.ring.get().replicas,
                                     "part_power": self.ring.get().part_power}}
 
@@ -124,10 +136,11 @@ class Replicate:
 
 def routes(store: ObjectStore, controller: ObjectController, replicator: Replicator,
            nodes: dict, tmp_dir) -> list[tuple[str, object]]:
+    expirer = Expirer(store, controller)
     return [
         ("/info", Info(controller.ring)),
-        ("/v1/{account}", Account(store)),
-        ("/v1/{account}/{container}", Container(store)),
+        ("/v1/{account}", Account(store, expirer)),
+        ("/v1/{account}/{container}", Container(store, expirer)),
         ("/v1/{account}/{container}/{obj:path}", Object(store, controller, tmp_dir)),
         ("/minicloud/storage", StorageNodes(nodes)),
         ("/minicloud/storage/{node}/{action}", StorageNodeAction(nodes)),

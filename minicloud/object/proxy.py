@@ -29,6 +29,7 @@ from minicloud.object.storage import normalize_timestamp
 CHUNK = 64 * 1024
 IN_MEMORY = 4 * 1024 * 1024  # bodies up to this size are spooled in memory
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 30.0
+FOUND = (200, 206, 304, 412, 416)  # a GET's answers from a node that has the object
 
 
 class Body:
@@ -219,7 +220,7 @@ class ObjectController:
             return NodeResponse(dev, None)
         try:
             r = exchange.response()
-            if stream and exchange.method == "GET" and r.status == 200:
+            if stream and exchange.method == "GET" and r.status in (200, 206):
                 return NodeResponse(dev, r.status, r.getheaders(),
                                     NodeBody(self.connections, exchange.key, exchange.conn, r))
             r.read()
@@ -262,8 +263,11 @@ class ObjectController:
                                                normalize_timestamp(time.time())})
         return self._best(answers, ok=(202,), missing=404)
 
-    def delete(self, path) -> int:
-        answers = self._fan_out("DELETE", path, {"X-Timestamp": normalize_timestamp(time.time())})
+    def delete(self, path, timestamp: float | None = None, headers: dict | None = None) -> int:
+        """204 once a node deleted it, 404 if none had it, 503 without a quorum. The
+        expirer names the timestamp (the object's X-Delete-At) and `X-If-Delete-At`."""
+        ts = normalize_timestamp(time.time() if timestamp is None else timestamp)
+        answers = self._fan_out("DELETE", path, {**(headers or {}), "X-Timestamp": ts})
         return self._best(answers, ok=(204,), missing=404)
 
     def _best(self, answers: list[NodeResponse], ok: tuple, missing: int) -> int:
@@ -274,12 +278,13 @@ class ObjectController:
             return ok[0]
         return missing
 
-    def get(self, path, method: str = "GET") -> NodeResponse | None:
-        """The first replica that has the object (a stream for GET); None if none has it.
-        Raises Unavailable when too few nodes answered to be sure it does not exist."""
+    def get(self, path, method: str = "GET", headers: dict | None = None) -> NodeResponse | None:
+        """The first replica that has the object (a stream for a GET's 200 or 206, or its
+        answer to the request's conditions: 304, 412, 416); None if none has it. Raises
+        Unavailable when too few nodes answered to be sure it does not exist."""
         ring = self.ring.get()
         part, hash_, devices = ring.get_nodes(*path)
-        headers = {"X-Object-Name": _quoted(path), **trace.outgoing_headers()}
+        headers = {**(headers or {}), "X-Object-Name": _quoted(path), **trace.outgoing_headers()}
         reached = 0
         for dev in devices:
             exchange = self._send(method, dev, self._path(dev, part, hash_), headers)
@@ -287,7 +292,7 @@ class ObjectController:
             if answer.status is None:
                 continue
             reached += 1
-            if answer.status == 200:
+            if answer.status in FOUND:
                 return answer
         if reached == 0:
             raise Unavailable()

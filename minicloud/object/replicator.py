@@ -21,12 +21,13 @@ import time
 import requests
 
 from minicloud.common import trace
+from minicloud.object.constraints import OBJECT_HEADERS
 from minicloud.object.ring import Device, RingFile
 
 LOG = logging.getLogger(__name__)
 TIMEOUT = (1.0, 30.0)
 COPIED = ("content-type", "etag", "x-timestamp", "x-object-name", "content-length",
-          "x-meta-timestamp")
+          "x-meta-timestamp", *OBJECT_HEADERS)
 
 
 def _title(header: str) -> str:
@@ -133,7 +134,8 @@ class Replicator:
         put = self.http.put(dst, headers={**headers, **_traced()}, data=body, timeout=TIMEOUT)
         put.close()
         if meta_ts and meta_ts != headers.get("X-Timestamp"):
-            meta = {k: v for k, v in headers.items() if k.lower().startswith("x-object-meta-")}
+            meta = {k: v for k, v in headers.items()
+                    if k.lower().startswith("x-object-meta-") or k.lower() in OBJECT_HEADERS}
             self.http.post(dst, headers={**meta, **_traced(), "Content-Type": headers.get(
                 "Content-Type", ""), "X-Timestamp": meta_ts}, timeout=TIMEOUT).close()
 

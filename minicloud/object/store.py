@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS containers (
 CREATE TABLE IF NOT EXISTS objects (
     account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
     timestamp TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
-    content_type TEXT NOT NULL, PRIMARY KEY (account, container, name));
+    content_type TEXT NOT NULL, delete_at INTEGER, PRIMARY KEY (account, container, name));
 -- A container's object count and bytes follow its rows, as in Swift's container broker.
 CREATE TRIGGER IF NOT EXISTS object_insert AFTER INSERT ON objects BEGIN
     UPDATE containers SET object_count = object_count + 1, bytes_used = bytes_used + new.size
@@ -42,14 +42,21 @@ END;
 
 
 UPSERT_OBJECT = (
-    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (account, container, name) DO UPDATE SET timestamp = excluded.timestamp, "
-    "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type "
-    "WHERE excluded.timestamp > objects.timestamp")
+    "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, "
+    "delete_at = excluded.delete_at WHERE excluded.timestamp > objects.timestamp")
+# Only expiring objects are in it, so the expirer's question costs nothing when none are.
+EXPIRING_INDEX = ("CREATE INDEX IF NOT EXISTS objects_expiring ON objects (delete_at) "
+                  "WHERE delete_at IS NOT NULL")
 
 
 def create_schema(db) -> None:
     db.conn.executescript(SCHEMA)
+    columns = {row[1] for row in db.conn.execute("PRAGMA table_info(objects)")}
+    if "delete_at" not in columns:  # a data directory from before expiring objects
+        db.conn.execute("ALTER TABLE objects ADD COLUMN delete_at INTEGER")
+    db.conn.execute(EXPIRING_INDEX)
 
 
 class ObjectStore:
@@ -59,6 +66,8 @@ class ObjectStore:
         # PUT need not read the database to learn its container is there. This store is
         # the only writer, so deleting a container forgets it here at once.
         self._known: set[tuple[str, str]] = set()
+        # Each container's quotas (bytes, count), read once: a PUT asks for them.
+        self._quotas: dict[tuple[str, str], tuple[int | None, int | None]] = {}
 
     @property
     def db(self):
@@ -98,20 +107,34 @@ class ObjectStore:
             self._known.add((account, name))
         return True
 
+    def quotas(self, account: str, name: str) -> tuple[int | None, int | None]:
+        """The container's X-Container-Meta-Quota-Bytes and -Count (None: no quota)."""
+        key = (account, name)
+        if key not in self._quotas:
+            row = self.container(account, name)
+            meta = row["meta"] if row else {}
+            self._quotas[key] = tuple(
+                int(v) if (v := meta.get(f"X-Container-Meta-Quota-{what}", "")).isdigit()
+                else None for what in ("Bytes", "Count"))
+        return self._quotas[key]
+
     def container(self, account: str, name: str) -> dict | None:
         row = self._one("SELECT * FROM containers WHERE account = ? AND name = ?",
                         (account, name))
         return {**row, "meta": json.loads(row["meta"])} if row else None
 
     def create_container(self, account: str, name: str, timestamp: str, meta: dict) -> bool:
-        """True if it was created, False if it existed (its metadata is then updated)."""
+        """True if it was created, False if it existed (its metadata is then updated: a
+        value "" removes an item)."""
         with self.database.transaction() as db:
             cur = db.execute("INSERT OR IGNORE INTO containers (account, name, created_at, "
                              "put_timestamp, meta) VALUES (?, ?, ?, ?, ?)",
-                             (account, name, timestamp, timestamp, json.dumps(meta)))
+                             (account, name, timestamp, timestamp,
+                              json.dumps({k: v for k, v in meta.items() if v != ""})))
             created = cur.rowcount == 1
         if not created and meta:
             self.set_container_meta(account, name, meta)
+        self._quotas.pop((account, name), None)
         return created
 
     def set_container_meta(self, account: str, name: str, meta: dict) -> None:
@@ -123,6 +146,7 @@ class ObjectStore:
             merged = {k: v for k, v in {**json.loads(row[0]["meta"]), **meta}.items() if v != ""}
             db.execute("UPDATE containers SET meta = ? WHERE account = ? AND name = ?",
                        (json.dumps(merged), account, name))
+        self._quotas.pop((account, name), None)
 
     def delete_container(self, account: str, name: str) -> str:
         """"deleted", "missing" or "not empty" (Swift answers 204, 404, 409)."""
@@ -135,6 +159,7 @@ class ObjectStore:
                 return "not empty"
             db.execute("DELETE FROM containers WHERE account = ? AND name = ?", (account, name))
             self._known.discard((account, name))
+            self._quotas.pop((account, name), None)
         return "deleted"
 
     def list_containers(self, account: str, **query) -> list[dict]:
@@ -143,15 +168,33 @@ class ObjectStore:
     # -- objects ---------------------------------------------------------------------------
 
     def put_object(self, account: str, container: str, name: str, timestamp: str, size: int,
-                   etag: str, content_type: str) -> None:
+                   etag: str, content_type: str, delete_at: int | None = None) -> None:
         """Record an object in its container's listing (a newer timestamp wins)."""
         self.database.write(UPSERT_OBJECT, (account, container, name, timestamp, size, etag,
-                                            content_type))
+                                            content_type, delete_at))
 
-    def update_object_type(self, account: str, container: str, name: str,
-                           content_type: str) -> None:
-        self.database.write("UPDATE objects SET content_type = ? WHERE account = ? AND "
-                            "container = ? AND name = ?", (content_type, account, container, name))
+    def update_object(self, account: str, container: str, name: str, content_type: str | None,
+                      delete_at: int | None) -> None:
+        """After a POST: its content type (None: unchanged) and expiry (None: none)."""
+        self.database.write("UPDATE objects SET content_type = COALESCE(?, content_type), "
+                            "delete_at = ? WHERE account = ? AND container = ? AND name = ?",
+                            (content_type, delete_at, account, container, name))
+
+    def due_objects(self, now: float, account: str | None = None,
+                    container: str | None = None, limit: int = 1000) -> list[dict]:
+        """Listed objects whose X-Delete-At has come (in one account or container)."""
+        sql, args = "SELECT * FROM objects WHERE delete_at IS NOT NULL AND delete_at <= ?", [now]
+        if account is not None:
+            sql, args = sql + " AND account = ?", args + [account]
+        if container is not None:
+            sql, args = sql + " AND container = ?", args + [container]
+        return list(self.db.query(sql + " ORDER BY delete_at LIMIT ?", (*args, limit)))
+
+    def expire_object(self, account: str, container: str, name: str, delete_at: int) -> int:
+        """Drop an expired object from its listing, unless it has another expiry by now."""
+        return self.database.write("DELETE FROM objects WHERE account = ? AND container = ? "
+                                   "AND name = ? AND delete_at = ?",
+                                   (account, container, name, delete_at))
 
     def delete_object(self, account: str, container: str, name: str) -> bool:
         """Drop an object from its listing; False when it was not listed."""

@@ -69,3 +69,17 @@ def test_newer_metadata_wins(proxy, nodes, ring_file):
         nodes[other].stop()
     answer = proxy.get(("AUTH_p", "c", "o"), "HEAD")
     assert answer.headers["X-Object-Meta-A"] == "2"
+
+
+def test_replicas_get_the_allowed_headers_too(proxy, nodes, ring_file):
+    proxy.put(("AUTH_p", "c", "o"), body(b"x"), {"Content-Disposition": "inline",
+                                                 "X-Delete-At": "9999999999"})
+    nodes["storage1"].stop()
+    assert proxy.post(("AUTH_p", "c", "o"), {"Content-Encoding": "gzip"}) == 202
+    nodes["storage1"].start()
+    Replicator(ring_file).run_once()
+    for other in ("storage2", "storage3"):
+        nodes[other].stop()
+    headers = proxy.get(("AUTH_p", "c", "o"), "HEAD").headers
+    assert headers["Content-Encoding"] == "gzip"
+    assert "Content-Disposition" not in headers and "X-Delete-At" not in headers  # POST's

@@ -179,3 +179,60 @@ def test_a_big_replaced_file_is_deleted_not_kept(nodes):
     put(node, b"y" * (200 * 1024), ts=1000)
     put(node, b"v2", ts=2000)
     assert list(node.disk.tmp.glob("spare-*")) == []
+
+
+def test_ranges_and_conditions_at_the_object_server(nodes):
+    node = nodes["storage1"]
+    etag = put(node, b"0123456789", **{"Content-Type": "text/plain"}).headers["ETag"]
+    r = requests.get(url(node), headers={"Range": "bytes=2-4"})
+    assert (r.status_code, r.content, r.headers["Content-Range"]) == (206, b"234", "bytes 2-4/10")
+    r = requests.get(url(node), headers={"Range": "bytes=0-0,-2"})
+    assert r.status_code == 206 and r.headers["Content-Type"].startswith("multipart/byteranges")
+    assert b"Content-Range: bytes 8-9/10\r\n\r\n89\r\n" in r.content
+    r = requests.get(url(node), headers={"Range": "bytes=10-"})
+    assert r.status_code == 416 and r.headers["Content-Range"] == "bytes */10"
+    assert requests.head(url(node), headers={"Range": "bytes=2-4"}).status_code == 200
+    assert requests.get(url(node), headers={"If-None-Match": etag}).status_code == 304
+    assert requests.get(url(node), headers={"If-Match": "nope"}).status_code == 412
+    put(node, b"", ts=2000)
+    assert requests.get(url(node), headers={"Range": "bytes=-5"}).status_code == 200
+    assert requests.get(url(node), headers={"Range": "bytes=0-"}).status_code == 416
+
+
+def test_post_replaces_allowed_headers_too(nodes):
+    node = nodes["storage1"]
+    put(node, **{"Content-Disposition": "inline", "Content-Encoding": "gzip",
+                 "X-Object-Meta-A": "1", "X-Delete-At": "9999999999"})
+    got = requests.head(url(node)).headers
+    assert (got["Content-Disposition"], got["Content-Encoding"]) == ("inline", "gzip")
+    requests.post(url(node), headers={"X-Timestamp": normalize_timestamp(2000),
+                                      "Content-Disposition": "attachment"})
+    got = requests.head(url(node)).headers
+    assert got["Content-Disposition"] == "attachment"
+    assert "Content-Encoding" not in got and "X-Delete-At" not in got
+    assert "X-Object-Meta-A" not in got
+
+
+def test_expired_objects_are_gone_and_only_their_expiry_deletes_them(nodes):
+    node = nodes["storage1"]
+    past = str(int(time.time()) - 1)
+    put(node, **{"X-Delete-At": past})
+    assert requests.get(url(node)).status_code == 404
+    assert requests.post(url(node), headers={"X-Timestamp": normalize_timestamp(2000)}
+                         ).status_code == 404
+    later = normalize_timestamp(time.time())
+    r = requests.delete(url(node), headers={"X-Timestamp": later, "X-If-Delete-At": "123"})
+    assert r.status_code == 412  # another expiry: the expirer leaves it
+    r = requests.delete(url(node), headers={"X-Timestamp": later, "X-If-Delete-At": past})
+    assert r.status_code == 404 and requests.get(f"http://127.0.0.1:{node.port}/sdb1/3"
+                                                 ).json()[H]["deleted"] is True
+
+
+def test_metadata_too_big_for_an_xattr_goes_to_a_sidecar(nodes):
+    node = nodes["storage1"]
+    big = "t/" + "x" * 7000  # ext4 keeps about 4 KiB of xattrs per file
+    assert put(node, b"abc", **{"Content-Type": big}).status_code == 201
+    assert requests.head(url(node)).headers["Content-Type"] == big
+    assert put(node, b"abcd", ts=2000, **{"Content-Type": "text/plain"}).status_code == 201
+    head = requests.head(url(node)).headers
+    assert head["Content-Type"] == "text/plain" and head["Content-Length"] == "4"
