@@ -12,6 +12,7 @@ import time
 from typing import Callable
 
 from minicloud.common import rpc
+from minicloud.common.context import RequestContext
 from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
 from minicloud.common.server import HttpServer
 from minicloud.common.trace import Tracer, TraceStore
@@ -47,6 +48,7 @@ def build_compute(cloud: "Cloud"):
     from minicloud.compute.conductor import ConductorManager
     from minicloud.compute.driver import load_driver
     from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
+    from minicloud.compute.recovery import settle_unscheduled
     from minicloud.compute.scheduler import SchedulerManager
     from minicloud.compute.servers import ComputeAPI
     from minicloud.compute.store import ComputeStore
@@ -54,6 +56,7 @@ def build_compute(cloud: "Cloud"):
     config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
     store = ComputeStore(config.path("compute.db"))
     conductor = ConductorManager(store, transport, tracer, config)
+    settle_unscheduled(conductor, RequestContext(user_name="nova"))  # what a crash left
     parts = [
         rpc.RPCServer(transport, "conductor", "controller", [conductor],
                       service="nova-conductor", tracer=tracer, workers=16),
@@ -88,10 +91,12 @@ def build_network(cloud: "Cloud"):
     from minicloud.network import api as network_api
     from minicloud.network.core import Neutron
     from minicloud.network.notifier import Notifier
+    from minicloud.network.nova_notifier import NovaNotifier
     from minicloud.network.store import NetworkStore
 
     store = NetworkStore(cloud.config.path("network.db"))
     neutron = Neutron(cloud.config, store, Notifier(store, cloud.transport, cloud.tracer))
+    neutron.nova_notifier = NovaNotifier(cloud.service_auth("network"))  # external events
     cloud.stoppables.append(agents.start_plugin_rpc(neutron, cloud.transport, cloud.tracer))
     cloud.agents = dataplane.start_agents(cloud.config, cloud.transport, cloud.tracer)
     cloud.stoppables.extend(cloud.agents.values())
@@ -148,6 +153,7 @@ def build_volume(cloud: "Cloud"):
     from minicloud.volume.clients import ImageClient as GlanceClient
     from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
     from minicloud.volume.manager import VolumeManager, VolumeNode
+    from minicloud.volume.recovery import redo, settle_interrupted
     from minicloud.volume.reports import start_reports
     from minicloud.volume.scheduler import SchedulerManager
     from minicloud.volume.store import VolumeStore
@@ -157,6 +163,7 @@ def build_volume(cloud: "Cloud"):
     cinder = Cinder(config, VolumeStore(config.path("volume.db")), transport, tracer,
                     GlanceClient(auth))
     volume_types.bootstrap(cinder)
+    interrupted = settle_interrupted(cinder)  # what a crash left half-way
     cloud.stoppables.append(start_reports(cinder, transport, tracer))
     cloud.stoppables.append(rpc.RPCServer(
         transport, SCHEDULER_TOPIC, "controller", [SchedulerManager(transport, tracer)],
@@ -168,6 +175,7 @@ def build_volume(cloud: "Cloud"):
     cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer,
                                            config.report_interval).start()}
     cloud.stoppables.extend(cloud.volume_nodes.values())
+    redo(cinder, interrupted)
     return volume_api.create_app(cinder, tracer, cloud.token_validator("volume"))
 
 

@@ -66,6 +66,7 @@ class Config:
     ram_allocation_ratio: float = 1.5
     disk_allocation_ratio: float = 1.0
     fake_driver_delay: float = 0.0  # seconds each fake-driver operation takes
+    shelved_offload_time: int = 0  # Nova: 0 offloads a shelved server at once, -1 never
     scheduler_weigher: str = "ram_spread"  # or ram_stack, cpu_spread, random
     scheduler_max_attempts: int = 3
     report_interval: float = 10.0  # seconds between a compute service's heartbeats

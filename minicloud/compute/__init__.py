@@ -9,19 +9,33 @@ server on a compute host.
                                           <--call-- state updates (networking, spawning, active)
 
 Modules: api (routes), microversions, views, schemas, store (compute.db), one module per
-resource (servers, server_actions, flavors, keypairs, hypervisors, services, quotas),
-clients (Glance/Neutron REST), conductor, scheduler (+ filters, weighers), manager (the
-compute manager and the running compute host), driver (interface + fake driver).
+resource (servers, server_actions, ips, flavors, keypairs, hypervisors, services, quotas,
+external_events, interfaces, volume_attachments, boot_volumes),
+server actions by theme (states, locking, rebuild, resize, snapshots, shelve),
+clients (Glance/Neutron/Cinder REST), conductor, scheduler (+ filters, weighers), manager
+(the compute manager and the running compute host; its shelve/snapshot side in
+manager_shelve, its interface side in manager_interfaces), driver (interface + fake driver).
 
 LIMITATIONS compared with real Nova:
 - One cell, one region, one availability zone (`nova`); no cells v2, no Placement service:
   the conductor claims resources in compute.db under a lock, and sends host states to the
   scheduler with each request (Nova's scheduler reads them from the DB and Placement).
 - Host heartbeats and resource reports travel untraced on their own RPC topic `heartbeat`.
-- No resize to another flavor, rebuild, rescue, shelve, snapshots (createImage), server
-  groups, tags, interface attach, floating-IP proxies, VNC consoles, flavor access lists,
-  server password, config drive, metadata service, boot from volume, swap_volume or
-  multiattach.
+- No rescue, evacuate, backup (createBackup), server groups, tags, floating-IP proxies,
+  VNC consoles, flavor access lists, server password, config drive, metadata service,
+  swap_volume or multiattach.
+- Server actions (docs/services/nova.md, "Server actions"): resize never stays on the same
+  host (Nova's default allow_resize_to_same_host=False) and is never auto-confirmed; a
+  smaller root disk is refused by the API (Nova's driver fails it on the host); a resize
+  is counted against the quota at once, not reserved. Rebuild of a volume-backed server
+  takes only its original image (no 2.93 reimage); snapshots are the fake driver's small
+  qcow2 (its header gives the flavor's disk as virtual size); booting the snapshot image
+  of a volume-backed server restores only its root volume. A locked server still lets
+  non-admins change its metadata (Nova refuses that too).
+- Boot from volume: only the boot device (boot_index 0) in block_device_mapping_v2, with
+  source `volume` or `image` (destination `volume`); no blank, snapshot, swap or
+  ephemeral mappings, no extra volumes at create. The boot volume's host claim still
+  counts the flavor's disk.
 - Volume attachments (volume_attachments.py) use Cinder's attachments API as Nova does,
   but nova-api picks the device name itself (real Nova asks the compute host,
   `reserve_block_device_name`), and calls Cinder with the `nova` service token.
@@ -30,4 +44,11 @@ LIMITATIONS compared with real Nova:
 - Quotas are counted at create time (instances, cores, ram); there are no reservations.
 - Instance actions record one event per hop; the scheduler's explanation of its choice is
   put in the event's `details` (real Nova only puts fault details there).
+- External events (external_events.py): `network-changed` and `network-vif-deleted`
+  refresh the network info cache; the others are accepted and only logged. Neutron sends
+  them at once, not batched a moment later.
+- Response bodies follow Nova's per microversion (docs/services/nova.md, "Response-shape
+  audit"), with `tags`, `server_groups`, `trusted_image_certificates` always empty; the
+  nova-network quotas are shown until 2.36 but enforce nothing; no pagination links for
+  hypervisors or migrations.
 """

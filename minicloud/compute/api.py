@@ -12,8 +12,10 @@ import falcon
 
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware
-from minicloud.compute import (flavors, hypervisors, keypairs, microversions, migrations,
-                               quotas, server_actions, servers, services, volume_attachments)
+from minicloud.compute import (external_events, flavors, hypervisors, ips, keypairs,
+                               microversions, migrations, quotas, server_actions, servers,
+                               services, volume_attachments)
+from minicloud.compute import interfaces
 from minicloud.compute.servers import ComputeAPI
 
 KINDS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
@@ -27,13 +29,10 @@ def error_body(code: int, exc: falcon.HTTPError) -> dict:
 
 
 def _v21(req) -> dict:
+    """The v2.1 entry as `GET /` lists it (Nova's root lists only self links)."""
     return {"id": "v2.1", "status": "CURRENT", "version": microversions.MAX_VERSION,
             "min_version": microversions.MIN_VERSION, "updated": "2013-07-23T11:33:21Z",
-            "links": [{"rel": "self", "href": f"{wsgi.base_url(req)}/v2.1/"},
-                      {"rel": "describedby", "type": "text/html",
-                       "href": "https://docs.openstack.org/"}],
-            "media-types": [{"base": "application/json",
-                             "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+            "links": [{"rel": "self", "href": f"{wsgi.base_url(req)}/v2.1/"}]}
 
 
 def _v20(req) -> dict:
@@ -43,11 +42,18 @@ def _v20(req) -> dict:
 
 
 def versions(req):
-    return falcon.HTTP_300, {"versions": [_v20(req), _v21(req)]}
+    """`GET /`: 200 with every major version (Nova keeps 300 for unknown paths)."""
+    return falcon.HTTP_200, {"versions": [_v20(req), _v21(req)]}
 
 
 def version(req):
-    return falcon.HTTP_200, {"version": _v21(req)}
+    """`GET /v2.1`: the v2.1 document, with its describedby link and media types."""
+    doc = _v21(req)
+    doc["links"].append({"rel": "describedby", "type": "text/html",
+                         "href": "http://docs.openstack.org/"})
+    doc["media-types"] = [{"base": "application/json",
+                           "type": "application/vnd.openstack.compute+json;version=2.1"}]
+    return falcon.HTTP_200, {"version": doc}
 
 
 def routes(api: ComputeAPI) -> list[tuple[str, object]]:
@@ -67,6 +73,8 @@ def routes(api: ComputeAPI) -> list[tuple[str, object]]:
         (f"{v}/servers/detail", servers.Servers(api, detail=True)),
         (f"{v}/servers/{{server_id}}", servers.Server(api)),
         (f"{v}/servers/{{server_id}}/action", server_actions.ServerAction(api)),
+        (f"{v}/servers/{{server_id}}/ips", ips.ServerIPs(api)),
+        (f"{v}/servers/{{server_id}}/ips/{{network_label}}", ips.ServerIPs(api)),
         (f"{v}/servers/{{server_id}}/metadata", servers.ServerMetadata(api)),
         (f"{v}/servers/{{server_id}}/metadata/{{key}}", servers.ServerMetadataItem(api)),
         (f"{v}/servers/{{server_id}}/os-instance-actions", server_actions.InstanceActions(api)),
@@ -76,6 +84,8 @@ def routes(api: ComputeAPI) -> list[tuple[str, object]]:
          volume_attachments.VolumeAttachments(api)),
         (f"{v}/servers/{{server_id}}/os-volume_attachments/{{volume_id}}",
          volume_attachments.VolumeAttachment(api)),
+        (f"{v}/servers/{{server_id}}/os-interface", interfaces.Interfaces(api)),
+        (f"{v}/servers/{{server_id}}/os-interface/{{port_id}}", interfaces.Interface(api)),
         (f"{v}/os-hypervisors", hypervisors.Hypervisors(api)),
         (f"{v}/os-hypervisors/detail", hypervisors.Hypervisors(api, detail=True)),
         (f"{v}/os-hypervisors/statistics", hypervisors.HypervisorStatistics(api)),
@@ -85,6 +95,7 @@ def routes(api: ComputeAPI) -> list[tuple[str, object]]:
         (f"{v}/os-availability-zone", services.AvailabilityZones(api)),
         (f"{v}/os-availability-zone/detail", services.AvailabilityZones(api, detail=True)),
         (f"{v}/os-migrations", migrations.Migrations(api)),
+        (f"{v}/os-server-external-events", external_events.ServerExternalEvents(api)),
         (f"{v}/os-aggregates", services.Aggregates()),
         (f"{v}/limits", quotas.Limits(api)),
         (f"{v}/os-quota-sets/{{project_id}}", quotas.QuotaSet(api)),

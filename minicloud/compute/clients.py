@@ -53,7 +53,7 @@ class RestClient:
 
     def request(self, method: str, path: str, token: str | None = None, **kw):
         headers = {"X-Auth-Token": token or self.auth.token(), "Accept": "application/json",
-                   **trace.outgoing_headers()}
+                   **trace.outgoing_headers(), **kw.pop("headers", {})}
         response = self.http.request(method, self._url(path), headers=headers,
                                      timeout=self.timeout, **kw)
         if response.status_code == 401 and token is None:  # our token expired: once more
@@ -71,6 +71,26 @@ class ImageClient(RestClient):
 
     def get(self, image_id: str, token: str | None = None) -> dict:
         return self.request("GET", f"/images/{image_id}", token)
+
+    # Snapshots (createImage, shelve): nova-api creates the record with the caller's token,
+    # the compute host uploads the bytes and deletes a shelved image with the nova token.
+    def create(self, token: str | None = None, **fields) -> dict:
+        return self.request("POST", "/images", token, json=fields)
+
+    def upload(self, image_id: str, data: bytes) -> None:
+        self.request("PUT", f"/images/{image_id}/file", data=data,
+                     headers={"Content-Type": "application/octet-stream"})
+
+    def delete(self, image_id: str, token: str | None = None) -> None:
+        try:
+            self.request("DELETE", f"/images/{image_id}", token)
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+
+    def url_of(self, image_id: str) -> str:
+        """Nova's image URL (the Location of createImage before 2.45): Glance's root."""
+        return f"{self.auth.endpoint(self.service_type, 'public').rstrip('/')}/images/{image_id}"
 
 
 class NetworkClient(RestClient):
@@ -101,6 +121,9 @@ class NetworkClient(RestClient):
         except ServiceError as exc:
             if exc.status != 404:
                 raise
+
+    def floating_ips(self, **params) -> list[dict]:
+        return self.request("GET", "/floatingips", params=params)["floatingips"]
 
     def security_group(self, group_id: str, token: str | None = None) -> dict:
         return self.request("GET", f"/security-groups/{group_id}", token)["security_group"]
@@ -150,6 +173,16 @@ class VolumeClient(RestClient):
         except ServiceError as exc:
             if exc.status != 404:
                 raise
+
+    def snapshot_create(self, volume_id: str, name: str, token: str | None = None) -> dict:
+        """A snapshot of a volume, even in use (createImage of a volume-backed server)."""
+        return self._call("POST", "/snapshots", token, json={"snapshot": {
+            "volume_id": volume_id, "name": name, "force": True}})["snapshot"]
+
+    def create(self, token: str | None = None, **fields) -> dict:
+        """A volume (boot from volume: `size` + `imageRef` or `snapshot_id`), owned by the
+        token's project."""
+        return self._call("POST", "/volumes", token, json={"volume": fields})["volume"]
 
     def delete(self, volume_id: str) -> None:
         self._call("DELETE", f"/volumes/{volume_id}")

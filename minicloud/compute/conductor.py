@@ -5,8 +5,10 @@ It runs the build: asks the scheduler for a host (RPC call), claims the flavor's
 on that host, and casts `build_and_run_instance` to that host's compute manager; compute
 hosts report every state change back here (`instance_update`), and their heartbeats and
 resources too. A host that fails to spawn casts `build_instances` back with the hosts
-tried so far: a reschedule, up to `scheduler_max_attempts`. Migrations are orchestrated
-here as well: schedule (or check the requested host), claim, then hand over to computes.
+tried so far: a reschedule, up to `scheduler_max_attempts`. Migrations and resizes
+(a migration with a new flavor, applied when it lands, undone on revert) are orchestrated
+here as well: schedule (or check the requested host), claim, then hand over to computes;
+so is unshelving an offloaded server, which is scheduled again like a new one.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class ConductorManager:
         with self._claim_lock:
             answer = self.scheduler.call(ctx, "select_destinations", spec=spec,
                                          hosts=self.host_states())
-            self.store.allocate(instance["id"], answer["host"], instance["flavor"])
+            self.store.allocate(instance["id"], answer["host"], spec["flavor"])
         return answer["host"], answer["explanation"]
 
     # -- building ---------------------------------------------------------------------------
@@ -180,12 +182,14 @@ class ConductorManager:
             "disk_ratio": self.config.disk_allocation_ratio})
 
     # -- migrations -------------------------------------------------------------------------
-    def migrate_server(self, ctx, instance_id: str, host: str | None, live: bool):
+    def migrate_server(self, ctx, instance_id: str, host: str | None, live: bool,
+                       flavor: dict | None = None):
+        """Cold or live migration, or (with a new `flavor`) a resize."""
         instance = self.store.instance(instance_id)
         if instance is None:
             return
         event = "conductor_live_migrate_instance" if live else "conductor_migrate_server"
-        spec = {"instance_id": instance_id, "flavor": instance["flavor"], "image": {},
+        spec = {"instance_id": instance_id, "flavor": flavor or instance["flavor"], "image": {},
                 "availability_zone": None, "ignore_hosts": [instance["host"]],
                 "force_hosts": [host] if host else []}
         start = time.time()
@@ -200,17 +204,93 @@ class ConductorManager:
             return
         self.store.add_event(instance_id, ctx.request_id, event, result="Success", host=dest,
                              details=explanation, start=start)
-        migration = self.store.add_migration(instance_id, instance["host"], dest,
-                                             "live-migration" if live else "migration")
+        kind = "live-migration" if live else "resize" if flavor else "migration"
+        migration = self.store.add_migration(instance_id, instance["host"], dest, kind)
+        if flavor:  # travels with the migration to the destination, which applies it
+            migration["new_flavor"] = flavor
         method = "live_migration" if live else "resize_instance"
         self.compute.prepare(server=instance["host"]).cast(
             ctx, method, instance=instance, dest=dest, migration=migration)
 
     def migration_done(self, ctx, instance_id: str, migration: dict, updates: dict,
-                       status: str, free_host: str | None):
+                       status: str, free_host: str | None, event: dict | None = None):
         """A compute host finished a step of a migration (finished, confirmed, reverted,
         error): record it, move the instance, free the host it left."""
         self.store.set_migration_status(migration["uuid"], status)
         if free_host:
             self.store.free(instance_id, free_host)
-        return self.instance_update(ctx, instance_id, updates)
+        instance = self.store.instance(instance_id)
+        if instance is not None:
+            updates = {**updates, **self._resize_flavor(instance, migration, status)}
+        return self.instance_update(ctx, instance_id, updates, event)
+
+    @staticmethod
+    def _resize_flavor(instance: dict, migration: dict, status: str) -> dict:
+        """A resize swaps the flavor when it lands (keeping the old one in system_metadata),
+        forgets the old one on confirm and puts it back on revert."""
+        meta = dict(instance["system_metadata"])
+        if status == "finished" and migration.get("new_flavor"):
+            meta["old_flavor"] = instance["flavor"]
+            return {"flavor": migration["new_flavor"], "system_metadata": meta}
+        if status in ("confirmed", "reverted") and "old_flavor" in meta:
+            old = meta.pop("old_flavor")
+            return {"system_metadata": meta, **({"flavor": old} if status == "reverted" else {})}
+        return {}
+
+    # -- shelve -----------------------------------------------------------------------------
+    def shelve_offloaded(self, ctx, instance_id: str, updates: dict, event: dict):
+        """The host has let go of a shelved server: it holds no resources anywhere now."""
+        self.store.free(instance_id)
+        return self.instance_update(ctx, instance_id, {**updates, "host": None, "node": None},
+                                    event)
+
+    def unshelve_instance(self, ctx, instance_id: str, host: str | None = None):
+        """A shelved server starts again where it is; an offloaded one is scheduled first."""
+        instance = self.store.instance(instance_id)
+        if instance is None:
+            return
+        image_id = instance["system_metadata"].get("shelved_image_id")
+        if instance["vm_state"] == "shelved":
+            self.compute.prepare(server=instance["host"]).cast(
+                ctx, "unshelve_instance", instance=instance, image_id=image_id)
+            return
+        spec = {"instance_id": instance_id, "flavor": instance["flavor"], "image": {},
+                "availability_zone": None, "ignore_hosts": [],
+                "force_hosts": [host] if host else []}
+        start = time.time()
+        try:
+            dest, explanation = self._schedule(ctx, instance, spec)
+        except rpc.RPCError as exc:
+            message = exc.value if isinstance(exc, rpc.RemoteError) else str(exc)
+            self.store.update_instance(instance_id, task_state=None)
+            self.store.add_event(instance_id, ctx.request_id, "conductor_unshelve_instance",
+                                 result="Error", details=message, start=start)
+            return
+        instance = self.store.update_instance(instance_id, host=dest, node=dest)
+        self.store.add_event(instance_id, ctx.request_id, "conductor_unshelve_instance",
+                             result="Success", host=dest, details=explanation, start=start)
+        self.compute.prepare(server=dest).cast(ctx, "unshelve_instance", instance=instance,
+                                               image_id=image_id)
+
+    # -- interfaces (os-interface) ----------------------------------------------------------
+    def vif_added(self, ctx, instance_id: str, vif: dict, event: dict):
+        """A compute host plugged a port: it joins the server's network info."""
+        with self._claim_lock:  # one read-modify-write of network_info at a time
+            instance = self.store.instance(instance_id)
+            if instance is None:
+                return None
+            info = [v for v in instance["network_info"] if v["port_id"] != vif["port_id"]]
+            return self.instance_update(ctx, instance_id, {"network_info": info + [vif]}, event)
+
+    def vif_removed(self, ctx, instance_id: str, port_id: str, event: dict):
+        with self._claim_lock:
+            instance = self.store.instance(instance_id)
+            if instance is None:
+                return None
+            info = [v for v in instance["network_info"] if v["port_id"] != port_id]
+            return self.instance_update(ctx, instance_id, {"network_info": info}, event)
+
+    # -- boot from volume -------------------------------------------------------------------
+    def bdm_created(self, ctx, row: dict) -> dict:
+        """A compute host made a boot volume (image -> volume) and attached it."""
+        return self.store.add_bdm(row)

@@ -10,6 +10,7 @@ console log that tells the boot story.
 from __future__ import annotations
 
 import abc
+import struct
 import threading
 import time
 
@@ -28,7 +29,20 @@ class ComputeDriver(abc.ABC):
     hypervisor_type = "unknown"
 
     @abc.abstractmethod
-    def spawn(self, instance: dict, image: dict, network_info: list[dict]) -> None:
+    def spawn(self, instance: dict, image: dict, network_info: list[dict],
+              block_device_info: list[dict] | None = None) -> None:
+        """Start the guest. `block_device_info`: the mapped volumes (a volume-backed server's
+        root disk is the one at /dev/vda), each with Cinder's `connection_info`."""
+        ...
+
+    def rebuild(self, instance: dict, image: dict, network_info: list[dict]) -> None:
+        """The same guest from another image (drivers may keep its volumes plugged)."""
+        self.destroy(instance)
+        self.spawn(instance, image, network_info)
+
+    @abc.abstractmethod
+    def snapshot(self, instance: dict) -> bytes:
+        """The guest's root disk as image bytes (createImage, shelve)."""
         ...
 
     @abc.abstractmethod
@@ -150,7 +164,7 @@ class FakeDriver(ComputeDriver):
     def _log(self, vm: _FakeVM, line: str) -> None:
         vm.console.append(f"[{self.clock() % 10000:10.6f}] {line}")
 
-    def spawn(self, instance, image, network_info):
+    def spawn(self, instance, image, network_info, block_device_info=None):
         fail = self.fail_spawn
         if fail is True or (fail and instance.get("name") in fail):
             raise DriverError(f"fake hypervisor {self.host} could not start {instance['name']}")
@@ -160,7 +174,12 @@ class FakeDriver(ComputeDriver):
             self.vms[instance["id"]] = vm
         flavor = instance["flavor"]
         self._log(vm, f"Linux version 6.1.0-cirros (fake hypervisor on {self.host})")
-        self._log(vm, f"Command line: root=LABEL=cirros-rootfs image={image.get('name')}")
+        root = next((b for b in block_device_info or [] if b["device_name"] == "/dev/vda"), None)
+        if root is not None:  # boot from volume: the root disk is a Cinder volume
+            vm.volumes[root["volume_id"]] = "/dev/vda"
+            self._log(vm, f"Command line: root=/dev/vda (volume {root['volume_id']})")
+        else:
+            self._log(vm, f"Command line: root=LABEL=cirros-rootfs image={image.get('name')}")
         self._log(vm, f"Memory: {flavor['ram']} MB, CPUs: {flavor['vcpus']}, "
                       f"disk: {flavor['disk']} GB")
         for vif in network_info:
@@ -178,6 +197,23 @@ class FakeDriver(ComputeDriver):
                           f"use 'sudo' for root.")
         vm.console.append(f"{instance['name']} login:")
         vm.state = RUNNING
+
+    def rebuild(self, instance, image, network_info):
+        volumes = dict(self._vm(instance).volumes) if instance["id"] in self.vms else {}
+        self.destroy(instance)
+        self.spawn(instance, image, network_info)
+        self.vms[instance["id"]].volumes.update(volumes)
+
+    def snapshot(self, instance):
+        """A small qcow2 whose header gives the flavor's disk as its virtual size."""
+        self._wait()
+        vm = self._vm(instance)
+        size = max(instance["flavor"]["disk"], 1) * 1024 ** 3
+        header = struct.pack(">4sIQIIQ", b"QFI\xfb", 3, 0, 0, 16, size)
+        story = (f"snapshot of {instance['name']} ({instance['id']}) taken on {self.host}\n"
+                 + "\n".join(vm.console[-20:]) + "\n").encode()
+        self._log(vm, "(disk snapshot taken by the hypervisor)")
+        return header + bytes(512 - len(header)) + story
 
     def destroy(self, instance):
         self._wait()

@@ -13,7 +13,12 @@ import falcon
 from minicloud.common import errors, policy
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas, views
+from minicloud.compute.microversions import at_least
 from minicloud.compute.store import ComputeStore, new_uuid
+
+
+MAX_INT = 0x7FFFFFFF  # the database's INT columns
+TRUE = ("true", "1", "on", "yes")
 
 
 def _int(value, field: str, minimum: int = 0) -> int:
@@ -25,7 +30,29 @@ def _int(value, field: str, minimum: int = 0) -> int:
     if number < minimum:
         raise errors.BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
                                 f"{value} is less than the minimum of {minimum}")
+    if number > MAX_INT:
+        raise errors.BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
+                                f"{value} is greater than the maximum of {MAX_INT}")
     return number
+
+
+def _bool(value) -> bool:
+    return value is True or str(value).lower() in TRUE
+
+
+def new_row(req, store: ComputeStore, fields: dict) -> dict:
+    """The flavors row of a create request (the schema has checked types and ranges)."""
+    if "description" in fields and not at_least(req, "2.55"):
+        raise errors.BadRequest("Invalid input for field/attribute flavor. Additional "
+                                "properties are not allowed ('description' was unexpected)")
+    return {"id": str(fields["id"]) if fields.get("id") is not None else new_uuid(),
+            "name": fields["name"], "ram": _int(fields["ram"], "ram", 1),
+            "vcpus": _int(fields["vcpus"], "vcpus", 1), "disk": _int(fields["disk"], "disk"),
+            "ephemeral": _int(fields.get("OS-FLV-EXT-DATA:ephemeral", 0), "ephemeral"),
+            "swap": _int(fields.get("swap") or 0, "swap"),
+            "rxtx_factor": float(fields.get("rxtx_factor", 1.0)),
+            "is_public": int(_bool(fields.get("os-flavor-access:is_public", True))),
+            "description": fields.get("description"), "created": store.clock()}
 
 
 def list_filter(req, ctx) -> tuple[str, list]:
@@ -64,15 +91,7 @@ class Flavors:
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.FLAVOR_CREATE)["flavor"]
-        row = {"id": str(fields.get("id") or new_uuid()), "name": fields["name"].strip(),
-               "ram": _int(fields["ram"], "ram", 1), "vcpus": _int(fields["vcpus"], "vcpus", 1),
-               "disk": _int(fields["disk"], "disk"),
-               "ephemeral": _int(fields.get("OS-FLV-EXT-DATA:ephemeral", 0), "ephemeral"),
-               "swap": _int(fields.get("swap") or 0, "swap"),
-               "rxtx_factor": float(fields.get("rxtx_factor", 1.0)),
-               "is_public": int(fields.get("os-flavor-access:is_public", True)),
-               "description": fields.get("description"), "created": self.store.clock()}
+        row = new_row(req, self.store, read_json(req, schemas.FLAVOR_CREATE)["flavor"])
         with self.store.transaction() as db:
             if self.store.query("SELECT 1 FROM flavors WHERE name = ?", (row["name"],)):
                 raise errors.Conflict(f"Flavor with name {row['name']} already exists.")

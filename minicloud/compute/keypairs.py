@@ -14,22 +14,47 @@ import falcon
 
 from minicloud.common import errors
 from minicloud.common.validation import read_json
-from minicloud.compute import schemas
+from minicloud.compute import schemas, views
+from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
 from minicloud.compute.store import ComputeStore, isotime
 
 
+MAX_RSA_BITS = 16384  # OpenSSH's limit: a longer key could never log in
+
+
+def _invalid() -> errors.BadRequest:
+    return errors.BadRequest("Keypair data is invalid: failed to generate fingerprint")
+
+
 def fingerprint(public_key: str) -> str:
-    """Nova's fingerprint of an SSH key: MD5 of the key blob, as colon-separated hex."""
-    parts = public_key.strip().split()
+    """Nova's fingerprint of an SSH key: MD5 of the key blob, as colon-separated hex. The
+    key must parse as an OpenSSH public key (a truncated or garbled one is 400)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
-        blob = base64.b64decode(parts[1], validate=True)
-        if len(parts) < 2 or not parts[0].startswith(("ssh-", "ecdsa-")):
-            raise ValueError
-    except (IndexError, ValueError):
-        raise errors.BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+        key = serialization.load_ssh_public_key(public_key.strip().encode())
+        blob = base64.b64decode(public_key.split()[1], validate=True)
+    except (ValueError, IndexError, TypeError, UnicodeEncodeError):
+        raise _invalid() from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size > MAX_RSA_BITS:
+        raise _invalid()
     digest = hashlib.md5(blob).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+
+
+def x509_fingerprint(pem: str) -> str:
+    """The SHA-1 fingerprint of an x509 certificate (`type: x509`, from 2.2)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except (ValueError, UnicodeEncodeError):
+        raise _invalid() from None
+    digest = cert.fingerprint(hashes.SHA1()).hex()
+    return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
 
 
 def generate() -> tuple[str, str]:
@@ -66,30 +91,58 @@ def owner(req) -> str:
     return ctx.user_id
 
 
+def creator(req, wanted: str | None) -> str:
+    """Whose key pair a create makes: the caller's, or (admins, >= 2.10) `user_id`'s."""
+    ctx = req.context.ctx
+    if not wanted or wanted == ctx.user_id:
+        return ctx.user_id
+    if not ctx.is_admin:
+        raise errors.Forbidden("Policy doesn't allow os_compute_api:os-keypairs:create to be "
+                               "performed.", kind="forbidden")
+    return wanted
+
+
 class Keypairs:
     def __init__(self, store: ComputeStore):
         self.store = store
 
+    def _check_quota(self, req, user_id: str) -> None:
+        limit = self.store.quotas(req.context.ctx.project_id)["key_pairs"]
+        count = self.store.query("SELECT COUNT(*) AS n FROM keypairs WHERE user_id = ?",
+                                 (user_id,))[0]["n"]
+        if 0 <= limit <= count:
+            raise errors.Forbidden("Quota exceeded, too many key pairs.", kind="forbidden")
+
     def on_get(self, req, resp):
         rows = self.store.query("SELECT * FROM keypairs WHERE user_id = ? ORDER BY name",
                                 (owner(req),))
+        if at_least(req, "2.35"):  # limit and marker (a key pair's name) page the list
+            rows = paginate(req, rows, key="name")
         resp.media = {"keypairs": [{"keypair": view(req, r)} for r in rows]}
+        limit = req.get_param("limit")
+        if at_least(req, "2.35") and limit and rows and len(rows) == int(limit):
+            resp.media["keypairs_links"] = [{"rel": "next", "href": (
+                f"{views.root(req)}/os-keypairs?limit={limit}&marker={rows[-1]['name']}")}]
 
     def on_post(self, req, resp):
-        fields = read_json(req, schemas.KEYPAIR_CREATE)["keypair"]
-        user_id = fields.get("user_id") if req.context.ctx.is_admin and fields.get(
-            "user_id") else req.context.ctx.user_id
+        fields = read_json(req, schemas.keypair_create(req))["keypair"]
+        user_id = creator(req, fields.get("user_id"))
         private = None
         public = fields.get("public_key")
-        if not public:
+        kind = fields.get("type", "ssh")
+        if not public:  # a new pair is made only for SSH and before 2.92
+            if kind == "x509":
+                raise errors.BadRequest("Keypair data is invalid: generating x509 key pairs "
+                                        "is not supported")
             private, public = generate()
         row = {"user_id": user_id, "name": fields["name"], "public_key": public.strip(),
-               "fingerprint": fingerprint(public), "type": fields.get("type", "ssh"),
-               "created": self.store.clock()}
+               "fingerprint": x509_fingerprint(public) if kind == "x509" else
+               fingerprint(public), "type": kind, "created": self.store.clock()}
         with self.store.transaction() as db:
             if self.store.query("SELECT 1 FROM keypairs WHERE user_id = ? AND name = ?",
                                 (user_id, row["name"])):
                 raise errors.Conflict(f"Key pair '{row['name']}' already exists.")
+            self._check_quota(req, user_id)
             db["keypairs"].insert(row)
         body = {**view(req, row), "user_id": user_id}
         if private:

@@ -1,8 +1,10 @@
 """nova-compute: the compute manager on one host (RPC topic `compute`, server = host name).
 
 It receives work from the conductor and nova-api (build, terminate, power actions,
-migrations, console), fetches the image from Glance and creates and binds ports in Neutron
-with the `nova` service token, asks its driver (driver.py) to do the hypervisor part, and
+rebuild, migrations and resizes, console; snapshots and shelve in manager_shelve.py,
+interface attach/detach in manager_interfaces.py), fetches the image from Glance and
+creates and binds ports in Neutron with the `nova` service token, prepares a boot volume
+in Cinder (boot from volume), asks its driver (driver.py) to do the hypervisor part, and
 reports every state change back to the conductor over RPC: a compute host never opens
 compute.db. `ComputeHost` is the running service: the RPC server plus the heartbeat that
 tells the conductor this host is alive; `stop()` takes the host off the bus.
@@ -14,16 +16,20 @@ import collections
 import logging
 import threading
 import time
+import uuid
 
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
+from minicloud.compute import external_events, recovery
 from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
+from minicloud.compute.manager_interfaces import InterfaceManager
+from minicloud.compute.manager_shelve import ShelveManager
 
 LOG = logging.getLogger(__name__)
 
 
-class ComputeManager:
+class ComputeManager(ShelveManager, InterfaceManager):
     def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, images:
                  ImageClient, networks: NetworkClient, volumes: VolumeClient | None = None):
         self.host, self.driver, self.tracer = host, driver, tracer
@@ -82,11 +88,17 @@ class ComputeManager:
             self.deallocate_network(instance)
             return self._give_up(ctx, instance, f"Build of instance {instance['id']} aborted: "
                                  f"failed to allocate the network(s): {exc}", event)
+        try:
+            bdms = self.prep_block_devices(ctx, instance)
+        except (ServiceError, TimeoutError) as exc:
+            self.deallocate_network(instance)
+            return self._give_up(ctx, instance, f"Build of instance {instance['id']} aborted: "
+                                 f"failure prepping block device: {exc}", event)
         if self._update(ctx, instance, task_state="spawning", network_info=network_info) is None:
             return self.deallocate_network(instance)
         try:
             with self._driver("spawn", instance) as span:
-                self.driver.spawn(instance, image, network_info)
+                self.driver.spawn(instance, image, network_info, block_device_info=bdms)
                 span.attrs["note"] = f"{instance['name']} running on {self.host}"
         except Exception as exc:  # the hypervisor failed: clean up here, try another host
             LOG.warning("%s: spawn of %s failed: %s", self.host, instance["id"], exc)
@@ -113,30 +125,35 @@ class ComputeManager:
 
     # -- networking (Neutron, as the nova service user) -------------------------------------
     def allocate_network(self, instance: dict) -> list[dict]:
-        info = []
-        for request in instance["requested_networks"]:
-            if request.get("port"):
-                port = self.networks.port(request["port"])
-            else:
-                fields = {"network_id": request["uuid"], "device_id": instance["id"],
-                          "device_owner": "compute:nova", "project_id": instance["project_id"],
-                          "name": ""}
-                groups = self._security_group_ids(instance)
-                if groups:
-                    fields["security_groups"] = groups
-                if request.get("fixed_ip"):
-                    fields["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
-                port = self.networks.create_port(**fields)
-            port = self.networks.update_port(port["id"], **{
-                "device_id": instance["id"], "device_owner": "compute:nova",
-                "binding:host_id": self.host})
-            network = self.networks.network(port["network_id"])
-            ips = port.get("fixed_ips") or [{}]
-            info.append({"port_id": port["id"], "network_id": port["network_id"],
-                         "network_name": network.get("name") or port["network_id"],
-                         "ip": ips[0].get("ip_address"), "mac": port.get("mac_address"),
-                         "preexisting": bool(request.get("port"))})
-        return info
+        return [self.allocate_port(instance, request)
+                for request in instance["requested_networks"]]
+
+    def allocate_port(self, instance: dict, request: dict) -> dict:
+        """One interface: the user's port, or a new one on the network; bound to this host."""
+        if request.get("port"):
+            port = self.networks.port(request["port"])
+        else:
+            fields = {"network_id": request["uuid"], "device_id": instance["id"],
+                      "device_owner": "compute:nova", "project_id": instance["project_id"],
+                      "name": ""}
+            groups = self._security_group_ids(instance)
+            if groups:
+                fields["security_groups"] = groups
+            if request.get("fixed_ip"):
+                fields["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
+            port = self.networks.create_port(**fields)
+        port = self.networks.update_port(port["id"], **{
+            "device_id": instance["id"], "device_owner": "compute:nova",
+            "binding:host_id": self.host})
+        network = self.networks.network(port["network_id"])
+        ips = port.get("fixed_ips") or [{}]
+        vif = {"port_id": port["id"], "network_id": port["network_id"],
+               "network_name": network.get("name") or port["network_id"],
+               "ip": ips[0].get("ip_address"), "mac": port.get("mac_address"),
+               "preexisting": bool(request.get("port"))}
+        if request.get("tag"):
+            vif["tag"] = request["tag"]
+        return vif
 
     def _security_group_ids(self, instance: dict) -> list[str]:
         names = [g for g in instance["security_groups"] if g != "default"]
@@ -157,7 +174,7 @@ class ComputeManager:
             for port in self.networks.ports(device_id=instance["id"]):
                 if not port.get("device_owner", "").startswith("compute:"):
                     continue
-                if any(r.get("port") == port["id"] for r in instance["requested_networks"]):
+                if port["id"] in self._users_ports(instance):
                     self.networks.update_port(port["id"], device_id="", device_owner="",
                                               **{"binding:host_id": ""})
                 else:
@@ -165,6 +182,12 @@ class ComputeManager:
         except ServiceError as exc:
             LOG.warning("%s: could not release the ports of %s: %s", self.host, instance["id"],
                         exc)
+
+    @staticmethod
+    def _users_ports(instance: dict) -> set[str]:
+        """Ports the user brought (at boot or attached later): given back, never deleted."""
+        return ({r["port"] for r in instance["requested_networks"] if r.get("port")} |
+                {v["port_id"] for v in instance["network_info"] if v.get("preexisting")})
 
     def _bind_ports(self, instance: dict, host: str) -> None:
         for vif in instance["network_info"]:
@@ -192,6 +215,49 @@ class ComputeManager:
             self.conductor.call(ctx, "volume_attach_done", bdm_uuid=bdm["uuid"],
                                 instance_id=instance["id"], ok=True)
 
+    def prep_block_devices(self, ctx, instance: dict) -> list[dict]:
+        """Boot from volume (Nova's `_prep_block_device`): make the boot volume from an image
+        if asked (with the user's token: it belongs to the user's project), then give
+        Cinder this host's connector for each mapped volume and complete the attachment."""
+        requested = instance["system_metadata"].get("boot_volume")
+        if not requested:
+            return []
+        self._update(ctx, instance, task_state="block_device_mapping")
+        bdms = self.conductor.call(ctx, "block_device_mappings", instance_id=instance["id"])
+        if requested["source"] in ("image", "snapshot") and not bdms:
+            bdms = [self._new_boot_volume(ctx, instance, requested)]
+        for bdm in bdms:
+            self.connect_volume(bdm)
+        return bdms
+
+    def connect_volume(self, bdm: dict) -> None:
+        """Give Cinder this host's connector for a reserved attachment, then complete it."""
+        attachment = self.volumes.attachment_update(bdm["attachment_id"], {
+            "host": self.host, "mountpoint": bdm["device_name"], "multipath": False,
+            "platform": "x86_64", "os_type": "linux", "initiator": None})
+        bdm["connection_info"] = attachment.get("connection_info")
+        self.volumes.attachment_complete(bdm["attachment_id"])
+
+    def _new_boot_volume(self, ctx, instance: dict, requested: dict) -> dict:
+        """The boot volume made from an image or from a snapshot (of a volume-backed
+        server's createImage)."""
+        source = ({"snapshot_id": requested["snapshot_id"]} if requested["source"] == "snapshot"
+                  else {"imageRef": requested["image_id"]})
+        volume = self.volumes.create(token=ctx.auth_token, size=requested["size"], name="",
+                                     **source)
+        deadline = time.monotonic() + 120  # Nova: block_device_allocate_retries
+        while volume["status"] != "available":
+            if volume["status"] == "error" or time.monotonic() > deadline:
+                raise ServiceError(500, f"Volume {volume['id']} did not finish being created "
+                                        f"(status {volume['status']}).")
+            time.sleep(0.1)
+            volume = self.volumes.get(volume["id"], token=ctx.auth_token)
+        attachment = self.volumes.attachment_create(volume["id"], instance["id"])
+        return self.conductor.call(ctx, "bdm_created", row={
+            "uuid": str(uuid.uuid4()), "instance_id": instance["id"], "volume_id": volume["id"],
+            "attachment_id": attachment["id"], "device_name": "/dev/vda", "tag": None,
+            "delete_on_termination": int(bool(requested.get("delete_on_termination")))})
+
     def detach_volume(self, ctx, instance: dict, bdm: dict):
         with self._locks[instance["id"]]:
             try:
@@ -210,6 +276,11 @@ class ComputeManager:
         except ServiceError as exc:
             LOG.warning("%s: Cinder attachment %s not deleted: %s", self.host,
                         bdm["attachment_id"], exc)
+
+    # -- events from Neutron, through nova-api (external_events.py) -------------------------
+    def external_instance_event(self, ctx, instance: dict, events: list[dict]):
+        with self._locks[instance["id"]]:
+            external_events.handle(self, ctx, instance, events)
 
     # -- delete -----------------------------------------------------------------------------
     def terminate_instance(self, ctx, instance: dict):
@@ -280,6 +351,29 @@ class ComputeManager:
             self._update(ctx, instance, event=self._event("compute_reboot_instance", start=start),
                          vm_state="active", power_state=virt.RUNNING, task_state=None)
 
+    # -- rebuild ----------------------------------------------------------------------------
+    def rebuild_instance(self, ctx, instance: dict, image: dict):
+        """Tear the guest down and spawn it again from `image` (a stopped one stays off)."""
+        start, event = time.time(), "compute_rebuild_instance"
+        stopped = instance["vm_state"] == "stopped"
+        with self._locks[instance["id"]]:
+            self._update(ctx, instance, task_state="rebuild_block_device_mapping")
+            self._update(ctx, instance, task_state="rebuild_spawning")
+            try:
+                with self._driver("rebuild", instance) as span:
+                    self.driver.rebuild(instance, image, instance["network_info"])
+                    if stopped:
+                        self.driver.power_off(instance)
+                    span.attrs["note"] = f"{instance['name']} rebuilt from {image.get('name')}"
+            except Exception as exc:  # the guest is gone: Nova leaves the server in ERROR
+                self._update(ctx, instance, event=self._event(event, "Error", str(exc), start),
+                             vm_state="error", task_state=None, power_state=virt.NOSTATE)
+                return
+            self._update(ctx, instance, event=self._event(event, start=start),
+                         vm_state="stopped" if stopped else "active", task_state=None,
+                         power_state=virt.SHUTDOWN if stopped else virt.RUNNING,
+                         launched_at=time.time())
+
     def get_console_output(self, ctx, instance, length: int | None = None) -> str:
         text = self.driver.get_console_output(instance)
         if length is not None:
@@ -289,14 +383,18 @@ class ComputeManager:
     # -- cold migration (migrate, confirm, revert) ------------------------------------------
     def resize_instance(self, ctx, instance, dest: str, migration: dict):
         """On the source: take the instance off this hypervisor, hand it to `dest`."""
+        start = time.time()
         with self._locks[instance["id"]]:
             self._update(ctx, instance, task_state="resize_migrating")
             with self._driver("migrate out", instance):
                 state = self.driver.migrate_out(instance)
+            self._update(ctx, instance, task_state="resize_migrated",
+                         event=self._event("compute_resize_instance", start=start))
         self.compute.prepare(server=dest).cast(ctx, "finish_resize", instance=instance,
                                                migration=migration, state=state)
 
     def finish_resize(self, ctx, instance, migration: dict, state: dict):
+        start = time.time()
         with self._locks[instance["id"]]:
             self._bind_ports(instance, self.host)
             with self._driver("migrate in", instance):
@@ -304,24 +402,31 @@ class ComputeManager:
             self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
                                 migration=migration, status="finished", free_host=None,
                                 updates={"host": self.host, "node": self.host,
-                                         "vm_state": "resized", "task_state": None})
+                                         "vm_state": "resized", "task_state": None},
+                                event=self._event("compute_finish_resize", start=start))
 
     def confirm_resize(self, ctx, instance, migration: dict):
         """On the source: nothing of the instance is left here; release the claim."""
+        start = time.time()
         self._safe_destroy(instance)
         vm_state = "stopped" if instance["power_state"] == virt.SHUTDOWN else "active"
         self.conductor.call(ctx, "migration_done", instance_id=instance["id"],
                             migration=migration, status="confirmed", free_host=self.host,
-                            updates={"vm_state": vm_state, "task_state": None})
+                            updates={"vm_state": vm_state, "task_state": None},
+                            event=self._event("compute_confirm_resize", start=start))
 
     def revert_resize(self, ctx, instance, migration: dict):
         """On the destination: give the instance back to the source."""
+        start = time.time()
         with self._locks[instance["id"]]:
             state = self.driver.migrate_out(instance)
+        self.conductor.call(ctx, "instance_update", instance_id=instance["id"], updates={},
+                            event=self._event("compute_revert_resize", start=start))
         self.compute.prepare(server=migration["source"]).cast(
             ctx, "finish_revert_resize", instance=instance, migration=migration, state=state)
 
     def finish_revert_resize(self, ctx, instance, migration: dict, state: dict):
+        start = time.time()
         with self._locks[instance["id"]]:
             self._bind_ports(instance, self.host)
             self.driver.migrate_in(instance, state, instance["network_info"])
@@ -330,7 +435,9 @@ class ComputeManager:
                                 migration=migration, status="reverted",
                                 free_host=migration["dest"],
                                 updates={"host": self.host, "node": self.host,
-                                         "vm_state": vm_state, "task_state": None})
+                                         "vm_state": vm_state, "task_state": None},
+                                event=self._event("compute_finish_revert_resize",
+                                                  start=start))
 
     # -- live migration ---------------------------------------------------------------------
     def live_migration(self, ctx, instance, dest: str, migration: dict):
@@ -391,10 +498,9 @@ class ComputeHost:
         return self
 
     def _recover(self, ctx) -> None:
-        """After a restart (`minicloud down` / `up`), take back this host's instances."""
-        for instance in self.reports.call(ctx, "instances_on_host", host=self.host):
-            if instance["vm_state"] in ("active", "stopped", "paused", "suspended"):
-                self.driver.recover(instance, instance["power_state"])
+        """After a restart (`minicloud down` / `up`, or a crash), take back this host's
+        instances and settle what was under way (recovery.py)."""
+        recovery.settle_on_host(self, ctx)
 
     def _heartbeats(self) -> None:
         ctx = RequestContext(user_name="nova")

@@ -1,11 +1,16 @@
-"""`POST /servers/{id}/action` (stop, start, reboot, pause, suspend, migrate, confirm,
-revert, live-migrate, console output) and `/servers/{id}/os-instance-actions`
-(`openstack server event list`).
+"""`POST /servers/{id}/action` and `/servers/{id}/os-instance-actions` (`openstack server
+event list`).
 
-nova-api checks the server's state (a wrong state is 409, as in Nova), records the
-instance action, sets the task state and casts the work to the server's host (or, for
-migrations, to the conductor, which schedules a destination first). Only the console
-output is a call: the answer comes from the hypervisor.
+nova-api checks the lock (locking.py) and the server's state (a wrong state is 409, as in
+Nova), records the instance action, sets the task state and casts the work to the server's
+host (power actions, reboot, rebuild, snapshot, shelve), or to the conductor, which first
+schedules a destination (migrate, live-migrate, resize, unshelve of an offloaded server).
+Only the console output is a call: the answer comes from the hypervisor.
+
+The actions live by theme, each a mixin of ServerAction: here power, reboot and
+migrations (with resize's confirm and revert); lock and unlock in locking.py; rebuild in
+rebuild.py; resize in resize.py; createImage in snapshots.py; shelve, shelveOffload and
+unshelve in shelve.py.
 """
 
 from __future__ import annotations
@@ -14,8 +19,14 @@ import falcon
 
 from minicloud.common import errors, policy, rpc
 from minicloud.common.validation import read_json
+from minicloud.compute.locking import LockActions, check_unlocked
 from minicloud.compute.microversions import at_least
+from minicloud.compute.rebuild import RebuildAction
+from minicloud.compute.resize import ResizeAction
 from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.shelve import ShelveActions
+from minicloud.compute.snapshots import SnapshotAction
+from minicloud.compute.states import check_state
 from minicloud.compute.store import isotime
 
 # action -> (allowed vm_states, task_state to set, compute method)
@@ -30,19 +41,16 @@ POWER = {
 ACTION_NAMES = {"os-stop": "stop", "os-start": "start", "pause": "pause", "unpause": "unpause",
                 "suspend": "suspend", "resume": "resume", "reboot": "reboot",
                 "migrate": "migrate", "confirmResize": "confirmResize",
-                "revertResize": "revertResize", "os-migrateLive": "live-migration"}
+                "revertResize": "revertResize", "os-migrateLive": "live-migration",
+                "rebuild": "rebuild", "resize": "resize", "createImage": "createImage",
+                "shelve": "shelve", "shelveOffload": "shelveOffload", "unshelve": "unshelve",
+                "lock": "lock", "unlock": "unlock"}
+# What a locked server still allows a non-admin (Nova has no check_instance_lock on these).
+LOCK_EXEMPT = {"lock", "unlock", "os-getConsoleOutput", "createImage"}
+UNSET = object()
 
 
-def check_state(instance: dict, action: str, vm_states, task_states=(None,)) -> None:
-    if instance["vm_state"] not in vm_states:
-        raise errors.Conflict(f"Cannot '{action}' instance {instance['id']} while it is in "
-                              f"vm_state {instance['vm_state']}")
-    if instance["task_state"] not in task_states:
-        raise errors.Conflict(f"Cannot '{action}' instance {instance['id']} while it is in "
-                              f"task_state {instance['task_state']}")
-
-
-class ServerAction:
+class ServerAction(LockActions, RebuildAction, ResizeAction, SnapshotAction, ShelveActions):
     def __init__(self, api: ComputeAPI):
         self.api = api
 
@@ -57,36 +65,43 @@ class ServerAction:
             handler = self.power
         if handler is None:
             raise errors.BadRequest(f"There is no such action: {action}")
+        if action not in LOCK_EXEMPT:
+            check_unlocked(req.context.ctx, instance)
+        req.context.action_args = args  # the raw argument, for actions with a schema
         resp.status = falcon.HTTP_202
         handler(req, resp, instance, action, args if isinstance(args, dict) else {})
 
-    def _start(self, req, instance, action, task_state: str | None = None, **updates):
+    def _start(self, req, instance, action, task_state=UNSET, **updates):
+        """Record the instance action; set the task state (unless UNSET) and `updates`."""
         ctx = req.context.ctx
         self.api.store.start_action(ctx, instance["id"], ACTION_NAMES.get(action, action))
-        if task_state is not None or updates:
-            instance = self.api.store.update_instance(instance["id"], task_state=task_state,
-                                                      **updates)
+        if task_state is not UNSET:
+            updates["task_state"] = task_state
+        if updates:
+            instance = self.api.store.update_instance(instance["id"], **updates)
         return instance
+
+    def _need_host(self, instance, action) -> None:
+        if not instance["host"]:
+            raise errors.Conflict(f"Cannot '{action}' instance {instance['id']}: it has no host")
 
     def power(self, req, resp, instance, action, args):
         vm_states, task_state, method = POWER[action]
         check_state(instance, action, vm_states)
-        if not instance["host"]:
-            raise errors.Conflict(f"Cannot '{action}' instance {instance['id']}: it has no host")
+        self._need_host(instance, action)
         instance = self._start(req, instance, action, task_state)
         self.api.cast_to_host(req.context.ctx, instance, method)
 
     def do_reboot(self, req, resp, instance, action, args):
         kind = str(args.get("type", "SOFT")).upper()
-        if kind not in ("SOFT", "HARD"):
+        if kind not in ("SOFT", "HARD") or not isinstance(req.context.action_args, dict):
             raise errors.BadRequest("Argument 'type' for reboot must be a string with value "
                                     "'SOFT' or 'HARD'.")
         allowed = ("active",) if kind == "SOFT" else ("active", "stopped", "paused",
                                                       "suspended", "error")
         check_state(instance, "reboot", allowed, (None, "rebooting") if kind == "HARD" else
                     (None,))
-        if not instance["host"]:
-            raise errors.Conflict(f"Cannot 'reboot' instance {instance['id']}: it has no host")
+        self._need_host(instance, "reboot")
         task = "rebooting" if kind == "SOFT" else "rebooting_hard"
         instance = self._start(req, instance, action, task)
         self.api.cast_to_host(req.context.ctx, instance, "reboot_instance", reboot_type=kind)

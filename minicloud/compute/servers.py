@@ -11,6 +11,7 @@ its nova-compute is down), releasing its ports in Neutron either way.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import threading
 import time
@@ -19,9 +20,10 @@ import falcon
 
 from minicloud.common import errors, rpc
 from minicloud.common.validation import read_json
-from minicloud.compute import schemas, views
+from minicloud.compute import boot_volumes, schemas, shelve, views
 from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
 from minicloud.compute.microversions import at_least
+from minicloud.compute.locking import check_unlocked
 from minicloud.compute.store import ComputeStore, new_uuid
 
 GB = 1024 ** 3
@@ -54,15 +56,33 @@ class ComputeAPI:
                         <= self.config.service_down_time)
         return False
 
+    def host_status(self, instance: dict) -> str:
+        """Nova's host_status (2.16): UP, DOWN (forced down), MAINTENANCE (disabled),
+        UNKNOWN (no heartbeat), or "" for a server without a host."""
+        if not instance["host"]:
+            return ""
+        for service in self.store.services():
+            if service["binary"] == "nova-compute" and service["host"] == instance["host"]:
+                if service["forced_down"]:
+                    return "DOWN"
+                if not self.service_up(instance["host"]):
+                    return "UNKNOWN"
+                return "MAINTENANCE" if service["disabled"] else "UP"
+        return "UNKNOWN"
+
     def cast_to_host(self, ctx, instance: dict, method: str, host: str | None = None, **kw):
         self.compute.prepare(server=host or instance["host"]).cast(ctx, method,
                                                                    instance=instance, **kw)
 
     def local_delete(self, ctx, instance: dict) -> None:
         """Delete a server no compute host will clean up: release its ports, free its claim."""
+        users = {v["port_id"] for v in instance["network_info"] if v.get("preexisting")}
         try:
             for port in self.networks.ports(device_id=instance["id"]):
-                if port.get("device_owner", "").startswith("compute:"):
+                if port["id"] in users:  # the user's port (e.g. of a shelved server): unbind
+                    self.networks.update_port(port["id"], device_id="", device_owner="",
+                                              **{"binding:host_id": ""})
+                elif port.get("device_owner", "").startswith("compute:"):
                     self.networks.delete_port(port["id"])
         except ServiceError:
             pass
@@ -96,7 +116,7 @@ def image_ref(body: dict) -> str:
     for bdm in body.get("block_device_mapping_v2") or []:
         if bdm.get("source_type") == "image" and bdm.get("boot_index") in (0, "0"):
             return bdm["uuid"]
-    raise errors.BadRequest("Missing imageRef attribute (boot from volume is not supported).")
+    raise errors.BadRequest("Missing imageRef attribute")
 
 
 def check_image(api: ComputeAPI, ctx, ref: str, flavor: dict) -> dict:
@@ -185,7 +205,9 @@ def check_key(api: ComputeAPI, ctx, name: str | None) -> dict | None:
 
 
 def check_security_groups(api: ComputeAPI, ctx, requested) -> list[str]:
-    """Group names (the CLI sends Neutron ids in `name`: Nova shows names)."""
+    """Group names (the CLI sends Neutron ids in `name`: Nova shows names). Every group
+    must exist in Neutron for the project, else 400; `default` always does (Neutron
+    creates it on first use)."""
     names = []
     for item in requested or [{"name": "default"}]:
         name = item.get("name") or "default"
@@ -194,8 +216,17 @@ def check_security_groups(api: ComputeAPI, ctx, requested) -> list[str]:
                 name = api.networks.security_group(name, token=ctx.auth_token)["name"]
             except ServiceError:
                 raise errors.BadRequest(f"Security group {name} not found.") from None
+        elif name != "default" and not _group_named(api, ctx, name):
+            raise errors.BadRequest(f"Security group {name} not found.")
         names.append(name)
     return names
+
+
+def _group_named(api: ComputeAPI, ctx, name: str) -> bool:
+    try:
+        return bool(api.networks.security_groups(name=name, project_id=ctx.project_id))
+    except ServiceError as exc:
+        raise errors.ApiError(f"Neutron answered {exc.status}: {exc}") from None
 
 
 def check_quota(api: ComputeAPI, project_id: str, flavor: dict, count: int) -> None:
@@ -209,14 +240,41 @@ def check_quota(api: ComputeAPI, project_id: str, flavor: dict, count: int) -> N
                 f"used {used[resource]} of {limit} {resource}", kind="forbidden")
 
 
+def check_metadata_quota(api: ComputeAPI, project_id: str, metadata: dict) -> None:
+    limit = api.store.quotas(project_id)["metadata_items"]
+    if 0 <= limit < len(metadata):
+        raise errors.Forbidden(f"Quota exceeded for metadata_items: Requested "
+                               f"{len(metadata)}, but already used 0 of {limit} "
+                               f"metadata_items", kind="forbidden")
+
+
 def _count(body: dict) -> int:
-    try:
-        low, high = int(body.get("min_count", 1)), int(body.get("max_count", 1))
-    except (TypeError, ValueError):
-        raise errors.BadRequest("min_count and max_count must be integers") from None
-    if low < 1 or high < low:
-        raise errors.BadRequest("min_count must be <= max_count and both >= 1")
+    """How many servers: `max_count`, which defaults to `min_count` (both >= 1, checked
+    by the schema), as in Nova."""
+    low = int(body.get("min_count", 1))
+    high = int(body.get("max_count", low))
+    if low > high:
+        raise errors.BadRequest("min_count must be <= max_count")
     return high
+
+
+def check_access_ips(fields: dict) -> dict:
+    """accessIPv4/accessIPv6 as the columns that store them; a bad address is 400."""
+    out = {}
+    for key, column, kind in (("accessIPv4", "access_ip_v4", ipaddress.IPv4Address),
+                              ("accessIPv6", "access_ip_v6", ipaddress.IPv6Address)):
+        if key not in fields:
+            continue
+        value = fields[key]
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            out[column] = str(kind(value))
+        except ValueError:
+            raise errors.BadRequest(f"Invalid input for field/attribute {key}. Value: "
+                                    f"{value}. '{value}' is not a '{key[-2:].lower()}'"
+                                    ) from None
+    return out
 
 
 class Servers:
@@ -227,7 +285,8 @@ class Servers:
         ctx = req.context.ctx
         rows = list_servers(self.api.store, req, ctx)
         page = paginate(req, rows)
-        render = (lambda r: views.server(req, r, ctx)) if self.detail else (
+        render = (lambda r: views.server(req, r, ctx, host_status=(
+            self.api.host_status(r) if ctx.is_admin else None))) if self.detail else (
             lambda r: views.server_summary(req, r))
         body = {"servers": [render(r) for r in page]}
         limit = req.get_param_as_int("limit")
@@ -241,8 +300,10 @@ class Servers:
         ctx, api = req.context.ctx, self.api
         body = read_json(req, schemas.SERVER_CREATE)["server"]
         flavor = check_flavor(api, body["flavorRef"])
-        ref = image_ref(body)
-        image = check_image(api, ctx, ref, flavor)
+        boot = boot_volumes.check(api, ctx, body, _count(body))  # None: boot from an image
+        ref = "" if boot else image_ref(body)
+        image = boot["image"] if boot else check_image(api, ctx, ref, flavor)
+        boot, ref = boot_volumes.from_image(image, boot, ref)  # a volume-backed snapshot
         networks = check_networks(api, ctx, body.get("networks"), at_least(req, "2.37"))
         key = check_key(api, ctx, body.get("key_name"))
         zone = body.get("availability_zone")
@@ -250,25 +311,35 @@ class Servers:
             raise errors.BadRequest("The requested availability zone is not available")
         count = _count(body)
         groups = check_security_groups(api, ctx, body.get("security_groups"))
+        access = check_access_ips(body)
+        check_metadata_quota(api, ctx.project_id, body.get("metadata") or {})
         with api.quota_lock:
             check_quota(api, ctx.project_id, flavor, count)
             instances = [self._record(ctx, body, flavor, ref, networks, key, groups, zone,
-                                      f"{body['name']}-{i + 1}" if count > 1 else body["name"])
+                                      f"{body['name']}-{i + 1}" if count > 1 else body["name"],
+                                      access)
                          for i in range(count)]
         for instance in instances:
+            boot_volumes.reserve(api, ctx, instance, boot)
             spec = {"instance_id": instance["id"], "flavor": flavor, "image": _image_props(image),
                     "availability_zone": zone}
             api.conductor.cast(ctx, "build_instances", instance_id=instance["id"], spec=spec)
         first = instances[0]
         resp.status = falcon.HTTP_202
+        if body.get("return_reservation_id") in (True, "True", "true", "1"):
+            resp.media = {"reservation_id": f"r-{first['seq']:08x}"}
+            return
         resp.set_header("Location", views.links(req, "servers", first["id"])[0]["href"])
+        # The password the user gave, else one Nova made up (the fake driver sets neither).
         resp.media = {"server": {"id": first["id"], "links": views.links(req, "servers",
                                                                          first["id"]),
                                  "OS-DCF:diskConfig": "MANUAL",
                                  "security_groups": [{"name": g} for g in groups],
-                                 "adminPass": new_uuid().replace("-", "")[:12]}}
+                                 "adminPass": body.get("adminPass")
+                                 or new_uuid().replace("-", "")[:12]}}
 
-    def _record(self, ctx, body, flavor, ref, networks, key, groups, zone, name) -> dict:
+    def _record(self, ctx, body, flavor, ref, networks, key, groups, zone, name,
+                access: dict) -> dict:
         instance = self.api.store.create_instance({
             "id": new_uuid(), "name": name, "project_id": ctx.project_id,
             "user_id": ctx.user_id, "image_ref": ref, "flavor": flavor,
@@ -276,7 +347,8 @@ class Servers:
             "availability_zone": zone or "nova", "key_name": key and key["name"],
             "key_data": key and key["public_key"], "metadata": body.get("metadata") or {},
             "user_data": body.get("user_data"), "security_groups": groups,
-            "requested_networks": networks, "description": body.get("description")})
+            "requested_networks": networks, "description": body.get("description"),
+            **access})
         self.api.store.start_action(ctx, instance["id"], "create")
         return instance
 
@@ -333,21 +405,37 @@ class Server:
         self.api = api
 
     def on_get(self, req, resp, server_id):
-        resp.media = {"server": views.server(req, self.api.instance(req, server_id),
-                                             req.context.ctx)}
+        instance = self.api.instance(req, server_id)
+        resp.media = {"server": views.server(req, instance, req.context.ctx,
+                                             server_groups=True,
+                                             host_status=self.api.host_status(instance))}
 
     def on_put(self, req, resp, server_id):
+        """Rename, describe, set access IPs; the answer is smaller than GET's before 2.75
+        (no zone, key, states, volumes, admin attributes, type of address)."""
         instance = self.api.instance(req, server_id)
         fields = read_json(req, schemas.SERVER_UPDATE)["server"]
-        updates = {k: fields[k] for k in ("name", "description") if k in fields}
+        for key, version in (("description", "2.19"), ("hostname", "2.90")):
+            if key in fields and not at_least(req, version):
+                raise errors.BadRequest(f"Invalid input for field/attribute server. Value: "
+                                        f"{fields}. Additional properties are not allowed "
+                                        f"('{key}' was unexpected)")
+        updates = {k: fields[k] for k in ("name", "description", "hostname") if k in fields}
+        updates.update(check_access_ips(fields))
+        if "name" in updates:
+            updates["name"] = updates["name"].strip()
         if updates:
             instance = self.api.store.update_instance(server_id, **updates)
-        resp.media = {"server": views.server(req, instance, req.context.ctx)}
+        resp.media = {"server": views.server(req, instance, req.context.ctx,
+                                             full=at_least(req, "2.75"), server_groups=True,
+                                             host_status=self.api.host_status(instance))}
 
     def on_delete(self, req, resp, server_id):
         api, ctx = self.api, req.context.ctx
         instance = api.instance(req, server_id)
+        check_unlocked(ctx, instance)  # a locked server: 409 for non-admins (locking.py)
         api.store.start_action(ctx, server_id, "delete")
+        shelve.delete_shelved_image(api, ctx, instance)
         if instance["host"] and api.service_up(instance["host"]):
             instance = api.store.update_instance(server_id, task_state="deleting")
             api.cast_to_host(ctx, instance, "terminate_instance")

@@ -98,10 +98,15 @@ class Service:
                   "force-down": {"forced_down": bool(body.get("forced_down"))}}[verb]
         self._apply(rows[0], fields)
         row = self._row(str(rows[0]["id"]))
-        resp.media = {"service": {"host": row["host"], "binary": row["binary"],
-                                  "status": "disabled" if row["disabled"] else "enabled",
-                                  "disabled_reason": row["disabled_reason"],
-                                  "forced_down": bool(row["forced_down"])}}
+        # Before 2.53 the answer names only what the verb changed.
+        body = {"host": row["host"], "binary": row["binary"]}
+        if verb == "force-down":
+            body["forced_down"] = bool(row["forced_down"])
+        else:
+            body["status"] = "disabled" if row["disabled"] else "enabled"
+        if verb == "disable-log-reason":
+            body["disabled_reason"] = row["disabled_reason"]
+        resp.media = {"service": body}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, service_id):

@@ -86,7 +86,7 @@ DEFAULT_FLAVORS = [("1", "m1.tiny", 512, 1, 1), ("2", "m1.small", 2048, 20, 1),
                    ("5", "m1.xlarge", 16384, 160, 8)]
 
 JSON_FIELDS = ("flavor", "metadata", "security_groups", "requested_networks", "network_info",
-               "fault", "extra_specs")
+               "fault", "extra_specs", "system_metadata")
 
 
 def new_uuid() -> str:
@@ -100,8 +100,24 @@ def isotime(ts: float | None) -> str | None:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
+# Columns of the server actions (server_actions.py): who locked a server and why, and
+# Nova's system_metadata (a resize's old and new flavor, the shelved image). Added with
+# ALTER TABLE so that an older compute.db gains them too.
+ADDED_COLUMNS = {"instances": ("locked_by TEXT", "locked_reason TEXT",
+                               "system_metadata TEXT NOT NULL DEFAULT '{}'",
+                               # accessIPv4/accessIPv6, as the user set them (servers.py)
+                               "access_ip_v4 TEXT", "access_ip_v6 TEXT",
+                               # OS-EXT-SRV-ATTR:hostname once set by PUT (>= 2.90)
+                               "hostname TEXT")}
+
+
 def create_schema(db) -> None:
     db.conn.executescript(SCHEMA)
+    for table, columns in ADDED_COLUMNS.items():
+        have = {c.name for c in db[table].columns}
+        for column in columns:
+            if column.split()[0] not in have:
+                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def decode(row: dict | None) -> dict | None:

@@ -17,10 +17,14 @@ TASK_STATUS = {"rebooting": "REBOOT", "reboot_pending": "REBOOT", "reboot_starte
                "rebooting_hard": "HARD_REBOOT", "migrating": "MIGRATING",
                "resize_prep": "RESIZE", "resize_migrating": "RESIZE",
                "resize_migrated": "RESIZE", "resize_finish": "RESIZE",
-               "resize_reverting": "REVERT_RESIZE", "deleting": "ACTIVE"}
+               "resize_reverting": "REVERT_RESIZE", "deleting": "ACTIVE",
+               "rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
+               "rebuild_spawning": "REBUILD"}
+REBUILD_TASKS = ("rebuilding", "rebuild_block_device_mapping", "rebuild_spawning")
 VM_STATUS = {"building": "BUILD", "active": "ACTIVE", "stopped": "SHUTOFF",
              "paused": "PAUSED", "suspended": "SUSPENDED", "resized": "VERIFY_RESIZE",
-             "error": "ERROR", "deleted": "DELETED", "shelved": "SHELVED"}
+             "error": "ERROR", "deleted": "DELETED", "shelved": "SHELVED",
+             "shelved_offloaded": "SHELVED_OFFLOADED"}
 
 
 def status(instance: dict) -> str:
@@ -28,8 +32,11 @@ def status(instance: dict) -> str:
     if vm == "active" and task in TASK_STATUS:
         return TASK_STATUS[task]
     if vm in ("stopped", "resized") and task in ("resize_migrating", "resize_prep",
+                                                 "resize_migrated", "resize_finish",
                                                  "resize_reverting"):
         return TASK_STATUS[task]
+    if vm in ("stopped", "error") and task in REBUILD_TASKS:
+        return "REBUILD"
     return VM_STATUS.get(vm, "UNKNOWN")
 
 
@@ -80,16 +87,27 @@ def embedded_flavor(req, flavor_record: dict) -> dict:
 
 
 # -- servers ----------------------------------------------------------------------------
-def addresses(instance: dict) -> dict:
+PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
+FAULT_STATUSES = ("ERROR", "DELETED")
+
+
+def addresses(instance: dict, extended: bool = True) -> dict:
+    """`{network name: [{addr, version, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}` from
+    the instance's network info cache; empty while the server builds, as in Nova. Without
+    `extended` (the ips API, PUT before 2.75) only `addr` and `version`."""
     out: dict = {}
+    if instance["vm_state"] == "building":
+        return out
     for vif in instance["network_info"]:
         entries = out.setdefault(vif["network_name"], [])
-        if vif.get("ip"):
-            entries.append({"addr": vif["ip"], "version": 6 if ":" in vif["ip"] else 4,
-                            "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
-        for fip in vif.get("floating_ips", []):
-            entries.append({"addr": fip, "version": 4, "OS-EXT-IPS:type": "floating",
-                            "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
+        fixed = [vif["ip"]] if vif.get("ip") else []
+        for kind, addrs in (("fixed", fixed), ("floating", vif.get("floating_ips", []))):
+            for addr in addrs:
+                entry = {"addr": addr, "version": 6 if ":" in addr else 4}
+                if extended:
+                    entry.update({"OS-EXT-IPS:type": kind,
+                                  "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
+                entries.append(entry)
     return out
 
 
@@ -100,26 +118,46 @@ def host_id(instance: dict) -> str:
     return hashlib.sha224((instance["project_id"] + instance["host"]).encode()).hexdigest()
 
 
+def hostname(instance: dict) -> str:
+    return instance.get("hostname") or instance["name"].lower()
+
+
 def server_summary(req, instance: dict) -> dict:
     return {"id": instance["id"], "name": instance["name"],
             "links": links(req, "servers", instance["id"])}
 
 
-def server(req, instance: dict, ctx) -> dict:
-    image = ({"id": instance["image_ref"], "links": [links(req, "images",
-                                                           instance["image_ref"])[1]]}
-             if instance["image_ref"] else "")
+def _image(req, instance: dict):
+    if not instance["image_ref"]:
+        return ""  # booted from a volume
+    return {"id": instance["image_ref"],
+            "links": [links(req, "images", instance["image_ref"])[1]]}
+
+
+def _base(req, instance: dict, full: bool) -> dict:
+    """What every server body has, the small update answer (< 2.75) included."""
     body = {
         **server_summary(req, instance),
         "status": status(instance), "tenant_id": instance["project_id"],
         "user_id": instance["user_id"], "metadata": instance["metadata"],
-        "hostId": host_id(instance), "image": image,
+        "hostId": host_id(instance), "image": _image(req, instance),
         "flavor": embedded_flavor(req, instance["flavor"]),
         "created": isotime(instance["created"]), "updated": isotime(instance["updated"]),
-        "addresses": addresses(instance), "accessIPv4": "", "accessIPv6": "",
-        "progress": 100 if instance["vm_state"] == "active" else 0,
+        "addresses": addresses(instance, extended=full),
+        "accessIPv4": instance.get("access_ip_v4") or "",
+        "accessIPv6": instance.get("access_ip_v6") or "",
+        "OS-DCF:diskConfig": "MANUAL"}
+    if instance["fault"] and body["status"] in FAULT_STATUSES:
+        body["fault"] = instance["fault"]
+    if body["status"] in PROGRESS_STATUSES:
+        body["progress"] = 100 if instance["vm_state"] == "active" else 0
+    return body
+
+
+def _full(req, instance: dict) -> dict:
+    """What GET adds (and PUT from 2.75): zone, key, usage, groups, states, volumes."""
+    return {
         "key_name": instance["key_name"], "config_drive": "",
-        "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": instance["availability_zone"] or "",
         "OS-EXT-STS:vm_state": instance["vm_state"],
         "OS-EXT-STS:task_state": instance["task_state"],
@@ -129,32 +167,53 @@ def server(req, instance: dict, ctx) -> dict:
         "os-extended-volumes:volumes_attached": [
             v if at_least(req, "2.3") else {"id": v["id"]}
             for v in instance.get("volumes_attached", [])],
-        "security_groups": [{"name": g} for g in instance["security_groups"]],
-    }
-    if ctx is not None and ctx.is_admin:
-        body.update({"OS-EXT-SRV-ATTR:host": instance["host"],
-                     "OS-EXT-SRV-ATTR:hypervisor_hostname": instance["node"],
-                     "OS-EXT-SRV-ATTR:instance_name": f"instance-{instance['seq']:08x}"})
-        if at_least(req, "2.3"):
-            body.update({"OS-EXT-SRV-ATTR:reservation_id": f"r-{instance['seq']:08x}",
-                         "OS-EXT-SRV-ATTR:launch_index": 0,
-                         "OS-EXT-SRV-ATTR:hostname": instance["name"].lower(),
-                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
-                         "OS-EXT-SRV-ATTR:user_data": instance["user_data"]})
-    if instance["fault"] and instance["vm_state"] == "error":
-        body["fault"] = instance["fault"]
+        "security_groups": [{"name": g} for g in instance["security_groups"]]}
+
+
+def _admin_attributes(req, instance: dict) -> dict:
+    """The OS-EXT-SRV-ATTR keys an admin sees (Nova's extended server attributes)."""
+    body = {"OS-EXT-SRV-ATTR:host": instance["host"],
+            "OS-EXT-SRV-ATTR:hypervisor_hostname": instance["node"],
+            "OS-EXT-SRV-ATTR:instance_name": f"instance-{instance['seq']:08x}"}
+    if at_least(req, "2.3"):
+        body.update({"OS-EXT-SRV-ATTR:reservation_id": f"r-{instance['seq']:08x}",
+                     "OS-EXT-SRV-ATTR:launch_index": 0,
+                     "OS-EXT-SRV-ATTR:hostname": hostname(instance),
+                     "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                     "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                     "OS-EXT-SRV-ATTR:user_data": instance["user_data"]})
+    return body
+
+
+def server(req, instance: dict, ctx, *, full: bool = True, server_groups: bool = False,
+           host_status: str | None = None) -> dict:
+    """A server as GET /servers/{id} and /servers/detail show it (`full`), or as PUT
+    answers before 2.75 (not `full`). `server_groups`: show and PUT list them from 2.71,
+    the detail list never does. `host_status` (2.16, admins, full views): UP, DOWN,
+    MAINTENANCE, UNKNOWN or "" without a host."""
+    body = _base(req, instance, full)
+    admin = ctx is not None and ctx.is_admin
+    if full:
+        body.update(_full(req, instance))
+        if admin:
+            body.update(_admin_attributes(req, instance))
     if at_least(req, "2.9"):
         body["locked"] = bool(instance["locked"])
+    if full and admin and at_least(req, "2.16") and host_status is not None:
+        body["host_status"] = host_status
     if at_least(req, "2.19"):
         body["description"] = instance["description"]
     if at_least(req, "2.26"):
         body["tags"] = []
+    if at_least(req, "2.63"):
+        body["trusted_image_certificates"] = None
+    if server_groups and at_least(req, "2.71"):
+        body["server_groups"] = []
     if at_least(req, "2.73"):
-        body["locked_reason"] = None
-    if at_least(req, "2.90"):
-        body["OS-EXT-SRV-ATTR:hostname"] = instance["name"].lower()
-    if at_least(req, "2.96"):
+        body["locked_reason"] = instance.get("locked_reason")
+    if at_least(req, "2.90") and full:
+        body["OS-EXT-SRV-ATTR:hostname"] = hostname(instance)
+    if at_least(req, "2.96") and full:
         body["pinned_availability_zone"] = None
     return body
 

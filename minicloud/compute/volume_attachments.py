@@ -19,14 +19,29 @@ import falcon
 from minicloud.common import errors
 from minicloud.common.validation import read_json
 from minicloud.compute.clients import ServiceError
+from minicloud.compute.locking import check_unlocked
 from minicloud.compute.microversions import at_least
 from minicloud.compute.store import new_uuid
 
-ATTACH = {"type": "object", "required": ["volumeAttachment"], "properties": {
-    "volumeAttachment": {"type": "object", "required": ["volumeId"], "properties": {
-        "volumeId": {"type": "string"}, "device": {"type": ["string", "null"]},
-        "tag": {"type": ["string", "null"]},
-        "delete_on_termination": {"type": "boolean"}}}}}
+UUID = r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$"
+
+
+def _attach(extra: dict) -> dict:
+    """The attach body: a volume UUID and a device path like /dev/vdb; `tag` from 2.49,
+    `delete_on_termination` from 2.79 (anything else is 400, as in Nova)."""
+    return {"type": "object", "required": ["volumeAttachment"], "additionalProperties": False,
+            "properties": {"volumeAttachment": {
+                "type": "object", "required": ["volumeId"], "additionalProperties": False,
+                "properties": {
+                    "volumeId": {"type": "string", "pattern": UUID},
+                    "device": {"type": ["string", "null"],
+                               "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"},
+                    **extra}}}}
+
+
+TAG = {"type": "string", "pattern": "^[^,/]*$", "minLength": 1, "maxLength": 60}
+ATTACH = {"2.1": _attach({}), "2.49": _attach({"tag": TAG}),
+          "2.79": _attach({"tag": TAG, "delete_on_termination": {"type": "boolean"}})}
 ATTACHABLE = ("active", "stopped", "paused", "suspended", "resized", "shelved",
               "shelved_offloaded")
 
@@ -78,8 +93,10 @@ class VolumeAttachments:
 
     def on_post(self, req, resp, server_id):
         api, ctx = self.api, req.context.ctx
-        spec = read_json(req, ATTACH)["volumeAttachment"]
+        schema = ATTACH[[v for v in ATTACH if at_least(req, v)][-1]]
+        spec = read_json(req, schema)["volumeAttachment"]
         instance = api.instance(req, server_id)
+        check_unlocked(ctx, instance)
         if instance["vm_state"] not in ATTACHABLE or instance["task_state"] is not None:
             raise errors.Conflict(f"Cannot 'attach_volume' instance {server_id} while it is "
                                   f"in vm_state {instance['vm_state']}")
@@ -107,7 +124,8 @@ class VolumeAttachments:
             api.volumes.attachment_delete(attachment["id"])
             raise
         api.store.start_action(ctx, server_id, "attach_volume")
-        api.cast_to_host(ctx, instance, "attach_volume", bdm=bdm)
+        if instance["host"]:  # shelved offloaded: its host connects it at unshelve
+            api.cast_to_host(ctx, instance, "attach_volume", bdm=bdm)
         resp.media = {"volumeAttachment": view(req, bdm, created=True)}
 
 
@@ -129,9 +147,16 @@ class VolumeAttachment:
     def on_delete(self, req, resp, server_id, volume_id):
         api, ctx = self.api, req.context.ctx
         instance, bdm = self._bdm(req, server_id, volume_id)
+        check_unlocked(ctx, instance)
         if instance["vm_state"] not in ATTACHABLE or instance["task_state"] is not None:
             raise errors.Conflict(f"Cannot 'detach_volume' instance {server_id} while it is "
                                   f"in vm_state {instance['vm_state']}")
+        if not instance["host"]:  # shelved offloaded: connected nowhere, nova-api lets go
+            api.store.start_action(ctx, server_id, "detach_volume")
+            api.volumes.attachment_delete(bdm["attachment_id"])
+            api.store.delete_bdm(bdm["uuid"])
+            resp.status = falcon.HTTP_202
+            return
         try:
             api.volumes.begin_detaching(volume_id)
         except ServiceError as exc:

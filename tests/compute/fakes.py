@@ -37,6 +37,8 @@ class FakeNetworks:
         self._ips = itertools.count(10)
         self._lock = threading.Lock()
         self.fail_create = False
+        self.fip_table: list[dict] = []  # {"floating_ip_address", "port_id"}
+        self.groups: list[dict] = []  # security groups other than `default`
 
     def network(self, network_id, token=None):
         if network_id not in self.nets:
@@ -73,8 +75,11 @@ class FakeNetworks:
     def delete_port(self, port_id):
         self.port_table.pop(port_id, None)
 
+    def floating_ips(self, **params):
+        return [f for f in self.fip_table if all(f.get(k) == v for k, v in params.items())]
+
     def security_groups(self, **params):
-        return []
+        return [g for g in self.groups if all(g.get(k) == v for k, v in params.items())]
 
     def security_group(self, group_id, token=None):
         raise ServiceError(404, f"Security group {group_id} does not exist")

@@ -5,11 +5,19 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFvYFlpD5FvXh7eWW3GkqQ7oZ6w0rZ
 
 
 def test_version_documents_need_no_token(nova):
-    doc = nova.client.simulate_get("/v2.1").json["version"]
+    r = nova.client.simulate_get("/v2.1")
+    doc = r.json["version"]
+    assert r.status_code == 200
     assert (doc["id"], doc["min_version"], doc["version"]) == ("v2.1", "2.1", "2.96")
-    root = nova.client.simulate_get("/")
-    assert root.status_code == 300 and [v["id"] for v in root.json["versions"]] == ["v2.0",
+    assert set(doc) == {"id", "status", "version", "min_version", "updated", "links",
+                        "media-types"}
+    assert [link["rel"] for link in doc["links"]] == ["self", "describedby"]
+    root = nova.client.simulate_get("/")  # Nova answers 200 here, not 300
+    assert root.status_code == 200 and [v["id"] for v in root.json["versions"]] == ["v2.0",
                                                                                     "v2.1"]
+    for entry in root.json["versions"]:
+        assert set(entry) == {"id", "status", "version", "min_version", "updated", "links"}
+        assert [link["rel"] for link in entry["links"]] == ["self"]
 
 
 def test_microversion_headers_negotiation_and_406(nova):
@@ -58,8 +66,11 @@ def test_keypairs_are_per_user(nova):
     assert [k["keypair"]["name"] for k in nova.request("GET", "/os-keypairs").json[
         "keypairs"]] == ["k"]
     assert nova.request("GET", "/os-keypairs", "other").json["keypairs"] == []
-    generated = nova.request("POST", "/os-keypairs", "other", {"keypair": {"name": "g"}})
+    generated = nova.request("POST", "/os-keypairs", "other", {"keypair": {"name": "g"}},
+                             version="2.91")  # Nova generates key pairs up to 2.91
     assert "PRIVATE KEY" in generated.json["keypair"]["private_key"]
+    refused = nova.request("POST", "/os-keypairs", "other", {"keypair": {"name": "g2"}})
+    assert refused.status_code == 400 and "public_key" in refused.json["badRequest"]["message"]
     bad = nova.request("POST", "/servers", json={"server": {
         "name": "x", "imageRef": nova.images.cirros["id"], "flavorRef": "1",
         "networks": "none", "key_name": "nope"}})

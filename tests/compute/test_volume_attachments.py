@@ -11,12 +11,14 @@ import pytest
 from minicloud.compute.clients import ServiceError
 from minicloud.compute.volume_attachments import next_device
 
+VOL1, VOL2 = "5e7b0b7e-0000-4000-8000-000000000001", "5e7b0b7e-0000-4000-8000-000000000002"
+
 
 class FakeCinder:
     """Cinder's attachments API, in memory, recording the calls in order."""
 
     def __init__(self):
-        self.volumes = {"vol-1": "available", "vol-2": "available"}
+        self.volumes = {VOL1: "available", VOL2: "available"}
         self.attachments: dict[str, str] = {}
         self.calls: list[str] = []
 
@@ -91,61 +93,71 @@ def test_next_device_skips_the_root_disk_and_used_names():
 
 def test_attach_drives_cinder_and_the_driver(nova, cinder):
     server = nova.boot()
-    result = attach(nova, server["id"], "vol-1")
+    result = attach(nova, server["id"], VOL1)
     assert result.status_code == 200, result.text
     body = result.json["volumeAttachment"]
-    assert (body["id"], body["serverId"], body["device"]) == ("vol-1", server["id"], "/dev/vdb")
+    assert (body["id"], body["serverId"], body["device"]) == (VOL1, server["id"], "/dev/vdb")
     assert body["tag"] is None and body["delete_on_termination"] is False
-    wait_until(lambda: cinder.volumes["vol-1"] == "in-use")
+    wait_until(lambda: cinder.volumes[VOL1] == "in-use")
     host = nova.server(server["id"])["OS-EXT-SRV-ATTR:host"]
     assert cinder.calls == ["get", "create", f"update {host} /dev/vdb", "complete"]
     driver = nova.hosts[host].driver
-    assert driver.vms[server["id"]].volumes == {"vol-1": "/dev/vdb"}
-    assert "backed by /srv/att-vol-1" in driver.get_console_output({"id": server["id"]})
+    assert driver.vms[server["id"]].volumes == {VOL1: "/dev/vdb"}
+    assert f"backed by /srv/att-{VOL1}" in driver.get_console_output({"id": server["id"]})
     shown = nova.server(server["id"])
     assert shown["os-extended-volumes:volumes_attached"] == [
-        {"id": "vol-1", "delete_on_termination": False}]
-    assert attach(nova, server["id"], "vol-2").json["volumeAttachment"]["device"] == "/dev/vdc"
+        {"id": VOL1, "delete_on_termination": False}]
+    assert attach(nova, server["id"], VOL2).json["volumeAttachment"]["device"] == "/dev/vdc"
 
 
 def test_attach_errors(nova, cinder):
     server = nova.boot()
-    assert attach(nova, server["id"], "nope").status_code == 404
-    attach(nova, server["id"], "vol-1")
-    again = attach(nova, server["id"], "vol-1")
+    unknown = "5e7b0b7e-0000-4000-8000-0000000000ff"
+    assert attach(nova, server["id"], unknown).status_code == 404
+    for bad in ("nope", "x" * 100_000):  # not a UUID: 400 before Cinder is asked
+        r = attach(nova, server["id"], bad)
+        assert r.status_code == 400 and "volumeId" in r.json["badRequest"]["message"]
+    huge = attach(nova, server["id"], "x" * (1 << 20))  # past the 112 KiB request limit
+    assert huge.status_code == 413 and "overLimit" in huge.json
+    r = attach(nova, server["id"], VOL1, version="2.48", tag="t")  # tag needs 2.49
+    assert r.status_code == 400
+    r = attach(nova, server["id"], VOL1, version="2.78", delete_on_termination=True)
+    assert r.status_code == 400
+    attach(nova, server["id"], VOL1)
+    again = attach(nova, server["id"], VOL1)
     assert again.status_code == 400 and "already attached" in again.json["badRequest"]["message"]
     other = nova.boot("vm2")
-    wait_until(lambda: cinder.volumes["vol-1"] == "in-use")
-    taken = attach(nova, other["id"], "vol-1")
+    wait_until(lambda: cinder.volumes[VOL1] == "in-use")
+    taken = attach(nova, other["id"], VOL1)
     assert taken.status_code == 400 and "Invalid volume" in taken.json["badRequest"]["message"]
 
 
 def test_views_follow_the_microversion(nova, cinder):
     server = nova.boot()
-    attach(nova, server["id"], "vol-1", delete_on_termination=True)
+    attach(nova, server["id"], VOL1, delete_on_termination=True)
     path = f"/servers/{server['id']}/os-volume_attachments"
     old = nova.request("GET", path, version="2.1").json["volumeAttachments"][0]
     assert set(old) == {"id", "serverId", "volumeId", "device"}
     new = nova.request("GET", path, version="2.89").json["volumeAttachments"][0]
-    assert "id" not in new and new["attachment_id"] == "att-vol-1" and new["bdm_uuid"]
+    assert "id" not in new and new["attachment_id"] == f"att-{VOL1}" and new["bdm_uuid"]
     assert new["delete_on_termination"] is True
-    one = nova.request("GET", f"{path}/vol-1", version="2.79").json["volumeAttachment"]
+    one = nova.request("GET", f"{path}/{VOL1}", version="2.79").json["volumeAttachment"]
     assert one["device"] == "/dev/vdb"
-    assert nova.request("GET", f"{path}/vol-2").status_code == 404
+    assert nova.request("GET", f"{path}/{VOL2}").status_code == 404
 
 
 def test_detach_and_delete_give_the_volumes_back(nova, cinder):
     server = nova.boot()
-    attach(nova, server["id"], "vol-1")
-    attach(nova, server["id"], "vol-2", delete_on_termination=True)
-    wait_until(lambda: cinder.volumes.get("vol-2") == "in-use")
-    gone = nova.request("DELETE", f"/servers/{server['id']}/os-volume_attachments/vol-1")
+    attach(nova, server["id"], VOL1)
+    attach(nova, server["id"], VOL2, delete_on_termination=True)
+    wait_until(lambda: cinder.volumes.get(VOL2) == "in-use")
+    gone = nova.request("DELETE", f"/servers/{server['id']}/os-volume_attachments/{VOL1}")
     assert gone.status_code == 202
-    wait_until(lambda: cinder.volumes["vol-1"] == "available")
+    wait_until(lambda: cinder.volumes[VOL1] == "available")
     wait_until(lambda: len(nova.server(server["id"])["os-extended-volumes:volumes_attached"])
                == 1)
     assert "begin_detaching" in cinder.calls
     assert nova.request("DELETE", f"/servers/{server['id']}").status_code == 204
     nova.wait(server["id"], None)
-    wait_until(lambda: "vol-2" not in cinder.volumes)  # delete_on_termination
+    wait_until(lambda: VOL2 not in cinder.volumes)  # delete_on_termination
     assert cinder.attachments == {}

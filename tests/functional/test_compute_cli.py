@@ -5,8 +5,10 @@ learner meets; and the boot/migrate/delete flow again over RabbitMQ."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
+import openstack
 import pytest
 import requests
 
@@ -27,6 +29,7 @@ def test_version_document_and_microversions(cloud):
     assert doc["id"] == "v2.1" and doc["min_version"] == "2.1" and doc["version"] >= "2.90"
     assert doc["links"][0]["href"].endswith("/v2.1/")
     root = requests.get(cloud.config.base_url("compute") + "/", timeout=10)
+    assert root.status_code == 200  # as Nova answers `GET /` (300 is for unknown paths)
     assert [v["id"] for v in root.json()["versions"]] == ["v2.0", "v2.1"]
     token = cloud.sdk().auth_token
     for header in ({"OpenStack-API-Version": "compute 2.53"},
@@ -105,6 +108,41 @@ def test_server_list_and_show(cloud, vm1):
     assert rows["vm1"]["Flavor"] == "m1.tiny" and rows["vm1"]["Networks"]["private"]
     shown = cloud.cli_json("server", "show", "vm1")
     assert shown["id"] == vm1["id"] and shown["OS-EXT-STS:power_state"] in (1, "Running")
+
+
+def _addresses(cloud, server_id):
+    return cloud.sdk().compute.get(f"/servers/{server_id}", headers={
+        "OpenStack-API-Version": "compute 2.96"}).json()["server"]["addresses"]["private"]
+
+
+def _poll(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_floating_ip_reaches_server_addresses_through_external_events(cloud, vm1):
+    fip = cloud.cli_json("floating", "ip", "create", "public")["floating_ip_address"]
+    cloud.cli("server", "add", "floating", "ip", "vm1", fip)
+    from tests.livecloud import minicloud
+
+    def story():  # the trace of that command: Neutron told Nova, the host asked Neutron
+        return minicloud("trace", "last", home=cloud.home).stdout
+
+    _poll(lambda: "network info cache: private 10." in story())
+    for hop in ("neutron-server -> nova-api", "POST /v2.1/os-server-external-events",
+                "cast compute.external_instance_event", "-> neutron-server", f"+ {fip}"):
+        assert hop in story(), hop
+    _poll(lambda: fip in [a["addr"] for a in _addresses(cloud, vm1["id"])])
+    [floating] = [a for a in _addresses(cloud, vm1["id"]) if a["addr"] == fip]
+    assert floating["OS-EXT-IPS:type"] == "floating"
+    assert fip in cloud.cli_json("server", "show", "vm1")["addresses"]["private"]
+    ips = {a["addr"] for a in cloud.sdk().compute.server_ips(vm1["id"])}
+    assert fip in ips
+    cloud.cli("server", "remove", "floating", "ip", "vm1", fip)
+    _poll(lambda: fip not in [a["addr"] for a in _addresses(cloud, vm1["id"])])
+    cloud.cli("floating", "ip", "delete", fip)
 
 
 def test_port_created_for_the_server_and_bound_to_its_host(cloud, vm1):
@@ -202,6 +240,40 @@ def test_unknown_image_flavor_network_are_400_in_nova_format(cloud):
         f"Network {net} could not be found.")
     result = cloud.cli("server", "show", "no-such-server", check=False)
     assert result.returncode != 0 and "No Server found for no-such-server" in result.stderr
+
+
+def test_bad_keypair_and_flavor_through_the_cli(cloud, tmp_path):
+    truncated = tmp_path / "bad.pub"
+    truncated.write_text(PUBLIC_KEY[:40] + "\n")
+    r = cloud.cli("keypair", "create", "--public-key", str(truncated), "badkey", check=False)
+    assert r.returncode != 0 and "Keypair data is invalid" in r.stderr
+    for extra in (["--id", "../../x"], ["--rxtx-factor", "-1"], ["--ram", "2147483648"]):
+        r = cloud.cli("flavor", "create", "--ram", "64", "--disk", "1", *extra, "badflavor",
+                      cloud=ADMIN, check=False)
+        assert r.returncode != 0 and "400" in r.stderr, extra
+    r = cloud.cli("flavor", "create", "--ram", "64", "--disk", "1", "   ", cloud=ADMIN,
+                  check=False)
+    assert r.returncode != 0
+
+
+def test_create_password_min_count_and_access_ips(cloud):
+    vm = cloud.cli_json("server", "create", "--image", "cirros", "--flavor", "m1.tiny",
+                        "--nic", "none", "--password", "Sup3r-secret", "opts")
+    assert vm["adminPass"] == "Sup3r-secret"
+    conn = cloud.sdk()
+    assert conn.compute.update_server(vm["id"], access_ipv4="192.0.2.44").access_ipv4 == (
+        "192.0.2.44")
+    with pytest.raises(openstack.exceptions.BadRequestException):
+        conn.compute.update_server(vm["id"], access_ipv4="garbage")
+    r = _post_server(conn, image=_image_id(cloud), name="pair", min_count=2)
+    assert r.status_code == 202, r.text
+    pair = [s for s in conn.compute.servers() if s.name.startswith("pair-")]
+    assert sorted(s.name for s in pair) == ["pair-1", "pair-2"]
+    r = _post_server(conn, image=_image_id(cloud), security_groups=[{"name": "nope"}])
+    assert r.status_code == 400 and r.json()["badRequest"]["message"] == (
+        "Security group nope not found.")
+    for server in pair + [conn.compute.get_server(vm["id"])]:
+        conn.compute.delete_server(server)
 
 
 def test_flavor_too_small_for_the_images_min_disk(cloud, tmp_path):
