@@ -57,13 +57,15 @@ def build_compute(cloud: "Cloud"):
     store = ComputeStore(config.path("compute.db"))
     conductor = ConductorManager(store, transport, tracer, config)
     settle_unscheduled(conductor, RequestContext(user_name="nova"))  # what a crash left
+    # Stopped in reverse order: the conductor before the scheduler it calls, so a build in
+    # hand at `minicloud down` finishes instead of waiting out an RPC timeout.
     parts = [
-        rpc.RPCServer(transport, "conductor", "controller", [conductor],
-                      service="nova-conductor", tracer=tracer, workers=16),
-        rpc.RPCServer(transport, "heartbeat", "controller", [conductor], service="nova-conductor"),
         rpc.RPCServer(transport, "scheduler", "controller",
                       [SchedulerManager(config.scheduler_weigher, tracer)],
                       service="nova-scheduler", tracer=tracer),
+        rpc.RPCServer(transport, "conductor", "controller", [conductor],
+                      service="nova-conductor", tracer=tracer, workers=16),
+        rpc.RPCServer(transport, "heartbeat", "controller", [conductor], service="nova-conductor"),
     ]
     for part in parts:
         cloud.stoppables.append(part.start())

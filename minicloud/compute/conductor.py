@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 
-from minicloud.common import rpc, trace
+from minicloud.common import rpc, servicegroup, trace
 from minicloud.compute import views
 from minicloud.compute.scheduler import host_state
 from minicloud.compute.store import ComputeStore, isotime
@@ -36,9 +36,8 @@ class ConductorManager:
 
     # -- what the scheduler sees ------------------------------------------------------------
     def is_up(self, service: dict) -> bool:
-        if service["forced_down"]:
-            return False
-        return time.time() - (service["last_seen"] or 0) <= self.config.service_down_time
+        return servicegroup.is_up(service["last_seen"], self.config.service_down_time,
+                                  forced_down=service["forced_down"])
 
     def host_states(self) -> list[dict]:
         services = {s["host"]: s for s in self.store.services() if s["binary"] == "nova-compute"}

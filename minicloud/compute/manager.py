@@ -118,10 +118,11 @@ class ComputeManager(ShelveManager, InterfaceManager):
                             event=event)
 
     def _safe_destroy(self, instance) -> None:
+        """Destroy the guest; one the hypervisor does not have is already gone."""
         try:
             self.driver.destroy(instance)
-        except Exception:  # nothing left to destroy
-            pass
+        except virt.DriverError as exc:
+            LOG.info("%s: nothing to destroy for %s: %s", self.host, instance["id"], exc)
 
     # -- networking (Neutron, as the nova service user) -------------------------------------
     def allocate_network(self, instance: dict) -> list[dict]:

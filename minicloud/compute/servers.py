@@ -12,19 +12,21 @@ its nova-compute is down), releasing its ports in Neutron either way.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import threading
-import time
 
 import falcon
 
-from minicloud.common import errors, rpc
+from minicloud.common import errors, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.compute import boot_volumes, schemas, shelve, views
 from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
 from minicloud.compute.microversions import at_least
 from minicloud.compute.locking import check_unlocked
 from minicloud.compute.store import ComputeStore, new_uuid
+
+LOG = logging.getLogger(__name__)
 
 GB = 1024 ** 3
 
@@ -52,8 +54,8 @@ class ComputeAPI:
     def service_up(self, host: str | None) -> bool:
         for service in self.store.services():
             if service["binary"] == "nova-compute" and service["host"] == host:
-                return (not service["forced_down"] and time.time() - (service["last_seen"] or 0)
-                        <= self.config.service_down_time)
+                return servicegroup.is_up(service["last_seen"], self.config.service_down_time,
+                                          forced_down=service["forced_down"])
         return False
 
     def host_status(self, instance: dict) -> str:
@@ -84,14 +86,15 @@ class ComputeAPI:
                                               **{"binding:host_id": ""})
                 elif port.get("device_owner", "").startswith("compute:"):
                     self.networks.delete_port(port["id"])
-        except ServiceError:
-            pass
+        except ServiceError as exc:
+            LOG.warning("server %s: its ports were not all released: %s", instance["id"], exc)
         for bdm in self.store.bdms(instance["id"]):  # its volumes go back to `available`
             try:
                 if self.volumes is not None and bdm["attachment_id"]:
                     self.volumes.attachment_delete(bdm["attachment_id"])
-            except ServiceError:
-                pass
+            except ServiceError as exc:
+                LOG.warning("server %s: attachment %s not deleted: %s", instance["id"],
+                            bdm["attachment_id"], exc)
             self.store.delete_bdm(bdm["uuid"])
         self.store.free(instance["id"])
         self.store.update_instance(instance["id"], deleted=1, vm_state="deleted",

@@ -8,11 +8,10 @@ ComputeFilter stops choosing it. Admins disable and enable compute services (by 
 
 from __future__ import annotations
 
-import time
 
 import falcon
 
-from minicloud.common import errors, policy
+from minicloud.common import errors, policy, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas
 from minicloud.compute.microversions import at_least
@@ -21,8 +20,8 @@ from minicloud.compute.store import isotime
 
 
 def is_up(api: ComputeAPI, row: dict) -> bool:
-    return not row["forced_down"] and (
-        time.time() - (row["last_seen"] or 0) <= api.config.service_down_time)
+    return servicegroup.is_up(row["last_seen"], api.config.service_down_time,
+                              forced_down=row["forced_down"])
 
 
 def view(req, api: ComputeAPI, row: dict) -> dict:

@@ -15,7 +15,7 @@ import json
 
 import falcon
 
-from minicloud.common import policy, rpc
+from minicloud.common import policy, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.network import schemas, views
 from minicloud.network.core import Neutron, not_found
@@ -32,7 +32,8 @@ def _time(when: float) -> str:
 
 
 def alive(neutron: Neutron, row: dict) -> bool:
-    return neutron.clock() - row["heartbeat_at"] <= neutron.config.agent_down_time
+    return servicegroup.is_up(row["heartbeat_at"], neutron.config.agent_down_time,
+                              now=neutron.clock())
 
 
 def view(neutron: Neutron, row: dict) -> dict:
@@ -73,9 +74,6 @@ class PluginRpc:
 
     def update_device_up(self, ctx, port_id: str, host: str) -> None:
         self._set_status(port_id, host, "ACTIVE")
-
-    def update_device_down(self, ctx, port_id: str, host: str) -> None:
-        self._set_status(port_id, host, "DOWN")
 
     def _set_status(self, port_id: str, host: str, status: str) -> None:
         with self.neutron.store.transaction() as db:

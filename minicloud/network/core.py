@@ -110,7 +110,7 @@ class Neutron:
         row = self.store.one("quotas", "project_id = ? AND resource = ?", (project_id, resource))
         if row is not None:
             return row["hard_limit"]
-        overrides = getattr(self.config, "network_quotas", None) or {}
+        overrides = self.config.network_quotas
         return int(overrides.get(resource, QUOTA_DEFAULTS[resource]))
 
     def usage(self, project_id: str, resource: str) -> int:

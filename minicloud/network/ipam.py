@@ -15,11 +15,6 @@ from minicloud.network.core import bad_request, conflict
 from minicloud.network.store import load
 
 
-def in_pools(subnet: dict, address) -> bool:
-    return any(ipaddress.ip_address(p["start"]) <= address <= ipaddress.ip_address(p["end"])
-               for p in load(subnet["allocation_pools"], []))
-
-
 def used(db, subnet_id: str) -> set:
     return {ipaddress.ip_address(r["ip_address"]) for r in db.query(
         "SELECT ip_address FROM ip_allocations WHERE subnet_id = ?", (subnet_id,))}

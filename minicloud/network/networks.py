@@ -39,7 +39,7 @@ def view(neutron: Neutron, ctx, row: dict) -> dict:
 
 
 def vni_range(config) -> tuple[int, int]:
-    low, _, high = str(getattr(config, "vni_range", "1001:2000")).partition(":")
+    low, _, high = config.vni_range.partition(":")
     return int(low), int(high or low)
 
 

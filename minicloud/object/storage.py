@@ -267,7 +267,7 @@ class StorageNode:
         self.root = Path(root)
         self.disk = Disk(self.root, device)
         self.app = create_app(self, tracer)
-        self._server: HttpServer | None = None
+        self._server: NodeHttpServer | None = None
         self._lock = threading.Lock()
 
     @property

@@ -68,7 +68,7 @@ class Cinder:
                                  "resource = ?", (project_id, resource))
         if found:
             return found[0]["hard_limit"]
-        overrides = getattr(self.config, "volume_quotas", None) or {}
+        overrides = self.config.volume_quotas
         return int(overrides.get(resource, QUOTA_DEFAULTS[resource]))
 
     def usage(self, project_id: str, resource: str) -> int:

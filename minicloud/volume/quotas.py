@@ -52,7 +52,7 @@ def quota_set(cinder: Cinder, project_id: str, usage: bool) -> dict:
 
 
 def defaults(cinder: Cinder) -> dict:
-    overrides = getattr(cinder.config, "volume_quotas", None) or {}
+    overrides = cinder.config.volume_quotas
     lines = {r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}
     return {**lines, **{k: -1 for k in _per_type(cinder, "", usage=False)}}
 

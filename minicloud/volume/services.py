@@ -15,7 +15,7 @@ import datetime
 
 import falcon
 
-from minicloud.common import policy, rpc
+from minicloud.common import policy, rpc, servicegroup
 from minicloud.volume import microversions
 from minicloud.volume.core import Cinder
 
@@ -56,11 +56,12 @@ class Services:
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
         now = self.cinder.clock()
-        down_after = getattr(self.cinder.config, "service_down_time", 60.0)
         reported = reported_volume_services(self.cinder, req.context.ctx)
         rows = [_row(req, "cinder-scheduler", "controller", reported is not None, now)]
-        rows += [_row(req, "cinder-volume", r["host"], now - r["last_seen"] <= down_after,
-                      r["last_seen"]) for r in reported or []]
+        down_time = self.cinder.config.service_down_time
+        rows += [_row(req, "cinder-volume", r["host"],
+                      servicegroup.is_up(r["last_seen"], down_time, now=now), r["last_seen"])
+                 for r in reported or []]
         for name in ("binary", "host"):
             if req.get_param(name):
                 rows = [r for r in rows if r[name] == req.get_param(name)]

@@ -51,11 +51,12 @@ class Nova:
         self.images, self.networks = FakeImages(), FakeNetworks()
         self.stoppables = []
         conductor = ConductorManager(self.store, self.transport, self.tracer, self.config)
-        for topic, endpoint, service in (("conductor", conductor, "nova-conductor"),
-                                         ("heartbeat", conductor, "nova-conductor"),
-                                         ("scheduler", SchedulerManager(
+        # Stopped in reverse: the conductor before the scheduler it calls (see cloud.py).
+        for topic, endpoint, service in (("scheduler", SchedulerManager(
                                              self.config.scheduler_weigher, self.tracer),
-                                          "nova-scheduler")):
+                                          "nova-scheduler"),
+                                         ("conductor", conductor, "nova-conductor"),
+                                         ("heartbeat", conductor, "nova-conductor")):
             self.stoppables.append(rpc.RPCServer(self.transport, topic, "controller", [endpoint],
                                                  service=service, tracer=self.tracer).start())
         self.stoppables.append(Heartbeat(self.transport, "nova-scheduler", "controller",

@@ -25,21 +25,13 @@ from minicloud.network.dataplane.l3 import L3Agent
 NETWORK_NODE = "network"
 
 
-def compute_hosts(config) -> list[str]:
-    """`Config.compute_hosts`: a list of names, or a count (2 -> compute1, compute2)."""
-    hosts = getattr(config, "compute_hosts", 2)
-    if isinstance(hosts, int):
-        return [f"compute{i}" for i in range(1, hosts + 1)]
-    return list(hosts)
-
-
 def data_ip(host: str, index: int) -> str:
     """The host's address on the data network (VXLAN tunnel endpoints)."""
     return f"10.0.2.{10 + index}"
 
 
 def start_agents(config, transport, tracer=None) -> dict[str, Agent]:
-    interval = float(getattr(config, "agent_report_interval", 4.0))
+    interval = config.agent_report_interval
     common = {"transport": transport, "tracer": tracer, "report_interval": interval}
     agents: dict[str, Agent] = {
         "network-l3": L3Agent(NETWORK_NODE, **common),
@@ -47,7 +39,7 @@ def start_agents(config, transport, tracer=None) -> dict[str, Agent]:
         "network-bridge": BridgeAgent(NETWORK_NODE, local_ip=data_ip(NETWORK_NODE, 0),
                                       physical_interfaces={"public": "network-ext"}, **common),
     }
-    for index, host in enumerate(compute_hosts(config), start=1):
+    for index, host in enumerate(config.compute_hosts, start=1):
         agents[f"{host}-bridge"] = BridgeAgent(host, local_ip=data_ip(host, index), **common)
     for agent in agents.values():
         agent.start()
