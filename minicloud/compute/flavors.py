@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import falcon
 
-from minicloud.common import errors, policy
+from minicloud.common import errors, pagination, policy
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas, views
 from minicloud.compute.microversions import at_least
@@ -70,15 +70,11 @@ def list_filter(req, ctx) -> tuple[str, list]:
 
 
 def paginate(req, rows: list[dict], key: str = "id") -> list[dict]:
-    marker, limit = req.get_param("marker"), req.get_param("limit")
-    if marker:
-        ids = [r[key] for r in rows]
-        if marker not in ids:
-            raise errors.BadRequest(f"marker [{marker}] not found")
-        rows = rows[ids.index(marker) + 1:]
-    if limit:
-        rows = rows[:_int(limit, "limit")]
-    return rows
+    """Nova's paging of servers, flavors and key pairs: after `marker`, at most `limit`."""
+    rows = pagination.after_marker(rows, req.get_param("marker"), lambda marker: (
+        errors.BadRequest(f"marker [{marker}] not found")), key)
+    limit = req.get_param("limit")
+    return rows[:_int(limit, "limit")] if limit else rows
 
 
 class Flavors:

@@ -22,6 +22,7 @@ from minicloud.common import errors, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.compute import boot_volumes, schemas, shelve, views
 from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
+from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
 from minicloud.compute.locking import check_unlocked
 from minicloud.compute.store import ComputeStore, new_uuid
@@ -390,17 +391,6 @@ def list_servers(store: ComputeStore, req, ctx) -> list[dict]:
     if req.get_param("flavor"):
         rows = [r for r in rows if r["flavor"]["id"] == _ref(req.get_param("flavor"))]
     return rows
-
-
-def paginate(req, rows: list[dict]) -> list[dict]:
-    marker = req.get_param("marker")
-    if marker:
-        ids = [r["id"] for r in rows]
-        if marker not in ids:
-            raise errors.BadRequest(f"marker [{marker}] not found")
-        rows = rows[ids.index(marker) + 1:]
-    limit = req.get_param_as_int("limit", min_value=0)
-    return rows[:limit] if limit is not None else rows
 
 
 class Server:

@@ -15,7 +15,7 @@ import urllib.parse
 
 import falcon
 
-from minicloud.common import errors, policy
+from minicloud.common import errors, pagination, policy
 from minicloud.common.validation import read_json, validate
 from minicloud.volume import microversions, schemas, views
 from minicloud.volume.core import Cinder, invalid, not_found
@@ -204,12 +204,8 @@ def with_count(req) -> bool:
 
 def page(req, rows: list[dict], collection: str) -> tuple[list[dict], list[dict]]:
     """Rows after `marker`, at most `limit`, and the `<collection>_links` next link."""
-    marker = req.get_param("marker")
-    if marker:
-        ids = [r["id"] for r in rows]
-        if marker not in ids:
-            raise errors.NotFound(f"Marker {marker} could not be found.")
-        rows = rows[ids.index(marker) + 1:]
+    rows = pagination.after_marker(rows, req.get_param("marker"), lambda marker: (
+        errors.NotFound(f"Marker {marker} could not be found.")))
     try:
         limit = min(int(req.get_param("limit") or DEFAULT_LIMIT), MAX_LIMIT)
     except ValueError:
