@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import calendar
 import json
-import os
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
 
 from minicloud.config import Config
+from minicloud.object.diskfile import read_current
+from minicloud.object.ring import RING_FILE, Ring
 
 STALE_AFTER = 120.0
 SERVER_STEADY = ("active", "stopped", "paused", "suspended", "error", "shelved",
@@ -38,7 +39,6 @@ SERVER_STEADY = ("active", "stopped", "paused", "suspended", "error", "shelved",
 VOLUME_STEADY = ("available", "in-use", "error", "error_deleting", "error_restoring",
                  "error_extending", "error_managing", "maintenance")
 DATABASES = ("identity", "image", "compute", "network", "volume", "object")
-XATTR = "user.swift.metadata"
 
 
 def _open(path: Path) -> sqlite3.Connection | None:
@@ -151,8 +151,6 @@ class Checker:
         return problems
 
     def check_objects(self) -> list[str]:
-        from minicloud.object.ring import RING_FILE, Ring
-
         ring_path = self.config.path(RING_FILE)
         if not ring_path.exists():
             return []
@@ -168,8 +166,8 @@ class Checker:
         for device in devices:
             directory = self.config.path("storage", device.node, device.device, "objects",
                                          str(part), hash_[-3:], hash_)
-            meta = _current_meta(directory)
-            if meta is not None:
+            meta = read_current(str(directory), xattrs=True)
+            if meta is not None and not meta["deleted"]:
                 etags.add(meta.get("ETag"))
         return etags
 
@@ -177,22 +175,6 @@ class Checker:
         names = ("servers", "ports", "allocations", "volumes", "images", "objects")
         results = {name: getattr(self, f"check_{name}")() for name in names}
         return {"databases": self.check_databases() + sorted(set(self.unreadable)), **results}
-
-
-def _current_meta(directory: Path) -> dict | None:
-    """The metadata of an object replica's newest .data file (None: none, or a tombstone)."""
-    try:
-        names = sorted(n for n in os.listdir(directory) if n.endswith((".data", ".ts")))
-    except FileNotFoundError:
-        return None
-    if not names or names[-1].endswith(".ts"):
-        return None
-    newest = directory / names[-1]
-    try:
-        return json.loads(os.getxattr(newest, XATTR))
-    except OSError:
-        meta_file = newest.with_suffix(".meta")
-        return json.loads(meta_file.read_text()) if meta_file.exists() else {}
 
 
 def _clock(ts: float) -> str:

@@ -188,9 +188,7 @@ class ConductorManager:
         if instance is None:
             return
         event = "conductor_live_migrate_instance" if live else "conductor_migrate_server"
-        spec = {"instance_id": instance_id, "flavor": flavor or instance["flavor"], "image": {},
-                "availability_zone": None, "ignore_hosts": [instance["host"]],
-                "force_hosts": [host] if host else []}
+        spec = _move_spec(instance, host, flavor=flavor, ignore_hosts=[instance["host"]])
         start = time.time()
         try:
             dest, explanation = self._schedule(ctx, instance, spec)
@@ -253,9 +251,7 @@ class ConductorManager:
             self.compute.prepare(server=instance["host"]).cast(
                 ctx, "unshelve_instance", instance=instance, image_id=image_id)
             return
-        spec = {"instance_id": instance_id, "flavor": instance["flavor"], "image": {},
-                "availability_zone": None, "ignore_hosts": [],
-                "force_hosts": [host] if host else []}
+        spec = _move_spec(instance, host)
         start = time.time()
         try:
             dest, explanation = self._schedule(ctx, instance, spec)
@@ -293,3 +289,12 @@ class ConductorManager:
     def bdm_created(self, ctx, row: dict) -> dict:
         """A compute host made a boot volume (image -> volume) and attached it."""
         return self.store.add_bdm(row)
+
+
+def _move_spec(instance: dict, host: str | None, *, flavor: dict | None = None,
+               ignore_hosts: list | None = None) -> dict:
+    """What the scheduler needs to place a server that exists already (migrate, resize,
+    unshelve): its flavor (or the new one), the hosts to avoid, the host asked for."""
+    return {"instance_id": instance["id"], "flavor": flavor or instance["flavor"], "image": {},
+            "availability_zone": None, "ignore_hosts": ignore_hosts or [],
+            "force_hosts": [host] if host else []}

@@ -68,6 +68,33 @@ class Superseded(Exception):
     """The node already holds a newer (or the same) version; args[0] is its timestamp."""
 
 
+def read_current(directory: str, xattrs: bool) -> dict | None:
+    """The current state of the object whose files are in `directory`: the metadata of its
+    newest `.data` or `.ts` (with `deleted` for a tombstone, `path` of the data), or None.
+    Reads only: `minicloud check` uses it beside a running node."""
+    ts, ext = Disk._state(Disk._names(directory))
+    if ts is None:
+        return None
+    meta = _read_meta(f"{directory}/{ts}{ext}", xattrs) or {"X-Timestamp": ts}
+    meta["deleted"] = ext == ".ts"
+    meta["path"] = f"{directory}/{ts}.data"
+    return meta
+
+
+def _read_meta(path: str, xattrs: bool) -> dict | None:
+    """A file's metadata: its xattr, else its `.meta` sidecar; None if it has neither."""
+    if xattrs:
+        try:
+            return json.loads(os.getxattr(path, XATTR))
+        except (OSError, ValueError):
+            pass  # none, or too big for one: the sidecar has it
+    try:
+        with open(path.rsplit(".", 1)[0] + ".meta", "rb") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 class Disk:
     """The files of one device: read, write, delete and list objects by partition/hash."""
 
@@ -111,19 +138,9 @@ class Disk:
         ts, ext = states[0].rsplit(".", 1)
         return ts, "." + ext
 
-    def _newest(self, directory: str) -> tuple[str | None, str | None]:
-        return self._state(self._names(directory))
-
     def current(self, partition: int, hash_: str) -> dict | None:
         """The object's current metadata (with `deleted` for a tombstone), or None."""
-        directory = self.object_dir(partition, hash_)
-        ts, ext = self._newest(directory)
-        if ts is None:
-            return None
-        meta = self._read_meta(f"{directory}/{ts}{ext}") or {"X-Timestamp": ts}
-        meta["deleted"] = ext == ".ts"
-        meta["path"] = f"{directory}/{ts}.data"
-        return meta
+        return read_current(self.object_dir(partition, hash_), self.xattrs)
 
     def _temp(self) -> tuple[str, int]:
         """(path, bytes it holds) in tmp/ to write a new file at: a spare when there is
@@ -168,19 +185,6 @@ class Disk:
             left = self._reading.pop(path) - 1
             if left:
                 self._reading[path] = left
-
-    def _read_meta(self, path: str) -> dict | None:
-        """A file's metadata: its xattr, else its `.meta` sidecar; None if it has neither."""
-        if self.xattrs:
-            try:
-                return json.loads(os.getxattr(path, XATTR))
-            except (OSError, ValueError):
-                pass  # none, or too big for one: the sidecar has it
-        try:
-            with open(path.rsplit(".", 1)[0] + ".meta", "rb") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
 
     def _write_meta(self, path: str, final: str, meta: dict) -> None:
         """Metadata as an extended attribute of the file at `path` (as Swift does), or a
