@@ -44,7 +44,7 @@ def build_compute(cloud: "Cloud"):
     """Nova: the conductor and scheduler (RPC servers), one nova-compute per compute host
     (RPC server + heartbeat, reachable as `cloud.compute_hosts["compute1"]`), then nova-api."""
     from minicloud.compute import api as compute_api
-    from minicloud.compute.clients import ImageClient, NetworkClient, VolumeClient
+    from minicloud.common.clients import ImageClient, NetworkClient, VolumeClient
     from minicloud.compute.conductor import ConductorManager
     from minicloud.compute.driver import load_driver
     from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
@@ -152,7 +152,7 @@ def build_volume(cloud: "Cloud"):
     `<home>/storage/storage1/cinder-volumes/`), then cinder-api."""
     from minicloud.volume import api as volume_api, types as volume_types
     from minicloud.volume.backend import FileBackend
-    from minicloud.volume.clients import ImageClient as GlanceClient
+    from minicloud.common.clients import ImageClient
     from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
     from minicloud.volume.manager import VolumeManager, VolumeNode
     from minicloud.volume.recovery import redo, settle_interrupted
@@ -163,7 +163,7 @@ def build_volume(cloud: "Cloud"):
     config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
     auth = cloud.service_auth("volume")
     cinder = Cinder(config, VolumeStore(config.path("volume.db")), transport, tracer,
-                    GlanceClient(auth))
+                    ImageClient(auth))
     volume_types.bootstrap(cinder)
     interrupted = settle_interrupted(cinder)  # what a crash left half-way
     cloud.stoppables.append(start_reports(cinder, transport, tracer))
@@ -173,7 +173,7 @@ def build_volume(cloud: "Cloud"):
     node = config.volume_backend_host
     backend = FileBackend(config.path("storage", node, "cinder-volumes"),
                           config.volume_backend_capacity_gb)
-    manager = VolumeManager(node, backend, transport, tracer, GlanceClient(auth))
+    manager = VolumeManager(node, backend, transport, tracer, ImageClient(auth))
     cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer,
                                            config.report_interval).start()}
     cloud.stoppables.extend(cloud.volume_nodes.values())

@@ -44,6 +44,20 @@ class Config:
     # The services' own Keystone users (glance, nova, ...) share this generated password.
     service_password: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(18))
     token_cache_seconds: float = 5.0
+    # How long one service waits for another. An RPC call waits rpc_response_timeout (oslo's
+    # name; oslo's default is 60 s), a call that builds or moves a server rpc_long_timeout,
+    # a status look-up the API must not hang on (an agent, cinder's services)
+    # rpc_quick_timeout; a REST call to another service http_timeout.
+    rpc_response_timeout: float = 30.0
+    rpc_long_timeout: float = 60.0
+    rpc_quick_timeout: float = 5.0
+    http_timeout: float = 30.0
+    # Threads that serve the RPC calls of each kind of server (oslo: executor_thread_pool_size).
+    conductor_workers: int = 16
+    compute_workers: int = 16
+    scheduler_workers: int = 2
+    volume_workers: int = 4
+    agent_workers: int = 1
     # scrypt cost: n=2**14, r=8, p=1 is the interactive-login cost recommended by its author.
     scrypt_n: int = 2**14
     waitress_threads: int = 8

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 
 from minicloud.common import errors
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.store import new_uuid
 
 GB = 1024 ** 3

@@ -24,7 +24,7 @@ import falcon
 from minicloud.common import errors, trace
 from minicloud.common.microversions import parse
 from minicloud.common.validation import read_json, validate
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.microversions import at_least
 
 LOG = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
 from minicloud.compute import external_events, recovery
-from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
+from minicloud.common.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
 from minicloud.compute.manager_interfaces import InterfaceManager
 from minicloud.compute.manager_shelve import ShelveManager
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 
 LOG = logging.getLogger(__name__)
 

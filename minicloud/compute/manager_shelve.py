@@ -14,7 +14,7 @@ import logging
 import time
 
 from minicloud.compute import driver as virt
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.store import isotime
 
 LOG = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import falcon
 from minicloud.common import errors, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.compute import boot_volumes, schemas, shelve, views
-from minicloud.compute.clients import ImageClient, NetworkClient, ServiceError
+from minicloud.common.clients import ImageClient, NetworkClient, ServiceError
 from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
 from minicloud.compute.locking import check_unlocked

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from minicloud.common import errors, policy
 from minicloud.common.validation import validate
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.microversions import at_least
 from minicloud.compute.snapshots import create_image
 from minicloud.compute.states import check_state

@@ -17,7 +17,7 @@ import json
 
 from minicloud.common import errors
 from minicloud.common.validation import validate
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.microversions import at_least
 from minicloud.compute.states import check_state
 

@@ -18,7 +18,7 @@ import falcon
 
 from minicloud.common import errors
 from minicloud.common.validation import read_json
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.locking import check_unlocked
 from minicloud.compute.microversions import at_least
 from minicloud.compute.store import new_uuid

@@ -15,6 +15,7 @@ import struct
 import time
 import uuid
 
+from minicloud.common.clients import IdentityClient
 from minicloud.image import views
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
@@ -33,11 +34,7 @@ def cirros_bytes() -> bytes:
 
 def admin_project_id(service_auth) -> str:
     """The admin project's id, asked of Keystone (Glance never reads Keystone's tables)."""
-    response = service_auth.http.get(
-        f"{service_auth.auth_url}/projects", params={"name": "admin"},
-        headers={"X-Auth-Token": service_auth.token()}, timeout=30)
-    response.raise_for_status()
-    return response.json()["projects"][0]["id"]
+    return IdentityClient(service_auth).projects(name="admin")[0]["id"]
 
 
 def bootstrap(store: ImageStore, files: FileStore, owner_id, clock=time.time) -> None:

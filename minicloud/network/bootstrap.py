@@ -10,20 +10,18 @@ The same functions as the API create everything, so the agents are told as usual
 
 from __future__ import annotations
 
+from minicloud.common.clients import IdentityClient
 from minicloud.common.context import RequestContext
 from minicloud.network import networks, router_interfaces, routers, subnets
 from minicloud.network.core import Neutron
 
 
 def project_ids(service_auth, names=("admin", "demo")) -> dict[str, str]:
+    """The ids of the projects the bootstrap builds for, asked of Keystone."""
+    keystone = IdentityClient(service_auth)
     ids = {}
     for name in names:
-        response = service_auth.http.get(f"{service_auth.auth_url}/projects",
-                                          params={"name": name, "domain_id": "default"},
-                                          headers={"X-Auth-Token": service_auth.token()},
-                                          timeout=30)
-        response.raise_for_status()
-        found = response.json()["projects"]
+        found = keystone.projects(name=name, domain_id="default")
         if found:
             ids[name] = found[0]["id"]
     return ids

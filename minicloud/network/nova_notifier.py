@@ -21,7 +21,8 @@ import logging
 
 import requests
 
-from minicloud.common import trace
+from minicloud.common import errors
+from minicloud.common.clients import ComputeClient, ServiceError
 
 LOG = logging.getLogger(__name__)
 
@@ -30,9 +31,7 @@ COMPUTE_OWNER = "compute:"  # device_owner prefix of the ports Nova made or boun
 
 class NovaNotifier:
     def __init__(self, auth, timeout: float = 10):
-        self.auth = auth  # common.keystone.ServiceAuth of the `neutron` user
-        self.timeout = timeout
-        self.http = requests.Session()
+        self.nova = ComputeClient(auth, timeout)  # as the `neutron` user
 
     def events_for(self, store, port_ids) -> list[dict]:
         events = []
@@ -48,19 +47,11 @@ class NovaNotifier:
         if not events:
             return
         try:
-            url = self.auth.endpoint("compute", "public").rstrip("/")
-            for renew in (False, True):
-                response = self.http.post(
-                    f"{url}/os-server-external-events", json={"events": events},
-                    headers={"X-Auth-Token": self.auth.token(renew=renew),
-                             **trace.outgoing_headers()}, timeout=self.timeout)
-                if response.status_code != 401:
-                    break
-            if response.status_code >= 400:
-                LOG.warning("Nova refused events %s: %s %s", events, response.status_code,
-                            response.text[:200])
-        except Exception as exc:  # noqa: BLE001 - Nova away: Neutron's answer stands
-            LOG.warning("could not send events %s to Nova: %s", events, exc)
+            self.nova.external_events(events)
+        except ServiceError as exc:
+            LOG.warning("Nova refused events %s: %s %s", events, exc.status, exc)
+        except (requests.RequestException, errors.ApiError) as exc:  # Nova away, or no
+            LOG.warning("could not send events %s to Nova: %s", events, exc)  # catalog entry
 
 
 def ports_changed(neutron, port_ids) -> None:

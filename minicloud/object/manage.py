@@ -13,7 +13,9 @@ import sys
 
 import requests
 
+from minicloud.common import errors
 from minicloud.common.keystone import ServiceAuth
+from minicloud.common.restclient import RestClient, ServiceError
 from minicloud.config import Config
 from minicloud.object import ring as ringmod
 
@@ -51,11 +53,9 @@ def cmd_ring(config: Config, args) -> int:
 
 
 def _admin_call(config: Config, method: str, path: str) -> dict:
-    token = ServiceAuth(config.auth_url, "admin", config.admin_password, project="admin").token()
-    r = requests.request(method, config.base_url("object") + path,
-                         headers={"X-Auth-Token": token}, timeout=600)
-    r.raise_for_status()
-    return r.json()
+    admin = ServiceAuth(config.auth_url, "admin", config.admin_password, project="admin")
+    proxy = RestClient(admin, timeout=600, base_url=config.base_url("object"))
+    return proxy.request(method, path)
 
 
 def swift_env_lines(config: Config, admin: bool = False) -> list[str]:
@@ -86,7 +86,7 @@ def cmd_swift(config: Config, args) -> int:
         else:
             action = args.swift_command.split("-")[0]
             nodes = [_admin_call(config, "POST", f"/minicloud/storage/{args.node}/{action}")]
-    except (requests.RequestException, OSError, ValueError, Exception) as exc:
+    except (ServiceError, requests.RequestException, errors.ApiError, ValueError) as exc:
         print(f"Could not reach the object service (is the cloud up? `minicloud status`): "
               f"{exc}", file=sys.stderr)
         return 1

@@ -14,8 +14,10 @@ import ast
 import urllib.parse
 
 import falcon
+import requests
 
 from minicloud.common import errors, pagination, policy
+from minicloud.common.clients import ServiceError
 from minicloud.common.validation import read_json, validate
 from minicloud.volume import microversions, schemas, views
 from minicloud.volume.core import Cinder, invalid, not_found
@@ -44,10 +46,12 @@ def _from_image(cinder: Cinder, ctx, image_id: str, size: int) -> dict:
         raise errors.BadRequest("Images are not available in this deployment.")
     try:
         image = cinder.images.get(image_id, token=ctx.auth_token)
-    except Exception as exc:  # noqa: BLE001 - Glance said no, or is not there
-        if getattr(exc, "status", None) in (400, 403, 404):
+    except ServiceError as exc:  # Glance said no
+        if exc.status in (400, 403, 404):
             raise errors.BadRequest(f"Invalid image identifier or unable to access requested "
                                     f"image: {image_id}.") from None
+        raise errors.ApiError(f"Glance could not be asked about image {image_id}: {exc}") from None
+    except requests.RequestException as exc:  # Glance is not there
         raise errors.ApiError(f"Glance could not be asked about image {image_id}: {exc}") from None
     if image.get("status") != "active":
         raise errors.BadRequest(f"Invalid input received: Image {image_id} is not active.")

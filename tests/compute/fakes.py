@@ -7,7 +7,7 @@ import itertools
 import threading
 import uuid
 
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 
 
 class FakeImages:

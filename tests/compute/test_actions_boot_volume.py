@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from tests.compute.conftest import Nova
 
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from tests.compute.conftest import Nova
 from tests.compute.test_actions_lock_rebuild import wait_action_done
 

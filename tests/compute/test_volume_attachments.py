@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from minicloud.compute.clients import ServiceError
+from minicloud.common.clients import ServiceError
 from minicloud.compute.volume_attachments import next_device
 
 VOL1, VOL2 = "5e7b0b7e-0000-4000-8000-000000000001", "5e7b0b7e-0000-4000-8000-000000000002"

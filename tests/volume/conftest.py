@@ -15,7 +15,7 @@ from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.volume import api, types
 from minicloud.volume.backend import FileBackend
-from minicloud.volume.clients import GlanceError
+from minicloud.common.clients import ServiceError
 from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
 from minicloud.volume.manager import VolumeManager, VolumeNode
 from minicloud.volume.reports import start_reports
@@ -48,7 +48,7 @@ class FakeGlance:
 
     def get(self, image_id, token=None):
         if image_id not in self.images:
-            raise GlanceError(404, "no such image")
+            raise ServiceError(404, "no such image")
         return self.images[image_id][0]
 
     def download(self, image_id, token=None):

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import requests
 import yaml
+
+from minicloud.common.clients import NetworkClient
+from minicloud.common.keystone import ServiceAuth
 
 
 def fetch(clouds_yaml: Path, cloud: str = "minicloud-admin") -> list[dict]:
     auth = yaml.safe_load(Path(clouds_yaml).read_text())["clouds"][cloud]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "password": auth["password"],
-        "domain": {"name": auth.get("user_domain_name", "Default")}}}},
-        "scope": {"project": {"name": auth["project_name"],
-                              "domain": {"name": auth.get("project_domain_name", "Default")}}}}}
-    response = requests.post(auth["auth_url"].rstrip("/") + "/auth/tokens", json=body, timeout=30)
-    response.raise_for_status()
-    token = response.headers["X-Subject-Token"]
-    url = next(e["url"] for s in response.json()["token"]["catalog"] if s["type"] == "network"
-               for e in s["endpoints"] if e["interface"] == "public")
-    planes = requests.get(url.rstrip("/") + "/v2.0/minicloud/dataplane",
-                          headers={"X-Auth-Token": token}, timeout=30)
-    planes.raise_for_status()
-    return planes.json()["agents"]
+    login = ServiceAuth(auth["auth_url"], auth["username"], auth["password"],
+                        project=auth["project_name"])
+    return NetworkClient(login).request("GET", "/minicloud/dataplane")["agents"]
 
 
 def _bridge(plane: dict) -> list[str]:
