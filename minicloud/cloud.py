@@ -15,29 +15,32 @@ from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
 from minicloud.common.server import HttpServer
-from minicloud.common.trace import Tracer, TraceStore
+from minicloud.common.trace import Tracer
+from minicloud.common.trace_store import TraceStore
 from minicloud.identity import api as identity_api
 from minicloud.identity.bootstrap import SERVICE_USERS, bootstrap
+from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore
 from minicloud.image import api as image_api
 from minicloud.image import bootstrap as image_bootstrap
+from minicloud.image.core import Glance
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
 
 
 def build_identity(cloud: "Cloud"):
-    store = IdentityStore(cloud.config.path("identity.db"))
-    bootstrap(cloud.config, store)
-    return identity_api.create_app(cloud.config, store, cloud.tracer)
+    keystone = Keystone(cloud.config, IdentityStore(cloud.config.path("identity.db")))
+    bootstrap(keystone)
+    # Keystone checks the tokens it receives itself, in process (no REST round trip)
+    return identity_api.create_app(keystone, cloud.tracer, keystone.validate)
 
 
 def build_image(cloud: "Cloud"):
-    store = ImageStore(cloud.config.path("image.db"))
-    files = FileStore(cloud.config.path("images"))
-    image_bootstrap.bootstrap(store, files, lambda: image_bootstrap.admin_project_id(
+    glance = Glance(cloud.config, ImageStore(cloud.config.path("image.db")),
+                    FileStore(cloud.config.path("images")))
+    image_bootstrap.bootstrap(glance, lambda: image_bootstrap.admin_project_id(
         cloud.service_auth("image")))
-    return image_api.create_app(cloud.config, store, files, cloud.tracer,
-                                cloud.token_validator("image"))
+    return image_api.create_app(glance, cloud.tracer, cloud.token_validator("image"))
 
 
 def build_compute(cloud: "Cloud"):
@@ -46,11 +49,11 @@ def build_compute(cloud: "Cloud"):
     from minicloud.compute import api as compute_api
     from minicloud.common.clients import ImageClient, NetworkClient, VolumeClient
     from minicloud.compute.conductor import ConductorManager
+    from minicloud.compute.core import Nova
     from minicloud.compute.driver import load_driver
     from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
     from minicloud.compute.recovery import settle_unscheduled
     from minicloud.compute.scheduler import SchedulerManager
-    from minicloud.compute.servers import ComputeAPI
     from minicloud.compute.store import ComputeStore
 
     config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
@@ -64,7 +67,7 @@ def build_compute(cloud: "Cloud"):
                       [SchedulerManager(config.scheduler_weigher, tracer)],
                       service="nova-scheduler", tracer=tracer),
         rpc.RPCServer(transport, "conductor", "controller", [conductor],
-                      service="nova-conductor", tracer=tracer, workers=16),
+                      service="nova-conductor", tracer=tracer, workers=config.conductor_workers),
         rpc.RPCServer(transport, "heartbeat", "controller", [conductor], service="nova-conductor"),
     ]
     for part in parts:
@@ -76,20 +79,22 @@ def build_compute(cloud: "Cloud"):
     for host in config.compute_hosts:
         auth = cloud.service_auth("compute")
         manager = ComputeManager(host, load_driver("fake", host, config), transport, tracer,
-                                 ImageClient(auth), NetworkClient(auth), VolumeClient(auth))
-        node = ComputeHost(host, manager, transport, tracer, config.report_interval).start()
+                                 config, ImageClient(auth, config.http_timeout),
+                                 NetworkClient(auth, config.http_timeout),
+                                 VolumeClient(auth, config.http_timeout))
+        node = ComputeHost(host, manager, transport, tracer).start()
         cloud.compute_hosts[host] = node
         cloud.stoppables.append(node)
     auth = cloud.service_auth("compute")
-    api = ComputeAPI(store, transport, tracer, config, ImageClient(auth), NetworkClient(auth),
-                     VolumeClient(auth))
-    return compute_api.create_app(api, tracer, cloud.token_validator("compute"))
+    nova = Nova(config, store, transport, tracer, ImageClient(auth, config.http_timeout),
+                NetworkClient(auth, config.http_timeout), VolumeClient(auth, config.http_timeout))
+    return compute_api.create_app(nova, tracer, cloud.token_validator("compute"))
 
 
 def build_network(cloud: "Cloud"):
     """Neutron: neutron-server's `q-plugin` RPC server, the agents of the network and
     compute nodes (`cloud.agents["compute2-bridge"]`), DevStack's networks, then the API."""
-    from minicloud.network import agents, bootstrap as network_bootstrap, dataplane
+    from minicloud.network import bootstrap as network_bootstrap, dataplane, rpc_callbacks
     from minicloud.network import api as network_api
     from minicloud.network.core import Neutron
     from minicloud.network.notifier import Notifier
@@ -97,15 +102,18 @@ def build_network(cloud: "Cloud"):
     from minicloud.network.store import NetworkStore
 
     store = NetworkStore(cloud.config.path("network.db"))
-    neutron = Neutron(cloud.config, store, Notifier(store, cloud.transport, cloud.tracer))
-    neutron.nova_notifier = NovaNotifier(cloud.service_auth("network"))  # external events
-    cloud.stoppables.append(agents.start_plugin_rpc(neutron, cloud.transport, cloud.tracer))
+    notifier = Notifier(store, cloud.transport, cloud.tracer,
+                        timeout=cloud.config.rpc_quick_timeout)
+    neutron = Neutron(cloud.config, store, notifier, transport=cloud.transport,
+                      tracer=cloud.tracer, nova_notifier=NovaNotifier(  # external events
+                          cloud.service_auth("network"), cloud.config.http_timeout))
+    cloud.stoppables.append(rpc_callbacks.start_plugin_rpc(neutron))
     cloud.agents = dataplane.start_agents(cloud.config, cloud.transport, cloud.tracer)
     cloud.stoppables.extend(cloud.agents.values())
-    projects = network_bootstrap.project_ids(cloud.service_auth("network"))
+    projects = network_bootstrap.project_ids(cloud.service_auth("network"),
+                                             cloud.config.http_timeout)
     network_bootstrap.bootstrap(neutron, projects, say=cloud.say)
-    return network_api.create_app(neutron, cloud.token_validator("network"), cloud.tracer,
-                                  cloud.transport)
+    return network_api.create_app(neutron, cloud.tracer, cloud.token_validator("network"))
 
 
 def build_object(cloud: "Cloud"):
@@ -113,6 +121,7 @@ def build_object(cloud: "Cloud"):
     server on its own port (`cloud.storage_nodes["storage2"]`), the periodic replicator,
     then the proxy."""
     from minicloud.object import api as object_api
+    from minicloud.object.core import Swift
     from minicloud.object.proxy import ObjectController, proxy_tmp
     from minicloud.object.replicator import PeriodicReplicator, Replicator
     from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
@@ -141,9 +150,9 @@ def build_object(cloud: "Cloud"):
     replicator = Replicator(ring)
     cloud.swift_replicator = replicator
     cloud.stoppables.append(PeriodicReplicator(replicator, config.replicator_interval).start())
-    return object_api.create_app(ObjectStore(config.path("object.db")), controller, replicator,
-                                 cloud.storage_nodes, proxy_tmp(config.home), cloud.tracer,
-                                 cloud.token_validator("object"))
+    swift = Swift(ObjectStore(config.path("object.db")), controller, replicator,
+                  cloud.storage_nodes, proxy_tmp(config.home))
+    return object_api.create_app(swift, cloud.tracer, cloud.token_validator("object"))
 
 
 def build_volume(cloud: "Cloud"):
@@ -169,13 +178,13 @@ def build_volume(cloud: "Cloud"):
     cloud.stoppables.append(start_reports(cinder, transport, tracer))
     cloud.stoppables.append(rpc.RPCServer(
         transport, SCHEDULER_TOPIC, "controller", [SchedulerManager(transport, tracer)],
-        service="cinder-scheduler", tracer=tracer, workers=2).start())
+        service="cinder-scheduler", tracer=tracer, workers=config.scheduler_workers).start())
     node = config.volume_backend_host
     backend = FileBackend(config.path("storage", node, "cinder-volumes"),
                           config.volume_backend_capacity_gb)
     manager = VolumeManager(node, backend, transport, tracer, ImageClient(auth))
-    cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer,
-                                           config.report_interval).start()}
+    cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer, config.report_interval,
+                                           workers=config.volume_workers).start()}
     cloud.stoppables.extend(cloud.volume_nodes.values())
     redo(cinder, interrupted)
     return volume_api.create_app(cinder, tracer, cloud.token_validator("volume"))

@@ -4,6 +4,9 @@ WAL mode with `synchronous=NORMAL`: readers never block the writer and a commit 
 write to the log, not an fsync. sqlite3 connections must stay on their thread, so each
 thread gets its own; writes that read-then-write (allocating an IP, a name check) run in
 `transaction()`, which serialises them.
+
+Opened `read_only`, a database is only read (`minicloud check` beside a live cloud): no
+schema is created, no write is possible, a missing file stays missing.
 """
 
 from __future__ import annotations
@@ -18,16 +21,24 @@ import sqlite_utils
 
 
 class Database:
-    def __init__(self, path: str | Path, schema: Callable[[sqlite_utils.Database], None]):
+    def __init__(self, path: str | Path, schema: Callable[[sqlite_utils.Database], None],
+                 read_only: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._pks: dict[str, list[str]] = {}
+        if read_only:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._write_lock:  # executescript commits by itself: no transaction() here
             schema(self.db)
 
     def _connect(self) -> sqlite_utils.Database:
+        if self.read_only:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10,
+                                   isolation_level=None, check_same_thread=False)
+            return sqlite_utils.Database(conn)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -64,6 +75,18 @@ class Database:
         own; the number of rows it changed."""
         with self._write_lock:
             return self.db.conn.execute(sql, params).rowcount
+
+    def integrity_problem(self) -> str | None:
+        """None if SQLite's own quick check passes, else its verdict."""
+        verdict = self.db.conn.execute("PRAGMA quick_check").fetchone()[0]
+        return None if verdict == "ok" else verdict
+
+    def close(self) -> None:
+        """Close this thread's connection (the others close with their threads)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
 
     def query(self, sql: str, params=()) -> list[dict]:
         return list(self.db.query(sql, params))

@@ -8,13 +8,25 @@ server on a compute host.
                                                           +--> driver (fake) spawn
                                           <--call-- state updates (networking, spawning, active)
 
-Modules: api (routes), microversions, views, schemas, store (compute.db), one module per
-resource (servers, server_actions, ips, flavors, keypairs, hypervisors, services, quotas,
-external_events, interfaces, volume_attachments, boot_volumes),
-server actions by theme (states, locking, rebuild, resize, snapshots, shelve),
-clients (Glance/Neutron/Cinder REST), conductor, scheduler (+ filters, weighers), manager
-(the compute manager and the running compute host; its shelve/snapshot side in
-manager_shelve, its interface side in manager_interfaces), driver (interface + fake driver).
+Files in the order a request passes them:
+    api.py              the route table; create_app: AuthMiddleware (token) first, then
+    microversions.py    the microversion (2.1 to 2.96) the request speaks
+    core.py             `Nova`, the facade every resource module takes: config, store, RPC
+                        clients, Glance/Neutron/Cinder clients (common/clients.py), the
+                        shared rules (visibility, host state, quota limits, local delete)
+    servers.py ...      one module per resource: servers, server_actions, ips, flavors,
+                        keypairs, hypervisors, services, migrations, quotas, external_events,
+                        interfaces, volume_attachments, boot_volumes; server actions by
+                        theme: states, locking, rebuild, resize, snapshots, shelve
+    schemas.py          request bodies (read_json validates them)
+    store.py            compute.db: every SQL statement of Nova, as named methods
+    views.py            response bodies, per microversion
+and off the HTTP path, over RPC:
+    conductor.py        builds, migrations, unshelve; the only user of compute.db besides
+                        nova-api; recovery.py settles what a crash cut short
+    scheduler.py        picks a host (filters.py, weighers.py)
+    manager.py          nova-compute on each host (manager_shelve.py, manager_interfaces.py)
+    driver.py           the hypervisor interface and the fake driver
 
 LIMITATIONS compared with real Nova:
 - One cell, one region, one availability zone (`nova`); no cells v2, no Placement service:

@@ -1,7 +1,7 @@
 """nova-api (compute v2.1, port 8774): the route table below is the table of contents.
 
-Every route needs a token except version discovery. Microversions are negotiated by
-microversions.py for every request; errors use Nova's envelope, e.g.
+Every route needs a token except version discovery; once the token is checked,
+microversions.py negotiates the microversion of the request; errors use Nova's envelope, e.g.
 `{"itemNotFound": {"code": 404, "message": "..."}}`. Work off the HTTP path goes over RPC
 to the conductor (builds, migrations) or to a compute host (power actions, delete, console).
 """
@@ -16,7 +16,7 @@ from minicloud.compute import (external_events, flavors, hypervisors, ips, keypa
                                microversions, migrations, quotas, server_actions, servers,
                                services, volume_attachments)
 from minicloud.compute import interfaces
-from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.core import Nova
 
 KINDS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
          405: "badMethod", 406: "notAcceptable", 409: "conflictingRequest", 413: "overLimit"}
@@ -56,19 +56,18 @@ def version(req):
     return falcon.HTTP_200, {"version": doc}
 
 
-def routes(api: ComputeAPI) -> list[tuple[str, object]]:
-    store = api.store
+def routes(api: Nova) -> list[tuple[str, object]]:
     v = "/v2.1"
     return [
         ("/", wsgi.VersionResource(versions)),
         (v, wsgi.VersionResource(version)),
-        (f"{v}/flavors", flavors.Flavors(store)),
-        (f"{v}/flavors/detail", flavors.Flavors(store, detail=True)),
-        (f"{v}/flavors/{{flavor_id}}", flavors.Flavor(store)),
-        (f"{v}/flavors/{{flavor_id}}/os-extra_specs", flavors.FlavorExtraSpecs(store)),
-        (f"{v}/flavors/{{flavor_id}}/os-extra_specs/{{key}}", flavors.FlavorExtraSpec(store)),
-        (f"{v}/os-keypairs", keypairs.Keypairs(store)),
-        (f"{v}/os-keypairs/{{name}}", keypairs.Keypair(store)),
+        (f"{v}/flavors", flavors.Flavors(api)),
+        (f"{v}/flavors/detail", flavors.Flavors(api, detail=True)),
+        (f"{v}/flavors/{{flavor_id}}", flavors.Flavor(api)),
+        (f"{v}/flavors/{{flavor_id}}/os-extra_specs", flavors.FlavorExtraSpecs(api)),
+        (f"{v}/flavors/{{flavor_id}}/os-extra_specs/{{key}}", flavors.FlavorExtraSpec(api)),
+        (f"{v}/os-keypairs", keypairs.Keypairs(api)),
+        (f"{v}/os-keypairs/{{name}}", keypairs.Keypair(api)),
         (f"{v}/servers", servers.Servers(api)),
         (f"{v}/servers/detail", servers.Servers(api, detail=True)),
         (f"{v}/servers/{{server_id}}", servers.Server(api)),
@@ -104,10 +103,13 @@ def routes(api: ComputeAPI) -> list[tuple[str, object]]:
     ]
 
 
-def create_app(api: ComputeAPI, tracer: trace.Tracer, validate) -> falcon.App:
+def create_app(nova: Nova, tracer: trace.Tracer, validator) -> falcon.App:
+    """nova-api around `nova`; `validator` turns a token into a RequestContext. Tokens are
+    checked before the microversion is read, as keystonemiddleware's authtoken runs ahead
+    of Nova in its paste pipeline."""
     app = wsgi.create_app("nova-api", error_body=error_body, tracer=tracer,
-                          middleware=[microversions.MicroversionMiddleware(),
-                                      AuthMiddleware(validate)])
-    for path, resource in routes(api):
+                          middleware=[AuthMiddleware(validator),
+                                      microversions.MicroversionMiddleware()])
+    for path, resource in routes(nova):
         app.add_route(path, resource)
     return app

@@ -29,9 +29,10 @@ class ConductorManager:
     def __init__(self, store: ComputeStore, transport, tracer: trace.Tracer, config):
         self.store, self.tracer, self.config = store, tracer, config
         self.scheduler = rpc.RPCClient(transport, "scheduler", service="nova-conductor",
-                                       tracer=tracer, timeout=30)
+                                       tracer=tracer, timeout=config.rpc_response_timeout)
+        # What the conductor sends a compute host builds or moves a server.
         self.compute = rpc.RPCClient(transport, "compute", service="nova-conductor",
-                                     tracer=tracer, timeout=60)
+                                     tracer=tracer, timeout=config.rpc_long_timeout)
         self._claim_lock = threading.Lock()
 
     # -- what the scheduler sees ------------------------------------------------------------
@@ -165,7 +166,7 @@ class ConductorManager:
     def instances_on_host(self, ctx, host: str) -> list[dict]:
         """What a compute host should be running (it asks when it starts, as Nova's
         init_host does)."""
-        return self.store.instances("host = ?", (host,))
+        return self.store.instances(host=host)
 
     def service_heartbeat(self, ctx, binary: str, host: str):
         self.store.heartbeat(binary, host)

@@ -13,6 +13,7 @@ import falcon
 from minicloud.common import errors, pagination, policy
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas, views
+from minicloud.compute.core import Nova
 from minicloud.compute.microversions import at_least
 from minicloud.compute.store import ComputeStore, new_uuid
 
@@ -55,18 +56,19 @@ def new_row(req, store: ComputeStore, fields: dict) -> dict:
             "description": fields.get("description"), "created": store.clock()}
 
 
-def list_filter(req, ctx) -> tuple[str, list]:
-    where, params = [], []
+def list_filter(req, ctx) -> dict:
+    """The store's filters for `GET /flavors`: non-admins see public flavors only; an
+    admin's `is_public=None` (or any other word) lists public and private ones."""
+    filters = {}
     is_public = (req.get_param("is_public") or "true").lower()
     if not ctx.is_admin or is_public in ("true", "1", "yes", "t"):
-        where.append("is_public = 1")
+        filters["public"] = True
     elif is_public in ("false", "0", "no", "f"):
-        where.append("is_public = 0")
-    for param, column in (("minRam", "ram"), ("minDisk", "disk")):
+        filters["public"] = False
+    for param, key in (("minRam", "min_ram"), ("minDisk", "min_disk")):
         if req.get_param(param):
-            where.append(f"{column} >= ?")
-            params.append(_int(req.get_param(param), param))
-    return " AND ".join(where), params
+            filters[key] = _int(req.get_param(param), param)
+    return filters
 
 
 def paginate(req, rows: list[dict], key: str = "id") -> list[dict]:
@@ -78,28 +80,28 @@ def paginate(req, rows: list[dict], key: str = "id") -> list[dict]:
 
 
 class Flavors:
-    def __init__(self, store: ComputeStore, detail: bool = False):
-        self.store, self.detail = store, detail
+    def __init__(self, api: Nova, detail: bool = False):
+        self.store, self.detail = api.store, detail
 
     def on_get(self, req, resp):
-        rows = paginate(req, self.store.flavors(*list_filter(req, req.context.ctx)))
+        rows = paginate(req, self.store.flavors(**list_filter(req, req.context.ctx)))
         resp.media = {"flavors": [views.flavor(req, r, self.detail) for r in rows]}
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
         row = new_row(req, self.store, read_json(req, schemas.FLAVOR_CREATE)["flavor"])
-        with self.store.transaction() as db:
-            if self.store.query("SELECT 1 FROM flavors WHERE name = ?", (row["name"],)):
+        with self.store.transaction():
+            if self.store.flavor_named(row["name"]):
                 raise errors.Conflict(f"Flavor with name {row['name']} already exists.")
-            if self.store.get("flavors", row["id"]):
+            if self.store.flavor(row["id"]):
                 raise errors.Conflict(f"Flavor with ID {row['id']} already exists.")
-            db["flavors"].insert(row)
+            self.store.add_flavor(row)
         resp.media = {"flavor": views.flavor(req, self.store.flavor(row["id"]))}
 
 
 class Flavor:
-    def __init__(self, store: ComputeStore):
-        self.store = store
+    def __init__(self, api: Nova):
+        self.store = api.store
 
     def on_get(self, req, resp, flavor_id):
         row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
@@ -108,13 +110,13 @@ class Flavor:
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, flavor_id):
         views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
-        self.store.db["flavors"].delete(flavor_id)
+        self.store.delete_flavor(flavor_id)
         resp.status = falcon.HTTP_202
 
 
 class FlavorExtraSpecs:
-    def __init__(self, store: ComputeStore):
-        self.store = store
+    def __init__(self, api: Nova):
+        self.store = api.store
 
     def on_get(self, req, resp, flavor_id):
         row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
@@ -125,13 +127,13 @@ class FlavorExtraSpecs:
         row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
         new = {k: str(v) for k, v in read_json(req, schemas.EXTRA_SPECS)["extra_specs"].items()}
         specs = {**row["extra_specs"], **new}
-        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        self.store.set_extra_specs(flavor_id, specs)
         resp.media = {"extra_specs": new}
 
 
 class FlavorExtraSpec:
-    def __init__(self, store: ComputeStore):
-        self.store = store
+    def __init__(self, api: Nova):
+        self.store = api.store
 
     def on_get(self, req, resp, flavor_id, key):
         row = views.must_exist(self.store.flavor(flavor_id), "Flavor", flavor_id)
@@ -146,7 +148,7 @@ class FlavorExtraSpec:
         if not isinstance(body, dict) or list(body) != [key]:
             raise errors.BadRequest("Request body and URI mismatch")
         specs = {**row["extra_specs"], key: str(body[key])}
-        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        self.store.set_extra_specs(flavor_id, specs)
         resp.media = {key: specs[key]}
 
     @falcon.before(policy.require("admin"))
@@ -155,11 +157,5 @@ class FlavorExtraSpec:
         if key not in row["extra_specs"]:
             raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
         specs = {k: v for k, v in row["extra_specs"].items() if k != key}
-        self.store.db["flavors"].update(flavor_id, {"extra_specs": _json(specs)})
+        self.store.set_extra_specs(flavor_id, specs)
         resp.status = falcon.HTTP_202
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value)

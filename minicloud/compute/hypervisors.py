@@ -11,10 +11,10 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.compute.microversions import at_least
-from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.core import Nova
 
 
-def view(req, api: ComputeAPI, node: dict, service: dict | None, used: dict, detail: bool,
+def view(req, api: Nova, node: dict, service: dict | None, used: dict, detail: bool,
          servers: list | None = None) -> dict:
     uuids = at_least(req, "2.53")
     up = api.service_up(node["host"])
@@ -47,7 +47,7 @@ def view(req, api: ComputeAPI, node: dict, service: dict | None, used: dict, det
 
 
 class Hypervisors:
-    def __init__(self, api: ComputeAPI, detail: bool = False):
+    def __init__(self, api: Nova, detail: bool = False):
         self.api, self.detail = api, detail
 
     @falcon.before(policy.require("admin"))
@@ -64,14 +64,14 @@ class Hypervisors:
             servers = None
             if with_servers:
                 servers = [{"uuid": i["id"], "name": i["name"]} for i in
-                           self.api.store.instances("host = ?", (node["host"],))]
+                           self.api.store.instances(host=node["host"])]
             body.append(view(req, self.api, node, services.get(node["host"]), used,
                              self.detail, servers))
         resp.media = {"hypervisors": body}
 
 
 class Hypervisor:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     @falcon.before(policy.require("admin"))
@@ -88,7 +88,7 @@ class Hypervisor:
 
 
 class HypervisorStatistics:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     @falcon.before(policy.require("admin"))

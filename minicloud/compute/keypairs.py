@@ -15,9 +15,10 @@ import falcon
 from minicloud.common import errors
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas, views
+from minicloud.compute.core import Nova
 from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
-from minicloud.compute.store import ComputeStore, isotime
+from minicloud.compute.store import isotime
 
 
 MAX_RSA_BITS = 16384  # OpenSSH's limit: a longer key could never log in
@@ -103,19 +104,16 @@ def creator(req, wanted: str | None) -> str:
 
 
 class Keypairs:
-    def __init__(self, store: ComputeStore):
-        self.store = store
+    def __init__(self, api: Nova):
+        self.api, self.store = api, api.store
 
     def _check_quota(self, req, user_id: str) -> None:
-        limit = self.store.quotas(req.context.ctx.project_id)["key_pairs"]
-        count = self.store.query("SELECT COUNT(*) AS n FROM keypairs WHERE user_id = ?",
-                                 (user_id,))[0]["n"]
-        if 0 <= limit <= count:
+        limit = self.api.quotas(req.context.ctx.project_id)["key_pairs"]
+        if 0 <= limit <= self.store.keypair_count(user_id):
             raise errors.Forbidden("Quota exceeded, too many key pairs.", kind="forbidden")
 
     def on_get(self, req, resp):
-        rows = self.store.query("SELECT * FROM keypairs WHERE user_id = ? ORDER BY name",
-                                (owner(req),))
+        rows = self.store.keypairs(owner(req))
         if at_least(req, "2.35"):  # limit and marker (a key pair's name) page the list
             rows = paginate(req, rows, key="name")
         resp.media = {"keypairs": [{"keypair": view(req, r)} for r in rows]}
@@ -138,12 +136,11 @@ class Keypairs:
         row = {"user_id": user_id, "name": fields["name"], "public_key": public.strip(),
                "fingerprint": x509_fingerprint(public) if kind == "x509" else
                fingerprint(public), "type": kind, "created": self.store.clock()}
-        with self.store.transaction() as db:
-            if self.store.query("SELECT 1 FROM keypairs WHERE user_id = ? AND name = ?",
-                                (user_id, row["name"])):
+        with self.store.transaction():
+            if self.store.keypair(user_id, row["name"]):
                 raise errors.Conflict(f"Key pair '{row['name']}' already exists.")
             self._check_quota(req, user_id)
-            db["keypairs"].insert(row)
+            self.store.add_keypair(row)
         body = {**view(req, row), "user_id": user_id}
         if private:
             body["private_key"] = private
@@ -152,21 +149,19 @@ class Keypairs:
 
 
 class Keypair:
-    def __init__(self, store: ComputeStore):
-        self.store = store
+    def __init__(self, api: Nova):
+        self.store = api.store
 
     def _row(self, req, name: str) -> dict:
-        found = self.store.query("SELECT * FROM keypairs WHERE user_id = ? AND name = ?",
-                                 (owner(req), name))
-        if not found:
+        found = self.store.keypair(owner(req), name)
+        if found is None:
             raise errors.NotFound(f"Keypair {name} not found for user {owner(req)}.")
-        return found[0]
+        return found
 
     def on_get(self, req, resp, name):
         resp.media = {"keypair": view(req, self._row(req, name), full=True)}
 
     def on_delete(self, req, resp, name):
         row = self._row(req, name)
-        self.store.db.execute("DELETE FROM keypairs WHERE user_id = ? AND name = ?",
-                              (row["user_id"], name))
+        self.store.delete_keypair(row["user_id"], name)
         resp.status = falcon.HTTP_204 if at_least(req, "2.2") else falcon.HTTP_202

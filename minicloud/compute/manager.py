@@ -30,15 +30,17 @@ LOG = logging.getLogger(__name__)
 
 
 class ComputeManager(ShelveManager, InterfaceManager):
-    def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, images:
-                 ImageClient, networks: NetworkClient, volumes: VolumeClient | None = None):
-        self.host, self.driver, self.tracer = host, driver, tracer
+    def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, config,
+                 images: ImageClient, networks: NetworkClient,
+                 volumes: VolumeClient | None = None):
+        self.host, self.driver, self.tracer, self.config = host, driver, tracer, config
         self.images, self.networks, self.volumes = images, networks, volumes
         self.service = f"nova-compute@{host}"
         self.conductor = rpc.RPCClient(transport, "conductor", service=self.service,
-                                       tracer=tracer, timeout=30)
+                                       tracer=tracer, timeout=config.rpc_response_timeout)
+        # Host to host: the live migration's call to its destination.
         self.compute = rpc.RPCClient(transport, "compute", service=self.service,
-                                     tracer=tracer, timeout=60)
+                                     tracer=tracer, timeout=config.rpc_long_timeout)
         self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -470,11 +472,13 @@ class ComputeHost:
     """One running nova-compute: its RPC server on `compute.<host>` and its heartbeat."""
 
     def __init__(self, host: str, manager: ComputeManager, transport, tracer,
-                 report_interval: float, host_ip: str = "127.0.0.1"):
-        self.host, self.manager, self.report_interval = host, manager, report_interval
+                 host_ip: str = "127.0.0.1"):
+        config = manager.config
+        self.host, self.manager, self.report_interval = host, manager, config.report_interval
         self.host_ip = host_ip
         self.server = rpc.RPCServer(transport, "compute", host, [manager],
-                                    service=manager.service, tracer=tracer, workers=16)
+                                    service=manager.service, tracer=tracer,
+                                    workers=config.compute_workers)
         # Reports travel untraced on their own topic: they would bury the users' traces.
         self.reports = rpc.RPCClient(transport, "heartbeat", service=manager.service)
         self._stop = threading.Event()

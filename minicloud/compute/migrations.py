@@ -7,7 +7,7 @@ import falcon
 
 from minicloud.common import policy
 from minicloud.compute.microversions import at_least
-from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.core import Nova
 from minicloud.compute.store import isotime
 
 
@@ -30,23 +30,14 @@ def view(req, row: dict, instance: dict | None) -> dict:
 
 
 class Migrations:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        where, params = [], []
-        for param, column in (("instance_uuid", "instance_id"), ("status", "status"),
-                              ("migration_type", "type")):
-            if req.get_param(param):
-                where.append(f"{column} = ?")
-                params.append(req.get_param(param))
-        host = req.get_param("host")
-        if host:
-            where.append("(source = ? OR dest = ?)")
-            params += [host, host]
-        sql = "SELECT * FROM migrations" + (f" WHERE {' AND '.join(where)}" if where else "")
-        rows = self.api.store.query(sql + " ORDER BY id DESC", params)
+        rows = self.api.store.migrations(
+            instance_id=req.get_param("instance_uuid"), status=req.get_param("status"),
+            kind=req.get_param("migration_type"), host=req.get_param("host"))
         resp.media = {"migrations": [
             view(req, r, self.api.store.instance(r["instance_id"], include_deleted=True))
             for r in rows]}

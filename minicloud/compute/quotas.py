@@ -12,8 +12,7 @@ from minicloud.common import errors, policy
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas
 from minicloud.compute.microversions import at_least
-from minicloud.compute.servers import ComputeAPI
-from minicloud.compute.store import DEFAULT_QUOTAS
+from minicloud.compute.core import DEFAULT_QUOTAS, Nova
 
 
 # Nova still lists the quotas of its old nova-network (fixed and floating IPs, security
@@ -54,14 +53,14 @@ USED = [("totalCoresUsed", "cores"), ("totalFloatingIpsUsed", "floating_ips"),
 
 
 class Limits:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp):
         ctx = req.context.ctx
         project = req.get_param("tenant_id") if ctx.is_admin and req.get_param(
             "tenant_id") else ctx.project_id
-        limits = visible(req, self.api.store.quotas(project))
+        limits = visible(req, self.api.quotas(project))
         used = {"server_groups": 0, "floating_ips": 0, "security_groups": 0,
                 **self.api.store.usage(project)}
         absolute = {name: limits[quota] for name, quota in ABSOLUTE if quota in limits}
@@ -72,7 +71,7 @@ class Limits:
 
 
 class QuotaSet:
-    def __init__(self, api: ComputeAPI, defaults: bool = False, detail: bool = False):
+    def __init__(self, api: Nova, defaults: bool = False, detail: bool = False):
         self.api, self.defaults, self.detail = api, defaults, detail
 
     def on_get(self, req, resp, project_id):
@@ -81,7 +80,7 @@ class QuotaSet:
             raise errors.Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:show to "
                                    "be performed.")
         limits = visible(req, dict(DEFAULT_QUOTAS) if self.defaults else
-                         self.api.store.quotas(project_id))
+                         self.api.quotas(project_id))
         if self.detail:
             used = self.api.store.usage(project_id)
             body = {k: {"limit": v, "in_use": used.get(k, 0), "reserved": 0}
@@ -108,11 +107,11 @@ class QuotaSet:
             if not -1 <= limit <= 0x7FFFFFFF:
                 raise errors.BadRequest(f"Quota limit {limit} for {key} must be -1 or "
                                         f"between 0 and {0x7FFFFFFF}.")
-            self.api.store.set_quota(project_id, key, limit)
+            self.api.store.set_quota_limit(project_id, key, limit)
         # Nova's update answer has no `id`
-        resp.media = {"quota_set": visible(req, self.api.store.quotas(project_id))}
+        resp.media = {"quota_set": visible(req, self.api.quotas(project_id))}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, project_id):
-        self.api.store.db.execute("DELETE FROM quotas WHERE project_id = ?", (project_id,))
+        self.api.store.delete_quota_limits(project_id)
         resp.status = falcon.HTTP_202

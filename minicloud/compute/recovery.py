@@ -48,7 +48,7 @@ def settle_on_host(compute_host, ctx) -> None:
 
 def settle_unscheduled(conductor, ctx) -> None:
     """Instances that were never placed on a host: nothing will ever build them now."""
-    for instance in conductor.store.instances("host IS NULL AND vm_state = 'building'"):
+    for instance in conductor.store.unscheduled_instances():
         LOG.warning("server %s was waiting for a host: ERROR", instance["id"])
         conductor.build_failed(ctx, instance["id"],
                                MESSAGE.format(task=instance["task_state"]),

@@ -43,7 +43,7 @@ def check_flavor(api, instance: dict, ref) -> dict:
 def check_upsize_quota(api, instance: dict, flavor: dict) -> None:
     """Only growth counts (Nova's `_check_quota_for_upsize`)."""
     project = instance["project_id"]
-    limits, used = api.store.quotas(project), api.store.usage(project)
+    limits, used = api.quotas(project), api.store.usage(project)
     for resource, key in (("cores", "vcpus"), ("ram", "ram")):
         delta = flavor[key] - instance["flavor"][key]
         limit = limits[resource]

@@ -23,7 +23,7 @@ from minicloud.compute.locking import LockActions, check_unlocked
 from minicloud.compute.microversions import at_least
 from minicloud.compute.rebuild import RebuildAction
 from minicloud.compute.resize import ResizeAction
-from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.core import Nova
 from minicloud.compute.shelve import ShelveActions
 from minicloud.compute.snapshots import SnapshotAction
 from minicloud.compute.states import check_state
@@ -51,7 +51,7 @@ UNSET = object()
 
 
 class ServerAction(LockActions, RebuildAction, ResizeAction, SnapshotAction, ShelveActions):
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_post(self, req, resp, server_id):
@@ -107,8 +107,7 @@ class ServerAction(LockActions, RebuildAction, ResizeAction, SnapshotAction, She
         self.api.cast_to_host(req.context.ctx, instance, "reboot_instance", reboot_type=kind)
 
     def _dest(self, host: str | None) -> str | None:
-        if host and not self.api.store.query("SELECT 1 FROM compute_nodes WHERE host = ?",
-                                             (host,)):
+        if host and self.api.store.compute_node(host) is None:
             raise errors.BadRequest(f"Compute host {host} could not be found.")
         return host
 
@@ -177,31 +176,28 @@ def _time(ts):
 
 
 class InstanceActions:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp, server_id):
         instance = self.api.instance(req, server_id)
-        rows = self.api.store.query("SELECT * FROM instance_actions WHERE instance_id = ? "
-                                    "ORDER BY start_time DESC", (instance["id"],))
+        rows = self.api.store.instance_actions(instance["id"])
         resp.media = {"instanceActions": [action_view(req, r) for r in rows]}
 
 
 class InstanceAction:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp, server_id, request_id):
         instance = self.api.instance(req, server_id)
-        rows = self.api.store.query("SELECT * FROM instance_actions WHERE instance_id = ? AND "
-                                    "request_id = ?", (instance["id"], request_id))
-        if not rows:
+        row = self.api.store.instance_action(instance["id"], request_id)
+        if row is None:
             raise errors.NotFound(f"Action for request_id {request_id} on instance "
                                   f"{server_id} not found")
-        events = self.api.store.query("SELECT * FROM action_events WHERE instance_id = ? AND "
-                                      "request_id = ? ORDER BY id", (instance["id"], request_id))
+        events = self.api.store.action_events(instance["id"], request_id)
         admin = req.context.ctx.is_admin
-        body = action_view(req, rows[0])
+        body = action_view(req, row)
         body["events"] = [event_view(req, e, admin) for e in events]
         resp.media = {"instanceAction": body}
 

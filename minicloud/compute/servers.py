@@ -12,94 +12,21 @@ its nova-compute is down), releasing its ports in Neutron either way.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
-import threading
 
 import falcon
 
-from minicloud.common import errors, rpc, servicegroup
+from minicloud.common import errors
 from minicloud.common.validation import read_json
 from minicloud.compute import boot_volumes, schemas, shelve, views
-from minicloud.common.clients import ImageClient, NetworkClient, ServiceError
+from minicloud.common.clients import ServiceError
+from minicloud.compute.core import Nova
 from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
 from minicloud.compute.locking import check_unlocked
 from minicloud.compute.store import ComputeStore, new_uuid
 
-LOG = logging.getLogger(__name__)
-
 GB = 1024 ** 3
-
-
-class ComputeAPI:
-    """What every server resource needs: the store, the RPC clients, Glance and Neutron."""
-
-    def __init__(self, store: ComputeStore, transport, tracer, config, images: ImageClient,
-                 networks: NetworkClient, volumes=None):
-        self.store, self.config = store, config
-        self.images, self.networks, self.volumes = images, networks, volumes
-        self.conductor = rpc.RPCClient(transport, "conductor", service="nova-api", tracer=tracer)
-        self.compute = rpc.RPCClient(transport, "compute", service="nova-api", tracer=tracer,
-                                     timeout=30)
-        self.quota_lock = threading.Lock()
-
-    def instance(self, req, server_id: str) -> dict:
-        """The server if the caller may see it (its project, or any for an admin), else 404."""
-        row = self.store.instance(server_id)
-        ctx = req.context.ctx
-        if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
-            raise errors.NotFound(f"Instance {server_id} could not be found.")
-        return row
-
-    def service_up(self, host: str | None) -> bool:
-        for service in self.store.services():
-            if service["binary"] == "nova-compute" and service["host"] == host:
-                return servicegroup.is_up(service["last_seen"], self.config.service_down_time,
-                                          forced_down=service["forced_down"])
-        return False
-
-    def host_status(self, instance: dict) -> str:
-        """Nova's host_status (2.16): UP, DOWN (forced down), MAINTENANCE (disabled),
-        UNKNOWN (no heartbeat), or "" for a server without a host."""
-        if not instance["host"]:
-            return ""
-        for service in self.store.services():
-            if service["binary"] == "nova-compute" and service["host"] == instance["host"]:
-                if service["forced_down"]:
-                    return "DOWN"
-                if not self.service_up(instance["host"]):
-                    return "UNKNOWN"
-                return "MAINTENANCE" if service["disabled"] else "UP"
-        return "UNKNOWN"
-
-    def cast_to_host(self, ctx, instance: dict, method: str, host: str | None = None, **kw):
-        self.compute.prepare(server=host or instance["host"]).cast(ctx, method,
-                                                                   instance=instance, **kw)
-
-    def local_delete(self, ctx, instance: dict) -> None:
-        """Delete a server no compute host will clean up: release its ports, free its claim."""
-        users = {v["port_id"] for v in instance["network_info"] if v.get("preexisting")}
-        try:
-            for port in self.networks.ports(device_id=instance["id"]):
-                if port["id"] in users:  # the user's port (e.g. of a shelved server): unbind
-                    self.networks.update_port(port["id"], device_id="", device_owner="",
-                                              **{"binding:host_id": ""})
-                elif port.get("device_owner", "").startswith("compute:"):
-                    self.networks.delete_port(port["id"])
-        except ServiceError as exc:
-            LOG.warning("server %s: its ports were not all released: %s", instance["id"], exc)
-        for bdm in self.store.bdms(instance["id"]):  # its volumes go back to `available`
-            try:
-                if self.volumes is not None and bdm["attachment_id"]:
-                    self.volumes.attachment_delete(bdm["attachment_id"])
-            except ServiceError as exc:
-                LOG.warning("server %s: attachment %s not deleted: %s", instance["id"],
-                            bdm["attachment_id"], exc)
-            self.store.delete_bdm(bdm["uuid"])
-        self.store.free(instance["id"])
-        self.store.update_instance(instance["id"], deleted=1, vm_state="deleted",
-                                   task_state=None, terminated_at=self.store.clock())
 
 
 # -- create: each check is one small function --------------------------------------------
@@ -107,7 +34,7 @@ def _ref(value) -> str:
     return str(value).rstrip("/").rsplit("/", 1)[-1]
 
 
-def check_flavor(api: ComputeAPI, ref) -> dict:
+def check_flavor(api: Nova, ref) -> dict:
     flavor = api.store.flavor(_ref(ref))
     if flavor is None:
         raise errors.BadRequest(f"Flavor {_ref(ref)} could not be found.")
@@ -123,7 +50,7 @@ def image_ref(body: dict) -> str:
     raise errors.BadRequest("Missing imageRef attribute")
 
 
-def check_image(api: ComputeAPI, ctx, ref: str, flavor: dict) -> dict:
+def check_image(api: Nova, ctx, ref: str, flavor: dict) -> dict:
     try:
         image = api.images.get(ref, token=ctx.auth_token)
     except ServiceError as exc:
@@ -145,7 +72,7 @@ def check_image(api: ComputeAPI, ctx, ref: str, flavor: dict) -> dict:
     return image
 
 
-def check_networks(api: ComputeAPI, ctx, requested, microversion_237: bool) -> list[dict]:
+def check_networks(api: Nova, ctx, requested, microversion_237: bool) -> list[dict]:
     if requested is None:
         if microversion_237:
             raise errors.BadRequest("Invalid input for field/attribute networks: 'networks' "
@@ -172,7 +99,7 @@ def check_networks(api: ComputeAPI, ctx, requested, microversion_237: bool) -> l
     return checked
 
 
-def _check_port(api: ComputeAPI, ctx, port_id: str) -> str:
+def _check_port(api: Nova, ctx, port_id: str) -> str:
     try:
         port = api.networks.port(port_id, token=ctx.auth_token)
     except ServiceError:
@@ -182,7 +109,7 @@ def _check_port(api: ComputeAPI, ctx, port_id: str) -> str:
     return port_id
 
 
-def _auto_network(api: ComputeAPI, ctx) -> str:
+def _auto_network(api: Nova, ctx) -> str:
     try:
         nets = [n for n in api.networks.networks(token=ctx.auth_token)
                 if not n.get("router:external")]
@@ -198,17 +125,16 @@ def _auto_network(api: ComputeAPI, ctx) -> str:
     return own[0]["id"]
 
 
-def check_key(api: ComputeAPI, ctx, name: str | None) -> dict | None:
+def check_key(api: Nova, ctx, name: str | None) -> dict | None:
     if not name:
         return None
-    found = api.store.query("SELECT * FROM keypairs WHERE user_id = ? AND name = ?",
-                            (ctx.user_id, name))
-    if not found:
+    found = api.store.keypair(ctx.user_id, name)
+    if found is None:
         raise errors.BadRequest("Invalid key_name provided.")
-    return found[0]
+    return found
 
 
-def check_security_groups(api: ComputeAPI, ctx, requested) -> list[str]:
+def check_security_groups(api: Nova, ctx, requested) -> list[str]:
     """Group names (the CLI sends Neutron ids in `name`: Nova shows names). Every group
     must exist in Neutron for the project, else 400; `default` always does (Neutron
     creates it on first use)."""
@@ -226,15 +152,15 @@ def check_security_groups(api: ComputeAPI, ctx, requested) -> list[str]:
     return names
 
 
-def _group_named(api: ComputeAPI, ctx, name: str) -> bool:
+def _group_named(api: Nova, ctx, name: str) -> bool:
     try:
         return bool(api.networks.security_groups(name=name, project_id=ctx.project_id))
     except ServiceError as exc:
         raise errors.ApiError(f"Neutron answered {exc.status}: {exc}") from None
 
 
-def check_quota(api: ComputeAPI, project_id: str, flavor: dict, count: int) -> None:
-    limits, used = api.store.quotas(project_id), api.store.usage(project_id)
+def check_quota(api: Nova, project_id: str, flavor: dict, count: int) -> None:
+    limits, used = api.quotas(project_id), api.store.usage(project_id)
     asked = {"instances": count, "cores": flavor["vcpus"] * count, "ram": flavor["ram"] * count}
     for resource in ("instances", "cores", "ram"):
         limit = limits[resource]
@@ -244,8 +170,8 @@ def check_quota(api: ComputeAPI, project_id: str, flavor: dict, count: int) -> N
                 f"used {used[resource]} of {limit} {resource}", kind="forbidden")
 
 
-def check_metadata_quota(api: ComputeAPI, project_id: str, metadata: dict) -> None:
-    limit = api.store.quotas(project_id)["metadata_items"]
+def check_metadata_quota(api: Nova, project_id: str, metadata: dict) -> None:
+    limit = api.quotas(project_id)["metadata_items"]
     if 0 <= limit < len(metadata):
         raise errors.Forbidden(f"Quota exceeded for metadata_items: Requested "
                                f"{len(metadata)}, but already used 0 of {limit} "
@@ -282,7 +208,7 @@ def check_access_ips(fields: dict) -> dict:
 
 
 class Servers:
-    def __init__(self, api: ComputeAPI, detail: bool = False):
+    def __init__(self, api: Nova, detail: bool = False):
         self.api, self.detail = api, detail
 
     def on_get(self, req, resp):
@@ -364,20 +290,17 @@ def _image_props(image: dict) -> dict:
 
 
 def list_servers(store: ComputeStore, req, ctx) -> list[dict]:
-    where, params = [], []
+    filters = {}
     all_tenants = req.get_param("all_tenants") is not None and ctx.is_admin
     project = req.get_param("project_id") or req.get_param("tenant_id")
     if not all_tenants or (project and ctx.is_admin):
-        where.append("project_id = ?")
-        params.append(project if project and ctx.is_admin else ctx.project_id)
+        filters["project_id"] = project if project and ctx.is_admin else ctx.project_id
     if req.get_param("host") and ctx.is_admin:
-        where.append("host = ?")
-        params.append(req.get_param("host"))
+        filters["host"] = req.get_param("host")
     for param, column in (("image", "image_ref"), ("user_id", "user_id")):
         if req.get_param(param):
-            where.append(f"{column} = ?")
-            params.append(_ref(req.get_param(param)))
-    rows = store.instances(" AND ".join(where), params)
+            filters[column] = _ref(req.get_param(param))
+    rows = store.instances(**filters)
     name = req.get_param("name")
     if name:
         try:
@@ -394,7 +317,7 @@ def list_servers(store: ComputeStore, req, ctx) -> list[dict]:
 
 
 class Server:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp, server_id):
@@ -440,7 +363,7 @@ class Server:
 class ServerMetadata:
     """`/servers/{id}/metadata`: POST merges, PUT replaces (`server set --property`)."""
 
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp, server_id):
@@ -450,7 +373,7 @@ class ServerMetadata:
         instance = self.api.instance(req, server_id)
         new = read_json(req, schemas.METADATA)["metadata"]
         metadata = {**instance["metadata"], **new} if merge else new
-        if len(metadata) > self.api.store.quotas(instance["project_id"])["metadata_items"]:
+        if len(metadata) > self.api.quotas(instance["project_id"])["metadata_items"]:
             raise errors.Forbidden("Quota exceeded for metadata_items")
         self.api.store.update_instance(server_id, metadata=metadata)
         resp.media = {"metadata": metadata}
@@ -463,7 +386,7 @@ class ServerMetadata:
 
 
 class ServerMetadataItem:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def on_get(self, req, resp, server_id, key):

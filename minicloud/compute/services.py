@@ -15,16 +15,16 @@ from minicloud.common import errors, policy, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.compute import schemas
 from minicloud.compute.microversions import at_least
-from minicloud.compute.servers import ComputeAPI
+from minicloud.compute.core import Nova
 from minicloud.compute.store import isotime
 
 
-def is_up(api: ComputeAPI, row: dict) -> bool:
+def is_up(api: Nova, row: dict) -> bool:
     return servicegroup.is_up(row["last_seen"], api.config.service_down_time,
                               forced_down=row["forced_down"])
 
 
-def view(req, api: ComputeAPI, row: dict) -> dict:
+def view(req, api: Nova, row: dict) -> dict:
     body = {"id": row["uuid"] if at_least(req, "2.53") else row["id"], "binary": row["binary"],
             "host": row["host"], "zone": "internal" if row["binary"] != "nova-compute"
             else row["zone"], "status": "disabled" if row["disabled"] else "enabled",
@@ -38,7 +38,7 @@ def view(req, api: ComputeAPI, row: dict) -> dict:
 
 
 class Services:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     @falcon.before(policy.require("admin"))
@@ -51,7 +51,7 @@ class Services:
 
 
 class Service:
-    def __init__(self, api: ComputeAPI):
+    def __init__(self, api: Nova):
         self.api = api
 
     def _row(self, service_id: str) -> dict:
@@ -83,7 +83,7 @@ class Service:
         if "forced_down" in fields:
             updates["forced_down"] = int(fields["forced_down"])
         if updates:
-            self.api.store.db["services"].update(row["id"], updates)
+            self.api.store.update_service(row["id"], **updates)
 
     def _legacy(self, req, resp, verb: str):
         body = read_json(req)
@@ -110,16 +110,15 @@ class Service:
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, service_id):
         row = self._row(service_id)
-        if row["binary"] == "nova-compute" and self.api.store.instances("host = ?",
-                                                                        (row["host"],)):
+        if row["binary"] == "nova-compute" and self.api.store.instances(host=row["host"]):
             raise errors.Conflict(f"Unable to delete compute service that is hosting "
                                   f"instances.")
-        self.api.store.db["services"].delete(row["id"])
+        self.api.store.delete_service(row["id"])
         resp.status = falcon.HTTP_204
 
 
 class AvailabilityZones:
-    def __init__(self, api: ComputeAPI, detail: bool = False):
+    def __init__(self, api: Nova, detail: bool = False):
         self.api, self.detail = api, detail
 
     def on_get(self, req, resp):

@@ -1,6 +1,7 @@
 """Nova's tables in `compute.db`: flavors, key pairs, instances, their actions and events,
 compute services and nodes (what each host offers), resource allocations, migrations and
-quotas.
+quotas (the limits an admin set, common/quota_store.py; the defaults are core.py's). Every
+SQL statement of Nova is here, behind a named method.
 
 Only nova-api and nova-conductor open this database; compute hosts (and the scheduler)
 reach it through the conductor over RPC, as in Nova, where nova-compute has no database
@@ -15,6 +16,7 @@ import time
 import uuid
 
 from minicloud.common.db import Database
+from minicloud.common.quota_store import QUOTAS_TABLE, QuotaLimits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flavors (
@@ -64,21 +66,13 @@ CREATE TABLE IF NOT EXISTS migrations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, instance_id TEXT NOT NULL,
     source TEXT, dest TEXT, type TEXT NOT NULL, status TEXT NOT NULL, created REAL,
     updated REAL);
-CREATE TABLE IF NOT EXISTS quotas (
-    project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
-    PRIMARY KEY (project_id, resource));
 -- Volumes attached to instances (Nova's block_device_mapping; the root disk is not here).
 CREATE TABLE IF NOT EXISTS block_device_mappings (
     uuid TEXT PRIMARY KEY, instance_id TEXT NOT NULL, volume_id TEXT NOT NULL,
     attachment_id TEXT, device_name TEXT NOT NULL, tag TEXT,
     delete_on_termination INTEGER NOT NULL DEFAULT 0, created REAL,
     UNIQUE (instance_id, volume_id), UNIQUE (instance_id, device_name));
-"""
-
-DEFAULT_QUOTAS = {"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100,
-                  "metadata_items": 128, "server_groups": 10, "server_group_members": 10,
-                  "injected_files": 5, "injected_file_content_bytes": 10240,
-                  "injected_file_path_bytes": 255}
+""" + QUOTAS_TABLE
 
 # As DevStack creates them: id, name, ram MB, disk GB, vcpus.
 DEFAULT_FLAVORS = [("1", "m1.tiny", 512, 1, 1), ("2", "m1.small", 2048, 20, 1),
@@ -134,7 +128,7 @@ def encode(fields: dict) -> dict:
             else v for k, v in fields.items()}
 
 
-class ComputeStore(Database):
+class ComputeStore(Database, QuotaLimits):
     def __init__(self, path, clock=time.time):
         super().__init__(path, create_schema)
         self.clock = clock
@@ -151,9 +145,50 @@ class ComputeStore(Database):
     def flavor(self, ident: str) -> dict | None:
         return decode(self.get("flavors", ident))
 
-    def flavors(self, where: str = "", params=()) -> list[dict]:
-        sql = "SELECT * FROM flavors" + (f" WHERE {where}" if where else "")
+    def flavor_named(self, name: str) -> dict | None:
+        found = self.query("SELECT * FROM flavors WHERE name = ?", (name,))
+        return decode(found[0]) if found else None
+
+    def flavors(self, *, public: bool | None = None, min_ram: int | None = None,
+                min_disk: int | None = None) -> list[dict]:
+        """Flavors by RAM then id; `public` None lists public and private ones."""
+        where, params = [], []
+        if public is not None:
+            where.append("is_public = ?")
+            params.append(int(public))
+        for column, minimum in (("ram", min_ram), ("disk", min_disk)):
+            if minimum is not None:
+                where.append(f"{column} >= ?")
+                params.append(minimum)
+        sql = "SELECT * FROM flavors" + (f" WHERE {' AND '.join(where)}" if where else "")
         return [decode(r) for r in self.query(sql + " ORDER BY ram, id", params)]
+
+    def add_flavor(self, row: dict) -> None:
+        self.db["flavors"].insert(row)
+
+    def delete_flavor(self, flavor_id: str) -> None:
+        self.write("DELETE FROM flavors WHERE id = ?", (flavor_id,))
+
+    def set_extra_specs(self, flavor_id: str, specs: dict) -> None:
+        self.write("UPDATE flavors SET extra_specs = ? WHERE id = ?",
+                   (json.dumps(specs), flavor_id))
+
+    # -- key pairs --------------------------------------------------------------------------
+    def keypairs(self, user_id: str) -> list[dict]:
+        return self.query("SELECT * FROM keypairs WHERE user_id = ? ORDER BY name", (user_id,))
+
+    def keypair(self, user_id: str, name: str) -> dict | None:
+        return self.get("keypairs", (user_id, name))
+
+    def keypair_count(self, user_id: str) -> int:
+        return self.query("SELECT COUNT(*) AS n FROM keypairs WHERE user_id = ?",
+                          (user_id,))[0]["n"]
+
+    def add_keypair(self, row: dict) -> None:
+        self.db["keypairs"].insert(row)
+
+    def delete_keypair(self, user_id: str, name: str) -> None:
+        self.write("DELETE FROM keypairs WHERE user_id = ? AND name = ?", (user_id, name))
 
     # -- instances --------------------------------------------------------------------------
     def instance(self, instance_id: str, include_deleted: bool = False) -> dict | None:
@@ -162,10 +197,22 @@ class ComputeStore(Database):
             return None
         return self._with_volumes([row])[0]
 
-    def instances(self, where: str = "", params=()) -> list[dict]:
-        sql = "SELECT * FROM instances WHERE deleted = 0" + (f" AND {where}" if where else "")
-        rows = [decode(r) for r in self.query(sql + " ORDER BY created DESC, seq DESC", params)]
-        return self._with_volumes(rows)
+    def instances(self, *, project_id: str | None = None, user_id: str | None = None,
+                  host: str | None = None, image_ref: str | None = None) -> list[dict]:
+        """The live instances, newest first; each filter given must match."""
+        wanted = {"project_id": project_id, "user_id": user_id, "host": host,
+                  "image_ref": image_ref}
+        equal = {column: value for column, value in wanted.items() if value is not None}
+        where = "".join(f" AND {column} = ?" for column in equal)
+        rows = self.query(f"SELECT * FROM instances WHERE deleted = 0{where} ORDER BY "
+                          f"created DESC, seq DESC", list(equal.values()))
+        return self._with_volumes([decode(r) for r in rows])
+
+    def unscheduled_instances(self) -> list[dict]:
+        """Instances still building that never reached a host."""
+        rows = self.query("SELECT * FROM instances WHERE deleted = 0 AND host IS NULL AND "
+                          "vm_state = 'building' ORDER BY created DESC, seq DESC")
+        return self._with_volumes([decode(r) for r in rows])
 
     def _with_volumes(self, rows: list[dict]) -> list[dict]:
         """Each instance with `volumes_attached`: [{"id", "delete_on_termination"}]."""
@@ -215,20 +262,9 @@ class ComputeStore(Database):
         return self.instance(instance_id, include_deleted=True)
 
     def usage(self, project_id: str) -> dict:
-        rows = self.instances("project_id = ?", (project_id,))
+        rows = self.instances(project_id=project_id)
         return {"instances": len(rows), "cores": sum(r["flavor"]["vcpus"] for r in rows),
                 "ram": sum(r["flavor"]["ram"] for r in rows)}
-
-    # -- quotas -----------------------------------------------------------------------------
-    def quotas(self, project_id: str) -> dict:
-        limits = dict(DEFAULT_QUOTAS)
-        for row in self.query("SELECT * FROM quotas WHERE project_id = ?", (project_id,)):
-            limits[row["resource"]] = row["hard_limit"]
-        return limits
-
-    def set_quota(self, project_id: str, resource: str, limit: int) -> None:
-        self.db["quotas"].upsert({"project_id": project_id, "resource": resource,
-                                  "hard_limit": limit}, pk=("project_id", "resource"))
 
     # -- instance actions -------------------------------------------------------------------
     def start_action(self, ctx, instance_id: str, action: str) -> None:
@@ -248,6 +284,17 @@ class ComputeStore(Database):
         if result == "Error":
             self.db.execute("UPDATE instance_actions SET message = 'Error', updated = ? WHERE "
                             "instance_id = ? AND request_id = ?", (now, instance_id, request_id))
+
+    def instance_actions(self, instance_id: str) -> list[dict]:
+        return self.query("SELECT * FROM instance_actions WHERE instance_id = ? ORDER BY "
+                          "start_time DESC", (instance_id,))
+
+    def instance_action(self, instance_id: str, request_id: str) -> dict | None:
+        return self.get("instance_actions", (instance_id, request_id))
+
+    def action_events(self, instance_id: str, request_id: str) -> list[dict]:
+        return self.query("SELECT * FROM action_events WHERE instance_id = ? AND "
+                          "request_id = ? ORDER BY id", (instance_id, request_id))
 
     # -- services and nodes -----------------------------------------------------------------
     def ensure_service(self, binary: str, host: str) -> dict:
@@ -269,6 +316,17 @@ class ComputeStore(Database):
 
     def services(self) -> list[dict]:
         return self.query("SELECT * FROM services ORDER BY id")
+
+    def update_service(self, service_id: int, **fields) -> None:
+        """Enable or disable a service, or force it down (`compute service set`)."""
+        self.db["services"].update(service_id, fields)
+
+    def delete_service(self, service_id: int) -> None:
+        self.write("DELETE FROM services WHERE id = ?", (service_id,))
+
+    def compute_node(self, host: str) -> dict | None:
+        found = self.query("SELECT * FROM compute_nodes WHERE host = ?", (host,))
+        return found[0] if found else None
 
     def compute_nodes(self) -> list[dict]:
         return self.query("SELECT * FROM compute_nodes ORDER BY id")
@@ -316,6 +374,21 @@ class ComputeStore(Database):
             params.append(status)
         found = self.query(sql + " ORDER BY id DESC LIMIT 1", params)
         return found[0] if found else None
+
+    def migrations(self, *, instance_id: str | None = None, status: str | None = None,
+                   kind: str | None = None, host: str | None = None) -> list[dict]:
+        """Migrations, newest first; `host` matches the source or the destination."""
+        where, params = [], []
+        for column, value in (("instance_id", instance_id), ("status", status),
+                              ("type", kind)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if host:
+            where.append("(source = ? OR dest = ?)")
+            params += [host, host]
+        sql = "SELECT * FROM migrations" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return self.query(sql + " ORDER BY id DESC", params)
 
     def set_migration_status(self, migration_uuid: str, status: str) -> None:
         self.db.execute("UPDATE migrations SET status = ?, updated = ? WHERE uuid = ?",

@@ -5,10 +5,21 @@ A learner meets it first: every `openstack` command starts with `POST /v3/auth/t
 The other services meet it on every request they receive: they ask Keystone whether the
 caller's token is valid (`GET /v3/auth/tokens`, see minicloud/common/keystone.py).
 
-Map: api.py (routes), auth.py (/v3/auth: tokens, catalog, scopes), tokens.py (Fernet tokens,
-revocation), passwords.py (scrypt), store.py (tables), bootstrap.py (first start), and one
-module per resource: domains, projects, users, groups, roles, implied_roles, assignments,
-catalog (regions, services, endpoints).
+Map, in the order a request passes the files:
+- api.py: the route table and `create_app(keystone, tracer, validator)`; the auth
+  middleware hands the X-Auth-Token to the validator (Keystone.validate, below).
+- core.py: `Keystone`, the facade every resource module takes: config, store, the token
+  service and its Fernet keys, the scrypt cost, the clock; the look-ups that answer 404
+  and the error wording the modules share.
+- tokens.py: Fernet tokens (issue, validate, revoke); passwords.py: scrypt hashes.
+- schemas.py: request bodies, validated first thing in each responder that reads one.
+- the resource modules: auth.py (/v3/auth: tokens, catalog, scopes), domains.py,
+  projects.py, users.py, groups.py, roles.py, implied_roles.py, assignments.py, catalog.py
+  (regions, services, endpoints).
+- store.py: all of Keystone's SQL, one named method per query.
+- views.py: links, collections and the other pieces of response bodies.
+bootstrap.py runs once per start, before any request: the default domain, roles, users,
+projects and the catalog.
 
 LIMITATIONS compared with real Keystone:
 - SQL identity only: no LDAP, federation, application credentials, trusts, OAuth, TOTP or

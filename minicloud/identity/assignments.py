@@ -15,7 +15,7 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.identity import roles, views
-from minicloud.identity.store import IdentityStore
+from minicloud.identity.core import Keystone
 
 SYSTEM = "system"
 
@@ -29,26 +29,12 @@ def grant_path(kind: str, target_id: str, actor_id: str, role_id: str) -> str:
     return f"{target}/{target_id}/{actor}/{actor_id}/roles/{role_id}"
 
 
-def _find_target(store: IdentityStore, kind: str, target_id: str) -> None:
-    if kind == "Project":
-        views.must_exist(store.project(target_id), "project", target_id)
-    elif kind == "Domain":
-        views.must_exist(store.domain(target_id), "domain", target_id)
-
-
-def _find_actor(store: IdentityStore, kind: str, actor_id: str) -> None:
-    if kind == "User":
-        views.must_exist(store.user(actor_id), "user", actor_id)
-    else:
-        views.must_exist(store.get("groups_", actor_id), "group", actor_id)
-
-
 class _Grants:
     """What grant resources share: their kinds, and which URL fields are target and actor
     (the routes name them `project_id`/`domain_id` and `user_id`/`group_id`)."""
 
-    def __init__(self, store: IdentityStore, target_kind: str, actor_kind: str):
-        self.store = store
+    def __init__(self, keystone: Keystone, target_kind: str, actor_kind: str):
+        self.keystone, self.store = keystone, keystone.store
         self.type = actor_kind + target_kind
         self.target_kind, self.actor_kind = target_kind, actor_kind
 
@@ -57,6 +43,18 @@ class _Grants:
         return (fields[f"{self.actor_kind.lower()}_id"],
                 fields.get(f"{self.target_kind.lower()}_id", SYSTEM))
 
+    def _find_target(self, target_id: str) -> None:
+        if self.target_kind == "Project":
+            self.keystone.project(target_id)
+        elif self.target_kind == "Domain":
+            self.keystone.domain(target_id)
+
+    def _find_actor(self, actor_id: str) -> None:
+        if self.actor_kind == "User":
+            self.keystone.user(actor_id)
+        else:
+            self.keystone.group(actor_id)
+
 
 class RoleGrants(_Grants):
     """The roles one actor holds directly on one target (`GET .../users/{u}/roles`)."""
@@ -64,35 +62,22 @@ class RoleGrants(_Grants):
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp, **fields):
         actor_id, target_id = self._ids(fields)
-        _find_target(self.store, self.target_kind, target_id)
-        _find_actor(self.store, self.actor_kind, actor_id)
-        rows = self.store.query(
-            "SELECT roles.* FROM roles JOIN assignments ON assignments.role_id = roles.id "
-            "WHERE type = ? AND actor_id = ? AND target_id = ? ORDER BY roles.name",
-            (self.type, actor_id, target_id))
+        self._find_target(target_id)
+        self._find_actor(actor_id)
+        rows = self.store.granted_roles(self.type, actor_id, target_id)
         resp.media = views.collection(req, "roles", [roles.view(req, r) for r in rows])
 
 
 class RoleGrant(_Grants):
     """One grant: PUT gives the role, HEAD/GET check it (204 or 404), DELETE takes it away."""
 
-    def _key(self, actor_id: str, target_id: str, role_id: str) -> dict:
-        return {"type": self.type, "actor_id": actor_id, "target_id": target_id,
-                "role_id": role_id, "inherited": 0}
-
     def _check_refs(self, actor_id: str, target_id: str, role_id: str) -> None:
-        _find_target(self.store, self.target_kind, target_id)
-        _find_actor(self.store, self.actor_kind, actor_id)
-        views.must_exist(self.store.role(role_id), "role", role_id)
-
-    def _match(self, actor_id: str, target_id: str, role_id: str) -> tuple[str, tuple]:
-        """The WHERE clause and parameters that pick this grant's row."""
-        key = self._key(actor_id, target_id, role_id)
-        return " AND ".join(f"{column} = ?" for column in key), tuple(key.values())
+        self._find_target(target_id)
+        self._find_actor(actor_id)
+        self.keystone.role(role_id)
 
     def _exists(self, actor_id: str, target_id: str, role_id: str) -> bool:
-        return self.store.one("assignments", *self._match(actor_id, target_id, role_id)) \
-            is not None
+        return self.store.has_grant(self.type, actor_id, target_id, role_id)
 
     def _not_found(self, actor_id: str, target_id: str, role_id: str) -> errors.NotFound:
         return errors.NotFound(
@@ -102,9 +87,9 @@ class RoleGrant(_Grants):
     @falcon.before(policy.require("admin"))
     def on_put(self, req, resp, role_id, **fields):
         actor_id, target_id = self._ids(fields)
-        with self.store.transaction() as db:
+        with self.store.transaction():
             self._check_refs(actor_id, target_id, role_id)
-            db["assignments"].insert(self._key(actor_id, target_id, role_id), ignore=True)
+            self.store.grant(self.type, actor_id, target_id, role_id)
         resp.status = falcon.HTTP_204
 
     @falcon.before(policy.require("admin"))
@@ -120,12 +105,11 @@ class RoleGrant(_Grants):
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, role_id, **fields):
         actor_id, target_id = self._ids(fields)
-        with self.store.transaction() as db:
+        with self.store.transaction():
             self._check_refs(actor_id, target_id, role_id)
             if not self._exists(actor_id, target_id, role_id):
                 raise self._not_found(actor_id, target_id, role_id)
-            where, params = self._match(actor_id, target_id, role_id)
-            db.execute(f"DELETE FROM assignments WHERE {where}", params)
+            self.store.revoke_grant(self.type, actor_id, target_id, role_id)
         resp.status = falcon.HTTP_204
 
 
@@ -139,8 +123,8 @@ def _flag_param(req, name: str) -> bool:
 class RoleAssignments:
     """`GET /v3/role_assignments`, with Keystone's filters, `effective` and `include_names`."""
 
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp):
         user_id, group_id = req.get_param("user.id"), req.get_param("group.id")
@@ -149,38 +133,17 @@ class RoleAssignments:
         ctx = req.context.ctx
         if user_id is None or user_id != ctx.user_id:
             policy.enforce(ctx, "admin")  # a user may list their own assignments only
-        rows = self.store.query(*self._sql(req, user_id, group_id, effective))
+        rows = self.store.role_assignments(
+            role_id=req.get_param("role.id"), project_id=req.get_param("scope.project.id"),
+            domain_id=req.get_param("scope.domain.id"),
+            system=req.get_param("scope.system") is not None,
+            inherited=req.get_param("scope.OS-INHERIT:inherited_to") is not None,
+            group_id=group_id, user_id=user_id, via_groups=effective)
         if effective:
             rows = self._expand_groups(rows, user_id)
         namer = _Namer(self.store) if _flag_param(req, "include_names") else None
         resp.media = views.collection(req, "role_assignments",
                                       [_item(req, row, namer) for row in rows])
-
-    def _sql(self, req, user_id, group_id, effective) -> tuple[str, list]:
-        where, params = [], []
-        if req.get_param("role.id") is not None:
-            where.append("role_id = ?")
-            params.append(req.get_param("role.id"))
-        for kind in ("project", "domain"):
-            if req.get_param(f"scope.{kind}.id") is not None:
-                where.append(f"type LIKE '%{kind.title()}' AND target_id = ?")
-                params.append(req.get_param(f"scope.{kind}.id"))
-        if req.get_param("scope.system") is not None:
-            where.append("type LIKE '%System'")
-        if req.get_param("scope.OS-INHERIT:inherited_to") is not None:
-            where.append("inherited = 1")
-        if group_id is not None:
-            where.append("type LIKE 'Group%' AND actor_id = ?")
-            params.append(group_id)
-        if user_id is not None:
-            # effective: the user's groups' assignments count as the user's
-            groups = self.store.user_group_ids(user_id) if effective else []
-            marks = ",".join("?" * len(groups)) or "NULL"
-            where.append(f"((type LIKE 'User%' AND actor_id = ?) OR "
-                         f"(type LIKE 'Group%' AND actor_id IN ({marks})))")
-            params.extend([user_id, *groups])
-        sql = "SELECT * FROM assignments" + (" WHERE " + " AND ".join(where) if where else "")
-        return sql + " ORDER BY type DESC, target_id, actor_id, role_id", params
 
     def _expand_groups(self, rows: list[dict], user_id: str | None) -> list[dict]:
         """Keystone's `effective`: a group's assignment becomes one per member user."""
@@ -189,9 +152,7 @@ class RoleAssignments:
             if not row["type"].startswith("Group"):
                 expanded.append(row)
                 continue
-            members = [m["user_id"] for m in self.store.query(
-                "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id",
-                (row["actor_id"],))]
+            members = self.store.group_user_ids(row["actor_id"])
             expanded.extend({**row, "type": "User" + row["type"][len("Group"):],
                              "actor_id": member, "via_group": row["actor_id"]}
                             for member in members if user_id in (None, member))
@@ -243,11 +204,9 @@ def _item(req, row: dict, namer: "_Namer | None") -> dict:
 class _Namer:
     """`include_names`: id references with their names (and owning domain), looked up once."""
 
-    TABLES = {"role": "roles", "user": "users", "group": "groups_", "project": "projects",
-              "domain": "domains"}
-
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, store):
+        self.lookups = {"role": store.role, "user": store.user, "group": store.group,
+                        "project": store.project, "domain": store.domain}
         self.cache: dict[tuple[str, str], dict] = {}
 
     def ref(self, kind: str, ident: str) -> dict:
@@ -257,7 +216,7 @@ class _Namer:
         return self.cache[key]
 
     def _lookup(self, kind: str, ident: str) -> dict:
-        record = self.store.get(self.TABLES[kind], ident) or {}
+        record = self.lookups[kind](ident) or {}
         ref = {"id": ident, "name": record.get("name", "")}
         # the CLI prints users, groups and projects as name@domain
         if kind in ("user", "group", "project") and record.get("domain_id"):

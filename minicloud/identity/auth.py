@@ -8,14 +8,14 @@ import falcon
 from minicloud.common import errors
 from minicloud.common.validation import read_json
 from minicloud.identity import schemas, views
-from minicloud.identity.tokens import TokenService
+from minicloud.identity.core import Keystone
 
 
 class AuthTokens:
     public_methods = frozenset({"POST"})
 
-    def __init__(self, tokens: TokenService):
-        self.tokens = tokens
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.tokens = keystone, keystone.tokens
 
     def on_post(self, req, resp):
         body = read_json(req, schemas.AUTH)
@@ -55,14 +55,14 @@ class AuthTokens:
 
 
 class AuthCatalog:
-    def __init__(self, tokens: TokenService):
-        self.tokens = tokens
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp):
-        token = self.tokens.validate(req.context.ctx.auth_token)
+        token = self.keystone.tokens.validate(req.context.ctx.auth_token)
         if not token.scoped:
             raise errors.Forbidden("The service catalog needs a scoped token.")
-        resp.media = {"catalog": self.tokens.store.catalog(req.context.ctx.project_id),
+        resp.media = {"catalog": self.store.catalog(req.context.ctx.project_id),
                       "links": {"self": views.url(req, "auth/catalog"),
                                 "previous": None, "next": None}}
 
@@ -70,8 +70,8 @@ class AuthCatalog:
 class AuthProjects:
     """The projects the caller may scope a token to."""
 
-    def __init__(self, tokens: TokenService):
-        self.store = tokens.store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp):
         ids = self.store.user_project_ids(req.context.ctx.user_id)
@@ -87,12 +87,12 @@ class AuthProjects:
 class AuthDomains:
     """The domains the caller may scope a token to."""
 
-    def __init__(self, tokens: TokenService):
-        self.store = tokens.store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp):
         user_id = req.context.ctx.user_id
-        domains = [d for d in self.store.rows("domains", "enabled = 1")
+        domains = [d for d in self.store.domains(enabled=True)
                    if self.store.roles_on(user_id, d["id"], "Domain")]
         resp.media = views.collection(req, "domains", [
             views.entity(req, f"domains/{d['id']}",
@@ -101,8 +101,8 @@ class AuthDomains:
 
 
 class AuthSystem:
-    def __init__(self, tokens: TokenService):
-        self.store = tokens.store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp):
         has = bool(self.store.roles_on(req.context.ctx.user_id, "system", "System"))

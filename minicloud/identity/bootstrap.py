@@ -6,7 +6,7 @@ what is missing, and refreshes catalog URLs (ports may change between runs).
 
 from __future__ import annotations
 
-from minicloud.identity import passwords
+from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore, new_id
 
 ROLES = ("admin", "member", "reader", "service")
@@ -27,61 +27,57 @@ CATALOG = {
 }
 
 
-def _ensure(db, table: str, where: dict, values: dict) -> dict:
-    clause = " AND ".join(f"{k} = ?" for k in where)
-    found = list(db.query(f"SELECT * FROM {table} WHERE {clause}", tuple(where.values())))
-    if found:
-        return found[0]
-    row = {**where, **values}
-    db[table].insert(row)
-    return row
-
-
-def _ensure_user(db, name: str, password: str, project: dict, roles: list[dict],
-                 scrypt_n: int) -> None:
-    user = _ensure(db, "users", {"name": name, "domain_id": "default"},
-                   {"id": new_id(), "enabled": 1, "default_project_id": project["id"],
-                    "password_hash": passwords.hash_password(password, n=scrypt_n)})
+def _ensure_user(keystone: Keystone, name: str, password: str, project: dict,
+                 roles: list[dict]) -> None:
+    store = keystone.store
+    # hashed only when the user is new: scrypt is slow on purpose, and this runs every start
+    user = store.user_by_name(name, "default") or store.insert_user({
+        "id": new_id(), "name": name, "domain_id": "default", "enabled": 1,
+        "default_project_id": project["id"], "password_hash": keystone.hash_password(password)})
     for role in roles:
-        _ensure(db, "assignments", {"type": "UserProject", "actor_id": user["id"],
-                                    "target_id": project["id"], "role_id": role["id"],
-                                    "inherited": 0}, {})
+        store.grant("UserProject", user["id"], project["id"], role["id"])
 
 
-def bootstrap(config, store: IdentityStore) -> None:
-    with store.transaction() as db:
-        _ensure(db, "domains", {"id": "default"},
-                {"name": "Default", "description": "The default domain", "enabled": 1})
-        roles = {name: _ensure(db, "roles", {"name": name}, {"id": new_id()}) for name in ROLES}
+def bootstrap(keystone: Keystone) -> None:
+    config, store = keystone.config, keystone.store
+    with store.transaction():
+        if not store.domain("default"):
+            store.insert_domain({"id": "default", "name": "Default",
+                                 "description": "The default domain", "enabled": 1})
+        roles = {name: store.role_by_name(name) or store.insert_role({"id": new_id(), "name": name})
+                 for name in ROLES}
         for prior, implied in (("admin", "member"), ("member", "reader")):
-            _ensure(db, "implied_roles", {"prior_role_id": roles[prior]["id"],
-                                          "implied_role_id": roles[implied]["id"]}, {})
-        projects = {name: _ensure(db, "projects", {"name": name, "domain_id": "default"},
-                                  {"id": new_id(), "enabled": 1,
-                                   "description": f"Bootstrap project {name}"})
+            store.add_implied_role(roles[prior]["id"], roles[implied]["id"])
+        projects = {name: store.project_by_name(name, "default") or store.insert_project(
+                        {"id": new_id(), "name": name, "domain_id": "default", "enabled": 1,
+                         "description": f"Bootstrap project {name}"})
                     for name in ("admin", "demo", "service")}
-        _ensure_user(db, "admin", config.admin_password, projects["admin"], [roles["admin"]],
-                     config.scrypt_n)
-        _ensure_user(db, "demo", config.demo_password, projects["demo"], [roles["member"]],
-                     config.scrypt_n)
+        _ensure_user(keystone, "admin", config.admin_password, projects["admin"],
+                     [roles["admin"]])
+        _ensure_user(keystone, "demo", config.demo_password, projects["demo"], [roles["member"]])
         for service in config.services:
             if service in SERVICE_USERS:
-                _ensure_user(db, SERVICE_USERS[service], config.service_password,
-                             projects["service"], [roles["admin"], roles["service"]],
-                             config.scrypt_n)
-        _ensure(db, "regions", {"id": config.region}, {"description": ""})
+                _ensure_user(keystone, SERVICE_USERS[service], config.service_password,
+                             projects["service"], [roles["admin"], roles["service"]])
+        if not store.region(config.region):
+            store.insert_region({"id": config.region, "description": ""})
         for service in config.services:
-            register_service(db, config, service)
+            register_service(store, config, service)
 
 
-def register_service(db, config, service: str) -> None:
+def register_service(store: IdentityStore, config, service: str) -> None:
     """Catalog entry of one service: public, internal and admin endpoints at its URL."""
     type_, name, path = CATALOG[service]
-    svc = _ensure(db, "services", {"type": type_}, {"id": new_id(), "name": name, "enabled": 1})
+    found = store.services(type=type_)
+    svc = found[0] if found else store.insert_service(
+        {"id": new_id(), "type": type_, "name": name, "enabled": 1})
     url = config.base_url(service) + path
     for interface in ("public", "internal", "admin"):
-        endpoint = _ensure(db, "endpoints", {"service_id": svc["id"], "interface": interface,
-                                             "region_id": config.region},
-                           {"id": new_id(), "url": url, "enabled": 1})
-        if endpoint["url"] != url:
-            db["endpoints"].update(endpoint["id"], {"url": url})
+        found = store.endpoints(service_id=svc["id"], interface=interface,
+                                region_id=config.region)
+        if not found:
+            store.insert_endpoint({"id": new_id(), "service_id": svc["id"],
+                                   "interface": interface, "region_id": config.region,
+                                   "url": url, "enabled": 1})
+        elif found[0]["url"] != url:
+            store.update_endpoint(found[0]["id"], {"url": url})

@@ -14,9 +14,8 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.identity import schemas, views
+from minicloud.identity.core import DEFAULT_DOMAIN, Keystone, duplicate, same_id
 from minicloud.identity.store import IdentityStore, load_json, new_id
-
-DEFAULT_DOMAIN = "default"
 
 
 def view(req, row: dict) -> dict:
@@ -24,17 +23,6 @@ def view(req, row: dict) -> dict:
         "id": row["id"], "name": row["name"], "description": row["description"],
         "enabled": views.flag(row["enabled"]), "tags": load_json(row["tags"], []),
         "options": {}})
-
-
-def require_domain(store: IdentityStore, domain_id: str) -> dict:
-    """The domain a new project, user or group goes in; an unknown one is a 404, as
-    Keystone's managers look the domain up (DomainNotFound) before creating anything."""
-    return views.must_exist(store.domain(domain_id), "domain", domain_id)
-
-
-def _duplicate(name: str) -> errors.Conflict:
-    return errors.Conflict("Conflict occurred attempting to store domain - "
-                           f"Duplicate entry found with name {name}.")
 
 
 def _may_read(store: IdentityStore, ctx, domain_id: str) -> bool:
@@ -46,20 +34,13 @@ def _may_read(store: IdentityStore, ctx, domain_id: str) -> bool:
 
 
 class Domains:
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        where, params = [], []
-        if req.get_param("name") is not None:
-            where.append("name = ?")
-            params.append(req.get_param("name"))
-        enabled = views.query_bool(req.get_param("enabled"))
-        if enabled is not None:
-            where.append("enabled = ?")
-            params.append(int(enabled))
-        rows = self.store.rows("domains", " AND ".join(where), params)
+        rows = self.store.domains(name=req.get_param("name"),
+                                  enabled=views.query_bool(req.get_param("enabled")))
         resp.media = views.collection(req, "domains", [view(req, r) for r in rows])
 
     @falcon.before(policy.require("admin"))
@@ -69,23 +50,20 @@ class Domains:
                "description": fields.get("description") or "",
                "enabled": int(fields.get("enabled") is not False),
                "tags": json.dumps(fields.get("tags") or [])}
-        with self.store.transaction() as db:
+        with self.store.transaction():
             if self.store.domain_by_name(row["name"]):
-                raise _duplicate(row["name"])
-            db["domains"].insert(row)
+                raise duplicate("domain", row["name"])
+            self.store.insert_domain(row)
         resp.status = falcon.HTTP_201
         resp.media = {"domain": view(req, row)}
 
 
 class Domain:
-    def __init__(self, store: IdentityStore):
-        self.store = store
-
-    def _find(self, domain_id: str) -> dict:
-        return views.must_exist(self.store.domain(domain_id), "domain", domain_id)
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp, domain_id):
-        domain = self._find(domain_id)
+        domain = self.keystone.domain(domain_id)
         ctx = req.context.ctx
         if not _may_read(self.store, ctx, domain_id):
             policy.enforce(ctx, "admin")
@@ -93,33 +71,32 @@ class Domain:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, domain_id):
-        fields = views.body_of(req, schemas.DOMAIN_UPDATE, "domain")
-        if fields.get("id") not in (None, domain_id):
-            raise errors.BadRequest("Cannot change the ID of a domain.")
+        fields = views.body_of(req, schemas.DOMAIN_PATCH, "domain")
+        same_id("domain", fields, domain_id)
         changes = _changes(fields)
         if domain_id == DEFAULT_DOMAIN and changes.get("enabled") == 0:
             raise errors.Forbidden("minicloud does not let the default domain be disabled: "
                                    "it holds the admin user.")
-        with self.store.transaction() as db:
-            self._find(domain_id)
+        with self.store.transaction():
+            self.keystone.domain(domain_id)
             other = self.store.domain_by_name(changes.get("name", ""))
             if other and other["id"] != domain_id:
-                raise _duplicate(changes["name"])
-            if changes:
-                db["domains"].update(domain_id, changes)
-        resp.media = {"domain": view(req, self._find(domain_id))}
+                raise duplicate("domain", changes["name"])
+            self.store.update_domain(domain_id, changes)
+        resp.media = {"domain": view(req, self.keystone.domain(domain_id))}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, domain_id):
-        with self.store.transaction() as db:
-            domain = self._find(domain_id)
+        with self.store.transaction():
+            domain = self.keystone.domain(domain_id)
             if domain_id == DEFAULT_DOMAIN:
                 raise errors.Forbidden("minicloud does not let the default domain be deleted: "
                                        "it holds the admin user.")
             if domain["enabled"]:
                 raise errors.Forbidden(
                     "Cannot delete a domain that is enabled, please disable it first.")
-            _delete_contents(db, domain_id)
+            # Tokens of its users stop validating because the users no longer exist.
+            self.store.delete_domain(domain_id)
         resp.status = falcon.HTTP_204
 
 
@@ -136,15 +113,3 @@ def _changes(fields: dict) -> dict:
         changes["tags"] = json.dumps(fields["tags"] or [])
     return changes
 
-
-def _delete_contents(db, domain_id: str) -> None:
-    """The domain and everything it owns. Tokens of its users stop validating because the
-    users no longer exist; group memberships go with the users and groups (ON DELETE CASCADE)."""
-    owned = ("SELECT id FROM projects WHERE domain_id = :d UNION SELECT id FROM users "
-             "WHERE domain_id = :d UNION SELECT id FROM groups_ WHERE domain_id = :d")
-    params = {"d": domain_id}
-    db.execute(f"DELETE FROM assignments WHERE target_id = :d OR target_id IN ({owned}) "
-               f"OR actor_id IN ({owned})", params)
-    for table in ("projects", "users", "groups_"):
-        db.execute(f"DELETE FROM {table} WHERE domain_id = :d", params)
-    db.execute("DELETE FROM domains WHERE id = :d", params)

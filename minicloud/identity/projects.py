@@ -14,8 +14,8 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.identity import schemas, views
-from minicloud.identity.domains import require_domain
-from minicloud.identity.store import IdentityStore, load_json, new_id
+from minicloud.identity.core import Keystone, duplicate, fixed, same_id
+from minicloud.identity.store import load_json, new_id
 
 
 def view(req, row: dict) -> dict:
@@ -26,28 +26,15 @@ def view(req, row: dict) -> dict:
         "tags": load_json(row["tags"], []), "options": {}})
 
 
-def _duplicate(name: str, domain_id: str) -> errors.Conflict:
-    return errors.Conflict("Conflict occurred attempting to store project - Duplicate entry "
-                           f"found with name {name} at domain ID {domain_id}.")
-
-
-def _filter_sql(req) -> tuple[str, list]:
-    where, params = [], []
-    for key in ("name", "domain_id"):
-        if req.get_param(key) is not None:
-            where.append(f"{key} = ?")
-            params.append(req.get_param(key))
-    if req.get_param("parent_id") is not None:
-        # a top-level project's parent is its domain
-        where.append("COALESCE(parent_id, domain_id) = ?")
-        params.append(req.get_param("parent_id"))
-    enabled = views.query_bool(req.get_param("enabled"))
-    if enabled is not None:
-        where.append("enabled = ?")
-        params.append(int(enabled))
+def _listed(store, req) -> list[dict]:
+    """The projects `GET /v3/projects` filters pick (`parent_id`: a top-level project's
+    parent is its domain)."""
     if views.query_bool(req.get_param("is_domain")):
-        where.append("0")  # no project is a domain here
-    return " AND ".join(where), params
+        return []  # no project is a domain here
+    rows = store.projects(name=req.get_param("name"), domain_id=req.get_param("domain_id"),
+                          parent_id=req.get_param("parent_id"),
+                          enabled=views.query_bool(req.get_param("enabled")))
+    return [r for r in rows if _tag_filter(req, load_json(r["tags"], []))]
 
 
 def _tag_filter(req, tags: list[str]) -> bool:
@@ -63,13 +50,12 @@ def _tag_filter(req, tags: list[str]) -> bool:
 
 
 class Projects:
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        rows = self.store.rows("projects", *_filter_sql(req))
-        rows = [r for r in rows if _tag_filter(req, load_json(r["tags"], []))]
+        rows = _listed(self.store, req)
         resp.media = views.collection(req, "projects", [view(req, r) for r in rows])
 
     @falcon.before(policy.require("admin"))
@@ -79,16 +65,16 @@ class Projects:
             raise errors.BadRequest("minicloud does not support projects acting as domains "
                                     "(is_domain: true).")
         row = {"id": new_id(), "name": fields["name"],
-               "domain_id": fields.get("domain_id") or req.context.ctx.domain_id or "default",
+               "domain_id": self.keystone.new_domain_id(fields, req.context.ctx),
                "description": fields.get("description") or "",
                "enabled": int(fields.get("enabled") is not False),
                "parent_id": None, "tags": json.dumps(fields.get("tags") or [])}
-        with self.store.transaction() as db:
-            require_domain(self.store, row["domain_id"])
+        with self.store.transaction():
+            self.keystone.domain(row["domain_id"])
             row["parent_id"] = self._parent(fields.get("parent_id"), row["domain_id"])
             if self.store.project_by_name(row["name"], row["domain_id"]):
-                raise _duplicate(row["name"], row["domain_id"])
-            db["projects"].insert(row)
+                raise duplicate("project", row["name"], row["domain_id"])
+            self.store.insert_project(row)
         resp.status = falcon.HTTP_201
         resp.media = {"project": view(req, row)}
 
@@ -96,7 +82,7 @@ class Projects:
         """The parent project's id, or None for a top-level project (parent = its domain)."""
         if parent_id is None or parent_id == domain_id:
             return None
-        parent = views.must_exist(self.store.project(parent_id), "project", parent_id)
+        parent = self.keystone.project(parent_id)
         if parent["domain_id"] != domain_id:
             raise errors.BadRequest("Cannot create project, the parent "
                                     f"({parent_id}) is in a different domain.")
@@ -104,14 +90,11 @@ class Projects:
 
 
 class Project:
-    def __init__(self, store: IdentityStore):
-        self.store = store
-
-    def _find(self, project_id: str) -> dict:
-        return views.must_exist(self.store.project(project_id), "project", project_id)
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp, project_id):
-        project = self._find(project_id)
+        project = self.keystone.project(project_id)
         ctx = req.context.ctx
         if project_id not in self.store.user_project_ids(ctx.user_id):
             policy.enforce(ctx, "admin")
@@ -119,41 +102,37 @@ class Project:
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, project_id):
-        fields = views.body_of(req, schemas.PROJECT_UPDATE, "project")
-        with self.store.transaction() as db:
-            project = self._find(project_id)
+        fields = views.body_of(req, schemas.PROJECT_PATCH, "project")
+        with self.store.transaction():
+            project = self.keystone.project(project_id)
             changes = _changes(fields, project)
             name = changes.get("name")
             other = self.store.project_by_name(name, project["domain_id"]) if name else None
             if other and other["id"] != project_id:
-                raise _duplicate(name, project["domain_id"])
-            if changes:
-                db["projects"].update(project_id, changes)
-        resp.media = {"project": view(req, self._find(project_id))}
+                raise duplicate("project", name, project["domain_id"])
+            self.store.update_project(project_id, changes)
+        resp.media = {"project": view(req, self.keystone.project(project_id))}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, project_id):
-        with self.store.transaction() as db:
-            self._find(project_id)
-            if self.store.one("projects", "parent_id = ?", (project_id,)):
+        with self.store.transaction():
+            self.keystone.project(project_id)
+            if self.store.has_child_projects(project_id):
                 raise errors.Forbidden(f"Cannot delete the project {project_id} since it is "
                                        "not a leaf in the hierarchy.")
-            db.execute("DELETE FROM assignments WHERE target_id = ? AND type IN "
-                       "('UserProject', 'GroupProject')", (project_id,))
-            db["projects"].delete(project_id)
+            self.store.delete_project(project_id)  # with its role assignments
         resp.status = falcon.HTTP_204
 
 
 def _changes(fields: dict, project: dict) -> dict:
     """The columns a PATCH body changes; the id, domain and parent are fixed at creation."""
-    if fields.get("id") not in (None, project["id"]):
-        raise errors.BadRequest("Cannot change the ID of a project.")
+    same_id("project", fields, project["id"])
     if fields.get("domain_id") not in (None, project["domain_id"]):
-        raise errors.BadRequest("Update of `domain_id` is not allowed.")
+        raise fixed("domain_id")
     if fields.get("parent_id") not in (None, project["parent_id"] or project["domain_id"]):
-        raise errors.BadRequest("Update of `parent_id` is not allowed.")
+        raise fixed("parent_id")
     if fields.get("is_domain"):
-        raise errors.BadRequest("Update of `is_domain` is not allowed.")
+        raise fixed("is_domain")
     changes = {}
     if fields.get("name") is not None:
         changes["name"] = fields["name"]

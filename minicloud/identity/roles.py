@@ -11,18 +11,14 @@ import falcon
 
 from minicloud.common import errors, policy
 from minicloud.identity import schemas, views
-from minicloud.identity.store import IdentityStore, new_id
+from minicloud.identity.core import Keystone, duplicate, same_id
+from minicloud.identity.store import new_id
 
 
 def view(req, row: dict) -> dict:
     return views.entity(req, f"roles/{row['id']}", {
         "id": row["id"], "name": row["name"], "domain_id": row["domain_id"],
         "description": row["description"], "options": {}})
-
-
-def _duplicate(name: str) -> errors.Conflict:
-    return errors.Conflict("Conflict occurred attempting to store role - "
-                           f"Duplicate entry found with name {name}.")
 
 
 def _no_domain_roles(fields: dict) -> None:
@@ -32,19 +28,14 @@ def _no_domain_roles(fields: dict) -> None:
 
 
 class Roles:
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        where, params = [], []
-        if req.get_param("name") is not None:
-            where.append("name = ?")
-            params.append(req.get_param("name"))
-        if req.get_param("domain_id"):
-            where.append("domain_id = ?")  # there are none, so this lists nothing
-            params.append(req.get_param("domain_id"))
-        rows = self.store.rows("roles", " AND ".join(where), params)
+        # no role has a domain_id, so asking for one lists nothing
+        rows = self.store.roles(name=req.get_param("name"),
+                                domain_id=req.get_param("domain_id") or None)
         resp.media = views.collection(req, "roles", [view(req, r) for r in rows])
 
     @falcon.before(policy.require("admin"))
@@ -53,50 +44,43 @@ class Roles:
         _no_domain_roles(fields)
         row = {"id": new_id(), "name": fields["name"], "domain_id": None,
                "description": fields.get("description") or ""}
-        with self.store.transaction() as db:
+        with self.store.transaction():
             if self.store.role_by_name(row["name"]):
-                raise _duplicate(row["name"])
-            db["roles"].insert(row)
+                raise duplicate("role", row["name"])
+            self.store.insert_role(row)
         resp.status = falcon.HTTP_201
         resp.media = {"role": view(req, row)}
 
 
 class Role:
-    def __init__(self, store: IdentityStore):
-        self.store = store
-
-    def _find(self, role_id: str) -> dict:
-        return views.must_exist(self.store.role(role_id), "role", role_id)
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp, role_id):
-        resp.media = {"role": view(req, self._find(role_id))}
+        resp.media = {"role": view(req, self.keystone.role(role_id))}
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, role_id):
-        fields = views.body_of(req, schemas.ROLE_UPDATE, "role")
+        fields = views.body_of(req, schemas.ROLE_PATCH, "role")
         _no_domain_roles(fields)
-        if fields.get("id") not in (None, role_id):
-            raise errors.BadRequest("Cannot change the ID of a role.")
+        same_id("role", fields, role_id)
         changes = {}
         if "description" in fields:
             changes["description"] = fields["description"] or ""
-        with self.store.transaction() as db:
-            self._find(role_id)
+        with self.store.transaction():
+            self.keystone.role(role_id)
             if fields.get("name") is not None:
                 other = self.store.role_by_name(fields["name"])
                 if other and other["id"] != role_id:
-                    raise _duplicate(fields["name"])
+                    raise duplicate("role", fields["name"])
                 changes["name"] = fields["name"]
-            if changes:
-                db["roles"].update(role_id, changes)
-        resp.media = {"role": view(req, self._find(role_id))}
+            self.store.update_role(role_id, changes)
+        resp.media = {"role": view(req, self.keystone.role(role_id))}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, role_id):
-        with self.store.transaction() as db:
-            self._find(role_id)
-            # the foreign key cascades too; saying it here keeps the rule visible
-            db.execute("DELETE FROM assignments WHERE role_id = ?", (role_id,))
-            db["roles"].delete(role_id)
+        with self.store.transaction():
+            self.keystone.role(role_id)
+            self.store.delete_role(role_id)  # with its assignments
         resp.status = falcon.HTTP_204

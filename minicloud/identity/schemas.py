@@ -88,20 +88,20 @@ def _envelope(key: str, properties: dict, required: tuple = ()) -> dict:
         "type": "object", "required": list(required), "properties": properties}}}
 
 
-def _create_and_update(key: str, properties: dict, required: tuple) -> tuple[dict, dict]:
-    """The create schema (with `required`) and the update schema (every field optional)."""
+def _create_and_patch(key: str, properties: dict, required: tuple) -> tuple[dict, dict]:
+    """The create schema (with `required`) and the PATCH schema (every field optional)."""
     return _envelope(key, properties, required), _envelope(key, properties)
 
 
 _DOMAIN = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "description": _text,
            "enabled": _enabled, "tags": _tags, "options": _RESOURCE_OPTIONS}
-DOMAIN_CREATE, DOMAIN_UPDATE = _create_and_update("domain", _DOMAIN, ("name",))
+DOMAIN_CREATE, DOMAIN_PATCH = _create_and_patch("domain", _DOMAIN, ("name",))
 
 _PROJECT = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "domain_id": _nullable_id,
             "parent_id": _nullable_id, "description": _text, "enabled": _enabled,
             "is_domain": {"type": ["boolean", "null"]}, "tags": _tags,
             "options": _RESOURCE_OPTIONS}
-PROJECT_CREATE, PROJECT_UPDATE = _create_and_update("project", _PROJECT, ("name",))
+PROJECT_CREATE, PROJECT_PATCH = _create_and_patch("project", _PROJECT, ("name",))
 
 # passwords are checked in users.py, whose messages never repeat the password
 _USER = {"id": _nullable_id, "name": _name, "domain_id": _nullable_id,
@@ -111,7 +111,7 @@ _USER = {"id": _nullable_id, "name": _name, "domain_id": _nullable_id,
          "federated": _FEDERATED,
          # columns of the users table that only Keystone itself writes
          "password_hash": _never, "password_created_at": _never, "extra": _never}
-USER_CREATE, USER_UPDATE = _create_and_update("user", _USER, ("name",))
+USER_CREATE, USER_PATCH = _create_and_patch("user", _USER, ("name",))
 
 USER_PASSWORD = _envelope("user", {"password": {"type": "string"},
                                    "original_password": {"type": "string"}},
@@ -119,19 +119,19 @@ USER_PASSWORD = _envelope("user", {"password": {"type": "string"},
 
 _GROUP = {"id": _nullable_id, "name": {**_name, "maxLength": 64}, "domain_id": _nullable_id,
           "description": _text}
-GROUP_CREATE, GROUP_UPDATE = _create_and_update("group", _GROUP, ("name",))
+GROUP_CREATE, GROUP_PATCH = _create_and_patch("group", _GROUP, ("name",))
 
 _ROLE = {"id": _nullable_id, "name": _name, "domain_id": _nullable_id, "description": _text,
          "options": _RESOURCE_OPTIONS}
-ROLE_CREATE, ROLE_UPDATE = _create_and_update("role", _ROLE, ("name",))
+ROLE_CREATE, ROLE_PATCH = _create_and_patch("role", _ROLE, ("name",))
 
 _REGION = {"id": {**_nullable_id, "maxLength": 255}, "description": _text,
            "parent_region_id": {**_nullable_id, "maxLength": 255}}
-REGION_CREATE, REGION_UPDATE = _create_and_update("region", _REGION, ())
+REGION_CREATE, REGION_PATCH = _create_and_patch("region", _REGION, ())
 
 _SERVICE = {"id": _nullable_id, "type": {**_name, "maxLength": 255}, "name": _text,
             "description": _text, "enabled": _enabled}
-SERVICE_CREATE, SERVICE_UPDATE = _create_and_update("service", _SERVICE, ("type",))
+SERVICE_CREATE, SERVICE_PATCH = _create_and_patch("service", _SERVICE, ("type",))
 
 _ENDPOINT = {"id": _nullable_id, "service_id": _id,
              "interface": {"type": "string", "enum": ["public", "internal", "admin"]},
@@ -139,5 +139,5 @@ _ENDPOINT = {"id": _nullable_id, "service_id": _id,
                      "pattern": "^[a-zA-Z0-9+.-]+:.+"},
              "region_id": {**_nullable_id, "maxLength": 255},
              "region": {**_nullable_id, "maxLength": 255}, "enabled": _enabled}
-ENDPOINT_CREATE, ENDPOINT_UPDATE = _create_and_update(
+ENDPOINT_CREATE, ENDPOINT_PATCH = _create_and_patch(
     "endpoint", _ENDPOINT, ("service_id", "interface", "url"))

@@ -16,7 +16,6 @@ import base64
 import dataclasses
 import datetime
 import json
-import os
 import secrets
 import time
 from pathlib import Path
@@ -54,9 +53,8 @@ class FernetKeys:
 
     def _write(self, name: str, key: bytes) -> None:
         path = self.key_dir / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
+        path.touch(mode=0o600, exist_ok=False)  # readable by its owner only; never overwrite
+        path.write_bytes(key)
 
 
 @dataclasses.dataclass

@@ -20,9 +20,8 @@ import falcon
 from minicloud.common import errors, policy
 from minicloud.common.validation import read_json
 from minicloud.identity import groups, passwords, projects, schemas, views
-from minicloud.identity.domains import require_domain
+from minicloud.identity.core import Keystone, duplicate, fixed, same_id
 from minicloud.identity.store import IdentityStore, load_json, new_id
-from minicloud.identity.tokens import TokenService
 
 COLUMNS = ("name", "domain_id", "enabled", "default_project_id", "email", "description")
 # never stored as extra attributes: they are computed, or secret
@@ -39,11 +38,6 @@ def view(req, row: dict) -> dict:
         if row[key] is not None:
             fields[key] = row[key]
     return views.entity(req, f"users/{row['id']}", fields)
-
-
-def _duplicate(name: str, domain_id: str) -> errors.Conflict:
-    return errors.Conflict("Conflict occurred attempting to store user - Duplicate entry "
-                           f"found with name {name} at domain ID {domain_id}.")
 
 
 def _check_default_project(store: IdentityStore, project_id: str | None) -> None:
@@ -88,148 +82,118 @@ def user_fields(req, schema: dict) -> dict:
 
 
 class Users:
-    def __init__(self, store: IdentityStore, tokens: TokenService, scrypt_n: int):
-        self.store = store
-        self.tokens = tokens
-        self.scrypt_n = scrypt_n
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        where, params = [], []
-        for key in ("name", "domain_id"):
-            if req.get_param(key) is not None:
-                where.append(f"{key} = ?")
-                params.append(req.get_param(key))
-        enabled = views.query_bool(req.get_param("enabled"))
-        if enabled is not None:
-            where.append("enabled = ?")
-            params.append(int(enabled))
-        rows = self.store.rows("users", " AND ".join(where), params)
+        rows = self.store.users(name=req.get_param("name"), domain_id=req.get_param("domain_id"),
+                                enabled=views.query_bool(req.get_param("enabled")))
         resp.media = views.collection(req, "users", [view(req, r) for r in rows])
 
     @falcon.before(policy.require("admin"))
     def on_post(self, req, resp):
         fields = user_fields(req, schemas.USER_CREATE)
         row = {"id": new_id(), "name": fields["name"],
-               "domain_id": fields.get("domain_id") or req.context.ctx.domain_id or "default",
+               "domain_id": self.keystone.new_domain_id(fields, req.context.ctx),
                "enabled": int(fields.get("enabled") is not False),
                "default_project_id": fields.get("default_project_id"),
                "email": fields.get("email"), "description": fields.get("description"),
                "extra": _extra(fields)}
         if fields.get("password") is not None:
-            row["password_hash"] = passwords.hash_password(fields["password"], n=self.scrypt_n)
-            row["password_created_at"] = self.tokens.clock()
-        with self.store.transaction() as db:
-            require_domain(self.store, row["domain_id"])
+            row["password_hash"] = self.keystone.hash_password(fields["password"])
+            row["password_created_at"] = self.keystone.clock()
+        with self.store.transaction():
+            self.keystone.domain(row["domain_id"])
             _check_default_project(self.store, row["default_project_id"])
             if self.store.user_by_name(row["name"], row["domain_id"]):
-                raise _duplicate(row["name"], row["domain_id"])
-            db["users"].insert(row)
+                raise duplicate("user", row["name"], row["domain_id"])
+            self.store.insert_user(row)
         resp.status = falcon.HTTP_201
         resp.media = {"user": view(req, row)}
 
 
 class User:
-    def __init__(self, store: IdentityStore, tokens: TokenService, scrypt_n: int):
-        self.store = store
-        self.tokens = tokens
-        self.scrypt_n = scrypt_n
-
-    def _find(self, user_id: str) -> dict:
-        return views.must_exist(self.store.user(user_id), "user", user_id)
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp, user_id):
-        user = self._find(user_id)
-        if req.context.ctx.user_id != user_id:
-            policy.enforce(req.context.ctx, "admin")
+        user = self.keystone.user(user_id)
+        self.keystone.require_self_or_admin(req.context.ctx, user_id)
         resp.media = {"user": view(req, user)}
 
     @falcon.before(policy.require("admin"))
     def on_patch(self, req, resp, user_id):
-        fields = user_fields(req, schemas.USER_UPDATE)
-        with self.store.transaction() as db:
-            user = self._find(user_id)
+        fields = user_fields(req, schemas.USER_PATCH)
+        with self.store.transaction():
+            user = self.keystone.user(user_id)
             changes = self._changes(fields, user)
-            if changes:
-                db["users"].update(user_id, changes)
+            self.store.update_user(user_id, changes)
         if "password_hash" in changes or changes.get("enabled") == 0:
-            self.tokens.revoke_user(user_id)
-        resp.media = {"user": view(req, self._find(user_id))}
+            self.keystone.tokens.revoke_user(user_id)
+        resp.media = {"user": view(req, self.keystone.user(user_id))}
 
     def _changes(self, fields: dict, user: dict) -> dict:
-        if fields.get("id") not in (None, user["id"]):
-            raise errors.BadRequest("Cannot change the ID of a user.")
+        same_id("user", fields, user["id"])
         if fields.get("domain_id") not in (None, user["domain_id"]):
-            raise errors.BadRequest("Update of `domain_id` is not allowed.")
+            raise fixed("domain_id")
         changes = {k: fields[k] for k in ("email", "description", "default_project_id")
                    if k in fields}
         _check_default_project(self.store, changes.get("default_project_id"))
         if fields.get("name") is not None:
             other = self.store.user_by_name(fields["name"], user["domain_id"])
             if other and other["id"] != user["id"]:
-                raise _duplicate(fields["name"], user["domain_id"])
+                raise duplicate("user", fields["name"], user["domain_id"])
             changes["name"] = fields["name"]
         if fields.get("enabled") is not None:
             changes["enabled"] = int(fields["enabled"])
         if fields.get("password") is not None:
-            changes["password_hash"] = passwords.hash_password(fields["password"],
-                                                               n=self.scrypt_n)
-            changes["password_created_at"] = self.tokens.clock()
+            changes["password_hash"] = self.keystone.hash_password(fields["password"])
+            changes["password_created_at"] = self.keystone.clock()
         changes["extra"] = _extra(fields, load_json(user["extra"], {}))
         return changes
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, user_id):
-        with self.store.transaction() as db:
-            self._find(user_id)
-            # group memberships go with the row (ON DELETE CASCADE); assignments name the
-            # user only by id, so they are deleted here
-            db.execute("DELETE FROM assignments WHERE actor_id = ? AND type LIKE 'User%'",
-                       (user_id,))
-            db["users"].delete(user_id)
-        self.tokens.revoke_user(user_id)
+        with self.store.transaction():
+            self.keystone.user(user_id)
+            self.store.delete_user(user_id)  # with their assignments and memberships
+        self.keystone.tokens.revoke_user(user_id)
         resp.status = falcon.HTTP_204
 
 
 class UserPassword:
     """`openstack user password set`: a user replaces their own password."""
 
-    def __init__(self, store: IdentityStore, tokens: TokenService, scrypt_n: int):
-        self.store = store
-        self.tokens = tokens
-        self.scrypt_n = scrypt_n
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_post(self, req, resp, user_id):
         fields = read_json(req, schemas.USER_PASSWORD)["user"]
         check_password(fields["password"])
-        user = views.must_exist(self.store.user(user_id), "user", user_id)
+        user = self.keystone.user(user_id)
         if req.context.ctx.user_id != user_id:
             raise errors.Forbidden("You are not authorized to perform the requested action: "
                                    "only the user themself may change their password.")
         if not passwords.verify_password(fields["original_password"], user["password_hash"]):
             raise errors.Unauthorized("The request you have made requires authentication: "
                                       "the original password is wrong.")
-        self.store.db["users"].update(user_id, {
-            "password_hash": passwords.hash_password(fields["password"], n=self.scrypt_n),
-            "password_created_at": self.tokens.clock()})
-        self.tokens.revoke_user(user_id)
+        self.store.update_user(user_id, {
+            "password_hash": self.keystone.hash_password(fields["password"]),
+            "password_created_at": self.keystone.clock()})
+        self.keystone.tokens.revoke_user(user_id)
         resp.status = falcon.HTTP_204
-
-
-def _self_or_admin(req, store: IdentityStore, user_id: str) -> None:
-    views.must_exist(store.user(user_id), "user", user_id)
-    if req.context.ctx.user_id != user_id:
-        policy.enforce(req.context.ctx, "admin")
 
 
 class UserProjects:
     """The projects a user holds a role on, directly or through a group."""
 
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp, user_id):
-        _self_or_admin(req, self.store, user_id)
+        self.keystone.user(user_id)
+        self.keystone.require_self_or_admin(req.context.ctx, user_id)
         found = [self.store.project(i) for i in self.store.user_project_ids(user_id)]
         rows = sorted((p for p in found if p), key=lambda p: p["name"])
         enabled = views.query_bool(req.get_param("enabled"))
@@ -239,12 +203,11 @@ class UserProjects:
 
 
 class UserGroups:
-    def __init__(self, store: IdentityStore):
-        self.store = store
+    def __init__(self, keystone: Keystone):
+        self.keystone, self.store = keystone, keystone.store
 
     def on_get(self, req, resp, user_id):
-        _self_or_admin(req, self.store, user_id)
-        rows = self.store.query("SELECT groups_.* FROM groups_ JOIN group_members ON "
-                                "group_members.group_id = groups_.id WHERE user_id = ? "
-                                "ORDER BY name", (user_id,))
+        self.keystone.user(user_id)
+        self.keystone.require_self_or_admin(req.context.ctx, user_id)
+        rows = self.store.user_groups(user_id)
         resp.media = views.collection(req, "groups", [groups.view(req, g) for g in rows])

@@ -1,5 +1,6 @@
 """How Keystone renders its resources: `links` on every entity and every collection, and
-the lookup and body helpers responders share."""
+the query-parameter and body helpers responders share (lookups that answer 404 are the
+Keystone facade's, core.py)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,6 @@ def query_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     return value.strip().lower() not in ("0", "false", "no", "off", "")
-
-
-def must_exist(record: dict | None, kind: str, ident: str) -> dict:
-    if record is None:
-        raise errors.NotFound(f"Could not find {kind}: {ident}.")
-    return record
 
 
 def body_of(req, schema: dict, key: str) -> dict:

@@ -7,12 +7,20 @@ properties, tags) plus, once uploaded, one file of bytes under the data director
 active image out of service (`deactivated`: only admins download it) and back. Nova and
 Cinder download images from here, with the user's token, like any other client.
 
-Modules: `api` (route table), `images` (the image records), `listing` (filters, sort
-orders and pages of `GET /v2/images`), `data` (upload and download of the bytes), `actions`
-(deactivate/reactivate), `tags`, `patch` (JSON-patch updates), `quotas` (per-image
-limits), `access` (who sees and changes which image), `files` (the file store), `store`
-(SQLite), `schemas` (request validation), `schemadocs` (the `/v2/schemas/...` documents),
-`views`, `bootstrap` (the `cirros` image).
+The files, in the order a request passes them:
+
+    api.py          the route table, Glance's error format, exact paths, bodyless methods
+    images.py listing.py data.py tags.py actions.py schemadocs.py
+                    one per resource: the records (create, show, set, delete), `GET /v2/images`
+                    (filters, sort orders, pages), the bytes (upload, download),
+                    tags, deactivate/reactivate, the `/v2/schemas/...` documents
+    schemas.py      request validation; patch.py the JSON-patch documents (`image set`)
+    quotas.py       the per-image limits (extra properties, tags)
+    core.py         `Glance`, what every resource works on: who sees and changes which
+                    image, and Glance's shared error wording
+    store.py        `image.db`, all of Glance's SQL; files.py the image files
+    views.py        how an image is rendered
+    bootstrap.py    first start: the `cirros` image, uploads a crash cut short
 
 LIMITATIONS compared with real Glance:
 - One store, the local file system (glance_store's `file` driver); no multiple stores,

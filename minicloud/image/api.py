@@ -2,7 +2,8 @@
 
 Callers are the CLI and SDK (`openstack image ...`) and nova-compute (downloading an image
 to boot a server). Every route needs a token, which Keystone validates, except version
-discovery; who may see or change an image is decided in access.py.
+discovery; who may see or change an image is decided in core.py (the `Glance` facade every
+resource is built around).
 
 Two rules of Glance's router hold for every route (RouteRules below): paths match
 exactly, so `/v2/images/` (trailing slash) is no route, a 404, whatever the method (only
@@ -13,15 +14,12 @@ is a 400 when it does.
 
 from __future__ import annotations
 
-import time
-
 import falcon
 
 from minicloud.common import errors, trace, wsgi
 from minicloud.common.auth import AuthMiddleware, Validator
 from minicloud.image import actions, data, images, schemadocs, tags
-from minicloud.image.files import FileStore
-from minicloud.image.store import ImageStore
+from minicloud.image.core import Glance
 
 # Glance lists every v2.x it ever shipped, newest (CURRENT) first; the client takes the
 # newest one it knows. All of them are the same API here.
@@ -42,19 +40,16 @@ def versions(req):
          "links": [{"rel": "self", "href": href}]} for i, v in enumerate(API_VERSIONS)]}
 
 
-def routes(store: ImageStore, files: FileStore, size_limit: int,
-           clock) -> list[tuple[str, object]]:
+def routes(glance: Glance) -> list[tuple[str, object]]:
     return [
         ("/", wsgi.VersionResource(versions)),
         ("/v2", wsgi.VersionResource(versions)),
-        ("/v2/images", images.Images(store, clock)),
-        ("/v2/images/{image_id}", images.Image(store, files, clock)),
-        ("/v2/images/{image_id}/file", data.ImageData(store, files, size_limit, clock)),
-        ("/v2/images/{image_id}/tags/{tag}", tags.ImageTag(store, clock)),
-        ("/v2/images/{image_id}/actions/deactivate",
-         actions.ImageAction(store, "deactivate", clock)),
-        ("/v2/images/{image_id}/actions/reactivate",
-         actions.ImageAction(store, "reactivate", clock)),
+        ("/v2/images", images.Images(glance)),
+        ("/v2/images/{image_id}", images.Image(glance)),
+        ("/v2/images/{image_id}/file", data.ImageData(glance)),
+        ("/v2/images/{image_id}/tags/{tag}", tags.ImageTag(glance)),
+        ("/v2/images/{image_id}/actions/deactivate", actions.ImageAction(glance, "deactivate")),
+        ("/v2/images/{image_id}/actions/reactivate", actions.ImageAction(glance, "reactivate")),
         ("/v2/schemas/image", schemadocs.Schema("image")),
         ("/v2/schemas/images", schemadocs.Schema("images")),
         ("/v2/schemas/member", schemadocs.Schema("member")),
@@ -81,10 +76,9 @@ def _has_body(req) -> bool:
     return chunked or (req.content_length or 0) > 0
 
 
-def create_app(config, store: ImageStore, files: FileStore, tracer: trace.Tracer,
-               validator: Validator, clock=time.time) -> falcon.App:
+def create_app(glance: Glance, tracer: trace.Tracer, validator: Validator) -> falcon.App:
     app = wsgi.create_app("glance", error_body=error_body, tracer=tracer,
                           middleware=[AuthMiddleware(validator), RouteRules()])
-    for path, resource in routes(store, files, config.image_size_limit, clock):
+    for path, resource in routes(glance):
         app.add_route(path, resource)
     return app

@@ -12,13 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
-import time
 import uuid
 
 from minicloud.common.clients import IdentityClient
-from minicloud.image import views
-from minicloud.image.files import FileStore
-from minicloud.image.store import ImageStore
+from minicloud.image.core import Glance
 
 CIRROS_NAME = "cirros"
 CIRROS_VIRTUAL_SIZE = 112 * 1024 * 1024
@@ -37,15 +34,16 @@ def admin_project_id(service_auth) -> str:
     return IdentityClient(service_auth).projects(name="admin")[0]["id"]
 
 
-def bootstrap(store: ImageStore, files: FileStore, owner_id, clock=time.time) -> None:
+def bootstrap(glance: Glance, owner_id) -> None:
     """`owner_id` is a callable: Keystone is asked only when cirros is still to be made."""
+    store, files = glance.store, glance.files
     store.recover_uploads()
     if store.meta("cirros_registered"):
         return
     image_id = str(uuid.uuid4())
     upload = files.receive(image_id, io.BytesIO(cirros_bytes()), limit=2**31)
     files.commit(upload, image_id)
-    stamp = views.now(clock)
+    stamp = glance.now()
     with store.transaction():
         store.insert({
             "id": image_id, "name": CIRROS_NAME, "status": "active", "visibility": "public",

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import errno
 import struct
-import time
 
 import falcon
 
 from minicloud.common import errors
-from minicloud.image import access, views
-from minicloud.image.files import BodyReader, FileStore, Incomplete, TooLarge, Upload
-from minicloud.image.store import ImageStore
+from minicloud.image.core import Glance
+from minicloud.image.files import BodyReader, Incomplete, TooLarge, Upload
 
 QCOW2_MAGIC = b"QFI\xfb"
 # What a write says when the store has no room left (glance_store's StorageFull).
@@ -63,14 +61,14 @@ def _store_error(exc: OSError) -> Exception:
 class ImageData:
     bodyless = frozenset({"GET"})
 
-    def __init__(self, store: ImageStore, files: FileStore, size_limit: int, clock=time.time):
-        self.store = store
-        self.files = files
-        self.limit = size_limit
-        self.clock = clock
+    def __init__(self, glance: Glance):
+        self.glance = glance
+        self.store = glance.store
+        self.files = glance.files
+        self.limit = glance.image_size_limit
 
     def on_put(self, req, resp, image_id):
-        image = access.owned(self.store, req.context.ctx, image_id, "upload data to")
+        image = self.glance.owned(req.context.ctx, image_id, "upload data to")
         media_type = (req.content_type or "application/octet-stream").split(";")[0].strip()
         if media_type != "application/octet-stream":
             raise errors.BadRequest(f"Image data must be sent as application/octet-stream, "
@@ -78,8 +76,7 @@ class ImageData:
         expected = self._announced_size(req)
         if max(expected or 0, req.content_length or 0) > self.limit:
             raise _too_large(self.limit)
-        if not self.store.move_status(image_id, "queued", "saving",
-                                      updated_at=views.now(self.clock)):
+        if not self.store.move_status(image_id, "queued", "saving", updated_at=self.glance.now()):
             status = (self.store.image(image_id) or image)["status"]
             raise errors.Conflict(f"Image {image_id} is {status}: data can only be uploaded "
                                   f"once, to a queued image.")
@@ -93,7 +90,7 @@ class ImageData:
 
     def on_get(self, req, resp, image_id):
         ctx = req.context.ctx
-        image = access.visible(self.store, ctx, image_id)
+        image = self.glance.visible(ctx, image_id)
         if image["status"] == "deactivated" and not ctx.is_admin:
             raise errors.Forbidden("The requested image has been deactivated. Image data "
                                    "download is forbidden.")
@@ -138,7 +135,7 @@ class ImageData:
     def _abandon(self, image_id: str, upload: Upload | None = None) -> None:
         if upload is not None:
             self.files.discard(upload)
-        self.store.move_status(image_id, "saving", "queued", updated_at=views.now(self.clock))
+        self.store.move_status(image_id, "saving", "queued", updated_at=self.glance.now())
 
     def _activate(self, image: dict, upload: Upload) -> None:
         image_id = image["id"]
@@ -153,7 +150,7 @@ class ImageData:
                     "status": "active", "size": upload.size, "checksum": upload.checksum,
                     "os_hash_algo": "sha512", "os_hash_value": upload.sha512,
                     "virtual_size": virtual_size(current["disk_format"], upload),
-                    "updated_at": views.now(self.clock)})
+                    "updated_at": self.glance.now()})
             except BaseException:
                 self.files.delete(image_id)
                 self.files.discard(upload)

@@ -1,8 +1,9 @@
 """`GET /v2/images` (`openstack image list`): Glance's filters, sort orders and pages.
 
-Who may see what is access.py's (a SQL condition); every other filter is checked here,
-the way Glance's API checks its query string, and applied to the rows in Python (a teaching
-cloud holds a few dozen images):
+Who may see what is core.py's (the store reads only the images the caller may list); every
+other filter is checked here, the way Glance's API checks its query string, and applied to
+those rows in Python (a teaching cloud holds a few dozen images), as are the sort order and
+the marker:
 
 - `name`, `id`, `status`, `disk_format`, `container_format`: a value, `eq:value` or
   `in:a,b,"c,d"`; another operator is a 400. `owner`, `checksum`, `os_hash_value`,
@@ -11,7 +12,7 @@ cloud holds a few dozen images):
 - `created_at`, `updated_at`: `[gt|gte|lt|lte|eq|neq:]<ISO 8601 time>`.
 - `tag` (repeatable: every one must be there), `protected` and `os_hidden` (`true` or
   `false`; hidden images are listed only with `os_hidden=true`), `member_status` (checked,
-  then moot: minicloud has no image members), `visibility` (access.py).
+  then moot: minicloud has no image members), `visibility` (core.py).
 - Any other parameter is an extra property that must be equal (`os_distro=ubuntu`).
 
 Pages: `limit` (25 by default, at most 1000; larger asks get 1000) and `marker`, newest
@@ -26,7 +27,8 @@ import re
 import urllib.parse
 
 from minicloud.common import errors
-from minicloud.image import access, views
+from minicloud.image import core, views
+from minicloud.image.core import Glance
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 1000  # Glance's limit_param_default and api_limit_max
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
@@ -44,13 +46,13 @@ NOT_PROPERTIES = {*OPERATOR_FILTERS, *EQUAL_FILTERS, *TIME_FILTERS, "visibility"
                   "size_min", "size_max", "member_status"}
 
 
-def page(store, ctx, req) -> dict:
+def page(glance: Glance, ctx, req) -> dict:
     """The list body: `{"images", "first", "schema"[, "next"]}`."""
     checks = _filters(req)
     keys, limit = _sort_keys(req), _limit(req)
-    where, params = access.list_scope(ctx, req.get_param("visibility"))
-    rows = [r for r in store.images(where, params) if all(ok(r) for ok in checks)]
-    rows = _after_marker(store, ctx, _sort(rows, keys), req.get_param("marker"), keys)
+    rows = [r for r in glance.listable(ctx, req.get_param("visibility"))
+            if all(ok(r) for ok in checks)]
+    rows = _after_marker(glance, ctx, _sort(rows, keys), req.get_param("marker"), keys)
     shown = rows[:limit]
     query = [(k, v) for k, v in _pairs(req) if k != "marker"]
     body = {"images": [views.image(r) for r in shown],
@@ -238,13 +240,13 @@ def _sort(rows: list[dict], keys: list[tuple[str, str]]) -> list[dict]:
     return rows
 
 
-def _after_marker(store, ctx, rows, marker, keys) -> list[dict]:
+def _after_marker(glance: Glance, ctx, rows, marker, keys) -> list[dict]:
     """The rows that come after the marker image in this order (it need not be in them)."""
     if marker is None:
         return rows
-    image = store.image(marker)
-    if image is None or not access.can_see(ctx, image):
-        raise errors.BadRequest(f"No image found with ID {marker}")
+    image = glance.store.image(marker)
+    if image is None or not glance.can_see(ctx, image):
+        raise errors.BadRequest(core.no_image(marker))  # Glance's words, but a 400
     ordered = _sort([r for r in rows if r["id"] != marker] + [image], keys)
     position = next(i for i, r in enumerate(ordered) if r["id"] == marker)
     return ordered[position + 1:]

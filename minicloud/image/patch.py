@@ -25,14 +25,13 @@ import falcon
 
 from minicloud.common import errors
 from minicloud.common.validation import read_json, validate
-from minicloud.image import quotas, schemas
+from minicloud.image import core, quotas, schemas
 
 OPERATIONS = ("add", "remove", "replace")
 # The media types and the form of operation each one takes (Glance calls them JSON-schema
 # drafts 10 and 4).
 DRAFTS = {"application/openstack-images-v2.1-json-patch": 10,
           "application/openstack-images-v2.0-json-patch": 4}
-RESERVED = ("location", "deleted", "deleted_at")
 
 
 class UnsupportedMediaType(errors.ApiError):
@@ -67,7 +66,7 @@ def _change(raw, draft: int) -> dict:
         if "value" not in raw:
             raise errors.BadRequest(f'Operation "{op}" requires a member named "value".')
         change["value"] = raw["value"]
-    _check_attribute(key)
+    core.check_writable(key)
     if op != "remove":
         _check_value(key, change["value"])
     return change
@@ -116,13 +115,6 @@ def _key(pointer) -> str:
     return parts[0]
 
 
-def _check_attribute(key: str) -> None:
-    if key in schemas.READ_ONLY:
-        raise errors.Forbidden(f"Attribute '{key}' is read-only.")
-    if key in RESERVED or key.startswith("os_glance"):
-        raise errors.Forbidden(f"Attribute '{key}' is reserved.")
-
-
 def _check_value(key: str, value) -> None:
     try:
         validate({key: value}, schemas.IMAGE)
@@ -133,15 +125,15 @@ def _check_value(key: str, value) -> None:
 # -- applying a checked patch to an image -----------------------------------------------------
 def apply(image: dict, changes: list[dict], ctx) -> dict:
     """The columns the patch changes (an empty dict if it changes nothing)."""
-    core = {k: image[k] for k in schemas.CORE}
+    attributes = {k: image[k] for k in schemas.CORE}
     properties = dict(image["properties"])
     for change in changes:
         key = change["key"]
         if key in schemas.CORE:
-            core[key] = _core_value(image, change, ctx)
+            attributes[key] = _core_value(image, change, ctx)
         else:
             _property_op(properties, change)
-    updated = {k: v for k, v in core.items() if v != image[k]}
+    updated = {k: v for k, v in attributes.items() if v != image[k]}
     for flag in ("protected", "os_hidden"):
         if flag in updated:
             updated[flag] = int(updated[flag])
@@ -163,8 +155,7 @@ def _core_value(image: dict, change: dict, ctx):
         raise errors.Forbidden("Owner can't be updated by non admin.")
     if key == "visibility" and value == "public" and not ctx.is_admin \
             and image["visibility"] != "public":
-        raise errors.Forbidden("You are not authorized to complete publicize_image action: "
-                               "only an admin may make an image public.")
+        raise core.publicize_forbidden()
     if key == "tags":
         quotas.check_tags(value)  # duplicates count, as in Glance
         return list(dict.fromkeys(value))

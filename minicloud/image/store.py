@@ -1,7 +1,8 @@
 """Glance's tables in `image.db`: the image records (the bytes live in files, see files.py).
+All of Glance's SQL is here; the other modules call the named methods below.
 
 Tags and extra properties are JSON columns: a teaching cloud holds a few dozen images, so
-filters on them run in SQLite's `json_each` rather than in tables of their own.
+the listing's filters on them run in Python (listing.py) rather than on tables of their own.
 """
 
 from __future__ import annotations
@@ -49,9 +50,25 @@ class ImageStore(Database):
     def image(self, image_id: str) -> dict | None:
         return decode(self.get("images", image_id))
 
-    def images(self, where: str = "", params=(), order: str = "created_at DESC, id DESC"):
-        sql = "SELECT * FROM images" + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
-        return [decode(r) for r in self.query(sql, params)]
+    def listable_images(self, project_id: str, *, everything: bool, visibility: str | None,
+                        others_community: bool) -> list[dict]:
+        """The images a listing may show (core.Glance.listable says who gets which), newest
+        first: only those of `visibility` (None: of any); without `others_community`, no
+        community image of another project than `project_id`; unless `everything`, only
+        public and community images and `project_id`'s own."""
+        where, params = [], []
+        if visibility is not None:
+            where.append("visibility = ?")
+            params.append(visibility)
+        if not others_community:
+            where.append("(visibility != 'community' OR owner = ?)")
+            params.append(project_id)
+        if not everything:
+            where.append("(visibility IN ('public', 'community') OR owner = ?)")
+            params.append(project_id)
+        sql = "SELECT * FROM images" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return [decode(r) for r in self.query(sql + " ORDER BY created_at DESC, id DESC",
+                                              params)]
 
     def insert(self, row: dict) -> None:
         self.db["images"].insert(encode(row))

@@ -1,17 +1,26 @@
 """Neutron (network v2.0, port 9696): networks, subnets, IPAM, ports, routers, floating
 IPs, security groups, quotas and the agents of the network and compute nodes.
 
-    api.py          the route table (the table of contents) and the NeutronError format
-    core.py         the "core plugin": visibility, quotas, default security groups
+The files in the order a request passes them (`openstack port create ...`):
+
+    api.py          the route table (the table of contents), Keystone auth, NeutronError
     networks.py subnets.py ports.py routers.py router_interfaces.py floatingips.py
-    security_groups.py security_group_rules.py quotas.py agents.py   one file per noun
+    security_groups.py security_group_rules.py quotas.py agents.py
+                    one module per resource (`/v2.0/agents` is agents.py): responders,
+                    rules and the resource's view
     schemas.py      which attributes each resource accepts (those of the listed extensions)
     attributes.py   neutron-lib's value checks: MACs, addresses, nameservers, address pairs
+    core.py         `Neutron`, the facade the resources share: config, store, notifiers,
+                    RPC, and the shared rules (visibility, errors, quotas, default groups)
     bulk.py         `{"networks": [...]}`: all or none, in one transaction
     ipam.py         race-free address allocation
-    notifier.py     neutron-server -> agents RPC messages
+    store.py        network.db: all of Neutron's SQL, as named methods
+    views.py        the fields every resource has, list filters, limit/marker paging
+    notifier.py     after the commit, neutron-server -> agents RPC messages
+    nova_notifier.py  neutron-server -> Nova: a server's ports changed (external events)
     dataplane/      the agents (L3, DHCP, Linux bridge) with a simulated data plane
-    bootstrap.py    DevStack's `public`, `private`, `router1`
+    rpc_callbacks.py  agents -> neutron-server RPC: heartbeats, ports wired (ACTIVE)
+    bootstrap.py    at first start, DevStack's `public`, `private`, `router1`
 
 LIMITATIONS compared with real Neutron:
 - The data plane is simulated in-process: agents record the bridges, VXLAN interfaces,

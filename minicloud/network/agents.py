@@ -1,11 +1,10 @@
-"""Agents as neutron-server sees them: `/v2.0/agents` (`openstack network agent list`),
-the `q-plugin` RPC endpoint agents report to, and `/v2.0/minicloud/dataplane`.
+"""`/v2.0/agents` (`openstack network agent list|show|set|delete`) and minicloud's own
+`/v2.0/minicloud/dataplane`: the agents as neutron-server's API shows them.
 
-Every agent casts `report_state` to topic `q-plugin` every `agent_report_interval`
-seconds; an agent whose last heartbeat is older than `agent_down_time` is shown dead
-(`XXX`). Agents also cast `update_device_up` once they wired a port (status -> ACTIVE).
-`GET /v2.0/minicloud/dataplane` (admin, minicloud's own) asks every agent over RPC what it
-has configured; `minicloud agents` prints it.
+The rows come from the agents' heartbeats (`report_state`, received in rpc_callbacks.py);
+an agent whose last heartbeat is older than `agent_down_time` is shown dead (`XXX`).
+`GET /v2.0/minicloud/dataplane` (admin) asks every live agent over RPC what it has
+configured, waiting at most `rpc_quick_timeout` for each; `minicloud agents` prints it.
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from minicloud.common import policy, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.network import schemas, views
 from minicloud.network.core import Neutron, not_found
-from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
-from minicloud.network.store import new_id
+from minicloud.network.notifier import BRIDGE_TOPIC, DHCP_TOPIC, L3_TOPIC
 
-AGENT_TOPICS = {"L3 agent": "l3_agent", "DHCP agent": "dhcp_agent",
-                "Linux bridge agent": "q-agent-notifier"}
+AGENT_TOPICS = {"L3 agent": L3_TOPIC, "DHCP agent": DHCP_TOPIC,
+                "Linux bridge agent": BRIDGE_TOPIC}
 
 
 def _time(when: float) -> str:
@@ -46,70 +44,13 @@ def view(neutron: Neutron, row: dict) -> dict:
             "description": row["description"]}
 
 
-class PluginRpc:
-    """What agents call on neutron-server (topic `q-plugin`)."""
-
-    def __init__(self, neutron: Neutron):
-        self.neutron = neutron
-
-    def report_state(self, ctx, agent_state: dict) -> None:
-        now, store = self.neutron.clock(), self.neutron.store
-        with store.transaction() as db:
-            row = store.one("agents", "agent_type = ? AND host = ?",
-                            (agent_state["agent_type"], agent_state["host"]))
-            config = json.dumps(agent_state.get("configurations") or {})
-            if row is None:
-                db["agents"].insert({
-                    "id": new_id(), "agent_type": agent_state["agent_type"],
-                    "binary": agent_state["binary"], "host": agent_state["host"],
-                    "topic": agent_state.get("topic") or "N/A",
-                    "availability_zone": agent_state.get("availability_zone"),
-                    "heartbeat_at": now, "started_at": now, "created_at": now,
-                    "configurations": config})
-                return
-            changes = {"heartbeat_at": now, "configurations": config}
-            if agent_state.get("start_flag"):
-                changes["started_at"] = now
-            db["agents"].update(row["id"], changes)
-
-    def update_device_up(self, ctx, port_id: str, host: str) -> None:
-        self._set_status(port_id, host, "ACTIVE")
-
-    def _set_status(self, port_id: str, host: str, status: str) -> None:
-        with self.neutron.store.transaction() as db:
-            port = self.neutron.store.get("ports", port_id)
-            if port is not None and port["binding_host_id"] == host:
-                self.neutron.store.update(db, "ports", port_id, {"status": status})
-
-
-class PluginServers:
-    """neutron-server's RPC servers: `q-plugin` (traced) and `q-reports-plugin` (untraced
-    heartbeats)."""
-
-    def __init__(self, neutron: Neutron, transport, tracer=None):
-        endpoint = PluginRpc(neutron)
-        self.servers = [
-            rpc.RPCServer(transport, PLUGIN_TOPIC, "neutron-server", [endpoint],
-                          service="neutron-server", tracer=tracer).start(),
-            rpc.RPCServer(transport, REPORTS_TOPIC, "neutron-server", [endpoint],
-                          service="neutron-server").start()]
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
-
-
-def start_plugin_rpc(neutron: Neutron, transport, tracer=None) -> PluginServers:
-    return PluginServers(neutron, transport, tracer)
-
-
 class Agents:
     def __init__(self, neutron: Neutron):
         self.neutron = neutron
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        rows = self.neutron.store.rows("agents", order="host, agent_type")
+        rows = self.neutron.store.agents()
         resp.media = {"agents": views.select(req, [view(self.neutron, r) for r in rows])}
 
 
@@ -136,30 +77,26 @@ class Agent:
             changes["admin_state_up"] = int(fields["admin_state_up"])
         if "description" in fields:
             changes["description"] = fields["description"] or ""
-        with self.neutron.store.transaction() as db:
-            if changes:
-                db["agents"].update(agent_id, changes)
+        self.neutron.store.update_agent(agent_id, changes)
         resp.media = {"agent": view(self.neutron, self._find(agent_id))}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, agent_id):
         self._find(agent_id)
-        with self.neutron.store.transaction() as db:
-            db.execute("DELETE FROM agents WHERE id = ?", (agent_id,))
+        self.neutron.store.delete_agent(agent_id)
         resp.status = falcon.HTTP_204
 
 
 class Dataplane:
     """`GET /v2.0/minicloud/dataplane`: what each agent has configured, asked over RPC."""
 
-    def __init__(self, neutron: Neutron, transport, tracer=None, timeout: float = 2.0):
+    def __init__(self, neutron: Neutron):
         self.neutron = neutron
-        self.client = rpc.RPCClient(transport, PLUGIN_TOPIC, service="neutron-server",
-                                    tracer=tracer, timeout=timeout) if transport else None
+        self.client = neutron.agents_rpc  # None without a message bus
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        rows = self.neutron.store.rows("agents", order="host, agent_type")
+        rows = self.neutron.store.agents()
         resp.media = {"agents": [self._ask(req.context.ctx, r) for r in rows]}
 
     def _ask(self, ctx, row: dict) -> dict:

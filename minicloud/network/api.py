@@ -125,7 +125,7 @@ class Extension:
         raise not_found("extension", alias)
 
 
-def routes(neutron: Neutron, transport, tracer) -> list[tuple[str, object]]:
+def routes(neutron: Neutron) -> list[tuple[str, object]]:
     return [
         ("/", wsgi.VersionResource(versions)),
         ("/v2.0", wsgi.VersionResource(version)),
@@ -156,13 +156,13 @@ def routes(neutron: Neutron, transport, tracer) -> list[tuple[str, object]]:
         ("/v2.0/quotas/{project_id}/details", quotas.QuotaDetails(neutron)),
         ("/v2.0/agents", agents.Agents(neutron)),
         ("/v2.0/agents/{agent_id}", agents.Agent(neutron)),
-        ("/v2.0/minicloud/dataplane", agents.Dataplane(neutron, transport, tracer)),
+        ("/v2.0/minicloud/dataplane", agents.Dataplane(neutron)),
     ]
 
 
-def create_app(neutron: Neutron, validator, tracer: trace.Tracer, transport=None):
+def create_app(neutron: Neutron, tracer: trace.Tracer, validator) -> falcon.App:
     app = wsgi.create_app("neutron-server", error_body=error_body, tracer=tracer,
                           middleware=[AuthMiddleware(validator)])
-    for path, resource in routes(neutron, transport, tracer):
+    for path, resource in routes(neutron):
         app.add_route(path, resource)
     return app

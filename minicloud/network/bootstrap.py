@@ -16,9 +16,10 @@ from minicloud.network import networks, router_interfaces, routers, subnets
 from minicloud.network.core import Neutron
 
 
-def project_ids(service_auth, names=("admin", "demo")) -> dict[str, str]:
-    """The ids of the projects the bootstrap builds for, asked of Keystone."""
-    keystone = IdentityClient(service_auth)
+def project_ids(service_auth, timeout: float, names=("admin", "demo")) -> dict[str, str]:
+    """The ids of the projects the bootstrap builds for, asked of Keystone (waiting at most
+    `timeout`, Config.http_timeout)."""
+    keystone = IdentityClient(service_auth, timeout)
     ids = {}
     for name in names:
         found = keystone.projects(name=name, domain_id="default")
@@ -28,7 +29,7 @@ def project_ids(service_auth, names=("admin", "demo")) -> dict[str, str]:
 
 
 def _find(neutron: Neutron, table: str, name: str, project_id: str) -> dict | None:
-    return neutron.store.one(table, "name = ? AND project_id = ?", (name, project_id))
+    return neutron.store.named(table, name, project_id)
 
 
 def bootstrap(neutron: Neutron, projects: dict[str, str], say=print) -> None:
@@ -62,8 +63,5 @@ def _demo(neutron: Neutron, admin, public: dict, project: str, say) -> None:
     if router is None:
         router = routers.create(neutron, demo, {
             "name": "router1", "external_gateway_info": {"network_id": public["id"]}})
-    attached = neutron.store.query(
-        "SELECT 1 FROM ports p JOIN ip_allocations a ON a.port_id = p.id WHERE p.device_id = ? "
-        "AND a.subnet_id = ?", (router["id"], subnet["id"]))
-    if not attached:
+    if neutron.store.router_interface_on(router["id"], subnet["id"]) is None:
         router_interfaces.add(neutron, demo, router["id"], {"subnet_id": subnet["id"]})

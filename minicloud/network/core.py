@@ -1,6 +1,7 @@
 """The Neutron "core plugin": the state every resource module works on (store, config,
-the notifier that tells agents, the clock), and the rules they share: who may see what,
-the NeutronError types, quotas, and each project's `default` security group.
+the notifier that tells agents, the RPC client that asks them, the notifier that tells
+Nova, the clock), and the rules they share: who may see what, the NeutronError types,
+quotas, and each project's `default` security group.
 
 Resource modules (networks.py, ports.py, ...) hold the logic as plain functions of a
 `Neutron` and a RequestContext, so bootstrap and tests call the same code as the API.
@@ -12,15 +13,12 @@ import time
 
 import falcon
 
-from minicloud.common import errors
+from minicloud.common import errors, rpc
+from minicloud.network.notifier import PLUGIN_TOPIC
 from minicloud.network.store import NetworkStore, new_id
 
 QUOTA_DEFAULTS = {"network": 100, "subnet": 100, "port": 500, "router": 10,
                   "floatingip": 50, "security_group": 10, "security_group_rule": 100}
-QUOTA_TABLES = {"network": "networks", "subnet": "subnets", "port": "ports",
-                "router": "routers", "floatingip": "floatingips",
-                "security_group": "security_groups",
-                "security_group_rule": "security_group_rules"}
 
 
 class ServiceUnavailable(errors.ApiError):
@@ -47,11 +45,22 @@ def conflict(message: str, kind: str) -> errors.Conflict:
 
 
 class Neutron:
-    def __init__(self, config, store: NetworkStore, notifier, clock=time.time):
+    """neutron-server's shared state. `notify` tells the agents (notifier.py); `agents_rpc`
+    asks them (None without a message bus); `nova_notifier` tells Nova about servers'
+    ports (None when Neutron runs without Nova); `transport` and `tracer` serve the RPC
+    servers agents call (rpc_callbacks.py)."""
+
+    def __init__(self, config, store: NetworkStore, notifier, clock=time.time, *,
+                 transport: rpc.Transport | None = None, tracer=None, nova_notifier=None):
         self.config = config
         self.store = store
         self.notify = notifier
         self.clock = clock
+        self.transport, self.tracer = transport, tracer
+        self.nova_notifier = nova_notifier
+        self.agents_rpc = (rpc.RPCClient(transport, PLUGIN_TOPIC, service="neutron-server",
+                                         tracer=tracer, timeout=config.rpc_quick_timeout)
+                           if transport else None)
 
     # -- who sees what ----------------------------------------------------------------------
     @staticmethod
@@ -106,15 +115,17 @@ class Neutron:
         return wanted or ctx.project_id
 
     # -- quotas -----------------------------------------------------------------------------
+    def default_quota(self, resource: str) -> int:
+        """The cloud's default: `Config.network_quotas`, else Neutron's."""
+        return int(self.config.network_quotas.get(resource, QUOTA_DEFAULTS[resource]))
+
     def quota_limit(self, project_id: str, resource: str) -> int:
-        row = self.store.one("quotas", "project_id = ? AND resource = ?", (project_id, resource))
-        if row is not None:
-            return row["hard_limit"]
-        overrides = self.config.network_quotas
-        return int(overrides.get(resource, QUOTA_DEFAULTS[resource]))
+        """The limit an admin set for the project, else the cloud's default."""
+        limit = self.store.quota_limit(project_id, resource)
+        return self.default_quota(resource) if limit is None else limit
 
     def usage(self, project_id: str, resource: str) -> int:
-        return self.store.count(QUOTA_TABLES[resource], "project_id = ?", (project_id,))
+        return self.store.usage(project_id, resource)
 
     def check_quota(self, project_id: str, resource: str, wanted: int = 1) -> None:
         """Call inside the transaction that inserts, so two creates cannot both squeeze in."""
@@ -125,21 +136,19 @@ class Neutron:
     # -- the default security group ---------------------------------------------------------
     def default_security_group(self, project_id: str) -> dict:
         """The project's `default` group, created with Neutron's four rules on first use."""
-        found = self.store.one("security_groups", "project_id = ? AND name = 'default'",
-                               (project_id,))
+        found = self.store.named("security_groups", "default", project_id)
         if found or not project_id:
             return found
-        with self.store.transaction() as db:
-            found = self.store.one("security_groups", "project_id = ? AND name = 'default'",
-                                   (project_id,))
+        with self.store.transaction():
+            found = self.store.named("security_groups", "default", project_id)
             if found:
                 return found
-            group = self.store.insert(db, "security_groups", {
+            group = self.store.insert("security_groups", {
                 "id": new_id(), "name": "default", "project_id": project_id,
                 "description": "Default security group"})
             for direction, ethertype in (("egress", "IPv4"), ("egress", "IPv6"),
                                          ("ingress", "IPv4"), ("ingress", "IPv6")):
-                self.store.insert(db, "security_group_rules", {
+                self.store.insert("security_group_rules", {
                     "id": new_id(), "project_id": project_id, "security_group_id": group["id"],
                     "direction": direction, "ethertype": ethertype,
                     "remote_group_id": group["id"] if direction == "ingress" else None})

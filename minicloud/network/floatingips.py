@@ -42,22 +42,18 @@ def _check_addresses(fields: dict) -> None:
             attributes.ip_address(attr, fields[attr])
 
 
-def _router_for(db, fip: dict, port: dict, fixed_ip: str, subnet_id: str) -> str:
+def _router_for(neutron: Neutron, fip: dict, port: dict, subnet_id: str) -> str:
     """The router that connects the port's subnet to the floating IP's network."""
-    found = db.execute(
-        "SELECT r.id FROM routers r JOIN ports p ON p.device_id = r.id AND p.device_owner = "
-        "'network:router_interface' JOIN ip_allocations a ON a.port_id = p.id WHERE "
-        "a.subnet_id = ? AND r.gw_network_id = ? ORDER BY r.created_at LIMIT 1",
-        (subnet_id, fip["floating_network_id"])).fetchone()
+    found = neutron.store.router_between(subnet_id, fip["floating_network_id"])
     if found is None:
         raise errors.NotFound(
             f"External network {fip['floating_network_id']} is not reachable from subnet "
             f"{subnet_id}.  Therefore, cannot associate Port {port['id']} with a Floating IP.",
             kind="ExternalGatewayForFloatingIPNotFound")
-    return found[0]
+    return found
 
 
-def _association(neutron: Neutron, ctx, db, fip: dict, port_id: str | None,
+def _association(neutron: Neutron, ctx, fip: dict, port_id: str | None,
                  fixed_ip: str | None) -> dict:
     """The columns that (dis)associate `fip` with `port_id`."""
     if not port_id:
@@ -73,17 +69,14 @@ def _association(neutron: Neutron, ctx, db, fip: dict, port_id: str | None,
         raise bad_request(f"Bad floatingip request: Port {port_id} does not have any IPv4 "
                           "address.", "BadRequest")
     chosen = v4[0]
-    taken = db.execute("SELECT id FROM floatingips WHERE port_id = ? AND fixed_ip_address = ? "
-                       "AND floating_network_id = ? AND id != ?",
-                       (port_id, chosen["ip_address"], fip["floating_network_id"],
-                        fip["id"])).fetchone()
-    if taken:
+    if neutron.store.floatingip_on(port_id, chosen["ip_address"], fip["floating_network_id"],
+                                   fip["id"]):
         raise conflict(f"Cannot associate floating IP {fip['floating_ip_address']} "
                        f"({fip['id']}) with port {port_id} using fixed IP "
                        f"{chosen['ip_address']}, as that fixed IP already has a floating IP "
                        f"on external network {fip['floating_network_id']}.",
                        "FloatingIPPortAlreadyAssociated")
-    router_id = _router_for(db, fip, port, chosen["ip_address"], chosen["subnet_id"])
+    router_id = _router_for(neutron, fip, port, chosen["subnet_id"])
     return {"port_id": port_id, "fixed_ip_address": chosen["ip_address"],
             "router_id": router_id, "status": "ACTIVE"}
 
@@ -102,10 +95,10 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
         wanted["subnet_id"] = fields["subnet_id"]
     if fields.get("floating_ip_address"):
         wanted["ip_address"] = fields["floating_ip_address"]
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         neutron.check_quota(project_id, "floatingip")
         fip_id = new_id()
-        port = ports.insert(neutron, db, net, {
+        port = ports.insert(neutron, net, {
             "project_id": "", "device_owner": "network:floatingip", "device_id": fip_id,
             "fixed_ips": [wanted] if wanted else None}, check_quota=False)
         address = neutron.store.allocations(port["id"])
@@ -116,9 +109,9 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
                "description": fields.get("description") or "",
                "floating_network_id": net["id"], "floating_port_id": port["id"],
                "floating_ip_address": address[0]["ip_address"]}
-        row.update(_association(neutron, ctx, db, row, fields.get("port_id"),
+        row.update(_association(neutron, ctx, row, fields.get("port_id"),
                                 fields.get("fixed_ip_address")))
-        row = neutron.store.insert(db, "floatingips", row)
+        row = neutron.store.insert("floatingips", row)
     neutron.notify.router_changed(ctx, row["router_id"])
     nova_notifier.ports_changed(neutron, {row["port_id"]})
     return row
@@ -128,11 +121,11 @@ def update(neutron: Neutron, ctx, fip_id: str, fields: dict) -> dict:
     _check_addresses(fields)
     fip = neutron.owned(ctx, "floatingips", "floating IP", fip_id)
     changes = {"description": fields["description"] or ""} if "description" in fields else {}
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         if "port_id" in fields:
-            changes.update(_association(neutron, ctx, db, fip, fields["port_id"],
+            changes.update(_association(neutron, ctx, fip, fields["port_id"],
                                         fields.get("fixed_ip_address")))
-        neutron.store.update(db, "floatingips", fip_id, changes)
+        neutron.store.update("floatingips", fip_id, changes)
     row = neutron.store.get("floatingips", fip_id)
     for router_id in {fip["router_id"], row["router_id"]} - {None}:
         neutron.notify.router_changed(ctx, router_id)
@@ -143,10 +136,10 @@ def update(neutron: Neutron, ctx, fip_id: str, fields: dict) -> dict:
 
 def delete(neutron: Neutron, ctx, fip_id: str) -> None:
     fip = neutron.owned(ctx, "floatingips", "floating IP", fip_id)
-    with neutron.store.transaction() as db:
-        ipam.release(db, fip["floating_port_id"])
-        db.execute("DELETE FROM ports WHERE id = ?", (fip["floating_port_id"],))
-        db.execute("DELETE FROM floatingips WHERE id = ?", (fip_id,))
+    with neutron.store.transaction():
+        ipam.release(neutron.store, fip["floating_port_id"])
+        neutron.store.delete_port(fip["floating_port_id"])
+        neutron.store.delete_floatingip(fip_id)
     neutron.notify.router_changed(ctx, fip["router_id"])
     nova_notifier.ports_changed(neutron, {fip["port_id"]})
 
@@ -165,7 +158,7 @@ class FloatingIPs:
         self.neutron = neutron
 
     def on_get(self, req, resp):
-        rows = self.neutron.visible(req.context.ctx, self.neutron.store.rows("floatingips"))
+        rows = self.neutron.visible(req.context.ctx, self.neutron.store.floatingips())
         resp.media = {"floatingips": views.select(req, [view(self.neutron, r) for r in rows])}
 
     @falcon.before(policy.require("member"))

@@ -1,7 +1,8 @@
 """IPAM: which addresses of a subnet are free, and handing them to ports.
 
-Every function here runs inside the caller's `store.transaction()`: the read of the
-addresses in use and the insert of the new one happen under one write lock, so two
+Every function here runs inside the caller's `store.transaction()` (it takes the
+NetworkStore): the read of the addresses in use and the insert of the new one happen
+under one write lock, so two
 concurrent port creates can never pick the same address (and the (subnet, address)
 primary key of `ip_allocations` would refuse it anyway). A full pool is a 409
 IpAddressGenerationFailure; deleting a port deletes its rows, so its addresses are free.
@@ -12,17 +13,16 @@ from __future__ import annotations
 import ipaddress
 
 from minicloud.network.core import bad_request, conflict
-from minicloud.network.store import load
+from minicloud.network.store import NetworkStore, load
 
 
-def used(db, subnet_id: str) -> set:
-    return {ipaddress.ip_address(r["ip_address"]) for r in db.query(
-        "SELECT ip_address FROM ip_allocations WHERE subnet_id = ?", (subnet_id,))}
+def used(store: NetworkStore, subnet_id: str) -> set:
+    return {ipaddress.ip_address(a) for a in store.addresses_in_use(subnet_id)}
 
 
-def next_free(db, subnet: dict):
+def next_free(store: NetworkStore, subnet: dict):
     """The lowest free address of the subnet's allocation pools, or None."""
-    taken = used(db, subnet["id"])
+    taken = used(store, subnet["id"])
     for pool in load(subnet["allocation_pools"], []):
         address, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
         while address <= end:
@@ -32,7 +32,7 @@ def next_free(db, subnet: dict):
     return None
 
 
-def _check_specific(db, subnet: dict, ip: str, *, allow_gateway: bool) -> str:
+def _check_specific(store: NetworkStore, subnet: dict, ip: str, *, allow_gateway: bool) -> str:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -46,25 +46,20 @@ def _check_specific(db, subnet: dict, ip: str, *, allow_gateway: bool) -> str:
     if not allow_gateway and subnet["gateway_ip"] == str(address):
         raise conflict(f"IP address {ip} already allocated in subnet {subnet['id']}.",
                        "IpAddressAlreadyAllocated")
-    if address in used(db, subnet["id"]):
+    if address in used(store, subnet["id"]):
         raise conflict(f"IP address {ip} already allocated in subnet {subnet['id']}.",
                        "IpAddressAlreadyAllocated")
     return str(address)
 
 
-def _subnets_of(db, network_id: str) -> list[dict]:
-    return list(db.query("SELECT * FROM subnets WHERE network_id = ? ORDER BY created_at, id",
-                         (network_id,)))
-
-
-def allocate(db, network_id: str, port_id: str, requested: list[dict] | None, *,
+def allocate(store: NetworkStore, network_id: str, port_id: str, requested: list[dict] | None, *,
              allow_gateway: bool = False) -> list[dict]:
     """Give the port its fixed IPs and record them; returns [{subnet_id, ip_address}].
 
     `requested` is the port's `fixed_ips`: entries naming an `ip_address`, a `subnet_id`,
     or both. None means one address from the network's first subnet of each IP version.
     """
-    subnets = {s["id"]: s for s in _subnets_of(db, network_id)}
+    subnets = {s["id"]: s for s in store.subnets_of(network_id)}
     if requested is None:
         seen, requested = set(), []
         for subnet in subnets.values():
@@ -75,15 +70,15 @@ def allocate(db, network_id: str, port_id: str, requested: list[dict] | None, *,
     for entry in requested:
         subnet = _pick_subnet(subnets, entry, network_id)
         if entry.get("ip_address"):
-            ip = _check_specific(db, subnet, entry["ip_address"], allow_gateway=allow_gateway)
+            ip = _check_specific(store, subnet, entry["ip_address"],
+                                 allow_gateway=allow_gateway)
         else:
-            address = next_free(db, subnet)
+            address = next_free(store, subnet)
             if address is None:
                 raise conflict(f"No more IP addresses available on network {network_id}.",
                                "IpAddressGenerationFailure")
             ip = str(address)
-        db["ip_allocations"].insert({"subnet_id": subnet["id"], "ip_address": ip,
-                                     "network_id": network_id, "port_id": port_id})
+        store.add_allocation(subnet["id"], ip, network_id, port_id)
         result.append({"subnet_id": subnet["id"], "ip_address": ip})
     return result
 
@@ -110,6 +105,6 @@ def _pick_subnet(subnets: dict, entry: dict, network_id: str) -> dict:
                       "ip_address.")
 
 
-def release(db, port_id: str) -> None:
-    db.execute("DELETE FROM ip_allocations WHERE port_id = ?", (port_id,))
+def release(store: NetworkStore, port_id: str) -> None:
+    store.release_allocations(port_id)
 

@@ -43,7 +43,7 @@ def vni_range(config) -> tuple[int, int]:
     return int(low), int(high or low)
 
 
-def _segment(neutron: Neutron, db, fields: dict) -> dict:
+def _segment(neutron: Neutron, fields: dict) -> dict:
     """provider:* of a new network: given by an admin, or the next free VNI."""
     kind = fields.get("provider:network_type") or "vxlan"
     physnet = fields.get("provider:physical_network")
@@ -56,8 +56,7 @@ def _segment(neutron: Neutron, db, fields: dict) -> dict:
             raise bad_request(f"Invalid input for operation: physical_network '{physnet}' "
                               f"unknown for flat provider network (known: "
                               f"{', '.join(FLAT_PHYSNETS)}).")
-        if db.execute("SELECT 1 FROM networks WHERE network_type = 'flat' AND "
-                      "physical_network = ?", (physnet,)).fetchone():
+        if neutron.store.flat_network_on(physnet):
             raise conflict(f"Unable to create the flat network. Physical network {physnet} "
                            "is in use.", "FlatNetworkInUse")
         return {"network_type": "flat", "physical_network": physnet, "segmentation_id": None}
@@ -70,8 +69,7 @@ def _segment(neutron: Neutron, db, fields: dict) -> dict:
     if seg_id is not None and not 1 <= seg_id <= MAX_VNI:
         raise bad_request(f"Invalid input for operation: segmentation_id out of range (1 "
                           f"through {MAX_VNI}).")
-    used = {r[0] for r in db.execute(
-        "SELECT segmentation_id FROM networks WHERE network_type = 'vxlan'").fetchall()}
+    used = neutron.store.vxlan_ids_in_use()
     low, high = vni_range(neutron.config)
     if seg_id is not None:
         if seg_id in used:
@@ -90,11 +88,11 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
         if fields.get(admin_only) not in (None, False) and not ctx.is_admin:
             raise forbidden(f"create_network:{admin_only}")
     project_id = neutron.project_of(ctx, fields)
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         neutron.check_quota(project_id, "network")
-        segment = _segment(neutron, db, fields)
+        segment = _segment(neutron, fields)
         mtu = _mtu(fields.get("mtu"), MTU[segment["network_type"]])
-        row = neutron.store.insert(db, "networks", {
+        row = neutron.store.insert("networks", {
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "",
             "admin_state_up": int(fields.get("admin_state_up") is not False),
@@ -117,10 +115,9 @@ def _mtu(wanted, largest: int) -> int:
     return wanted or largest
 
 
-def _check_mtu_fits_subnets(db, network_id: str, mtu: int) -> None:
+def _check_mtu_fits_subnets(neutron: Neutron, network_id: str, mtu: int) -> None:
     """Neutron's NetworkMTUSubnetConflict: IPv4 needs 68 bytes, IPv6 1280."""
-    versions = {r[0] for r in db.execute("SELECT ip_version FROM subnets WHERE network_id = ?",
-                                         (network_id,))}
+    versions = {s["ip_version"] for s in neutron.store.subnets_of(network_id)}
     minimum = IPV6_MIN_MTU if 6 in versions else IPV4_MIN_MTU if versions else 0
     if mtu < minimum:
         raise conflict(f"MTU of {network_id} is not valid, subnet requires a minimum of "
@@ -145,10 +142,10 @@ def update(neutron: Neutron, ctx, network_id: str, fields: dict) -> dict:
             changes[column] = int(fields[key])
     if fields.get("mtu") is not None:
         changes["mtu"] = _mtu(fields["mtu"], MTU[net["network_type"]])
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         if "mtu" in changes:
-            _check_mtu_fits_subnets(db, network_id, changes["mtu"])
-        neutron.store.update(db, "networks", network_id, changes)
+            _check_mtu_fits_subnets(neutron, network_id, changes["mtu"])
+        neutron.store.update("networks", network_id, changes)
     if changes.get("mtu", net["mtu"]) != net["mtu"]:
         neutron.notify.dhcp_changed(ctx, network_id)  # network_update: the new MTU
     return neutron.store.get("networks", network_id)
@@ -158,15 +155,11 @@ def delete(neutron: Neutron, ctx, network_id: str) -> None:
     net = neutron.network(ctx, network_id)
     if not neutron.owns(ctx, net):
         raise forbidden("delete_network")
-    with neutron.store.transaction() as db:
-        busy = db.execute("SELECT 1 FROM ports WHERE network_id = ? AND device_owner != "
-                          "'network:dhcp' LIMIT 1", (network_id,)).fetchone()
-        if busy:
+    with neutron.store.transaction():
+        if neutron.store.network_has_ports_in_use(network_id):
             raise conflict(f"Unable to complete operation on network {network_id}. There are "
                            "one or more ports still in use on the network.", "NetworkInUse")
-        db.execute("DELETE FROM ports WHERE network_id = ?", (network_id,))
-        db.execute("DELETE FROM subnets WHERE network_id = ?", (network_id,))
-        db.execute("DELETE FROM networks WHERE id = ?", (network_id,))
+        neutron.store.delete_network(network_id)
     neutron.notify.network_deleted(ctx, network_id)
 
 
@@ -175,8 +168,8 @@ class Networks:
         self.neutron = neutron
 
     def on_get(self, req, resp):
-        ctx, store = req.context.ctx, self.neutron.store
-        rows = store.rows("networks")
+        ctx = req.context.ctx
+        rows = self.neutron.store.networks()
         if not ctx.is_admin:
             rows = [r for r in rows if r["project_id"] == ctx.project_id or r["shared"]
                     or r["external"]]

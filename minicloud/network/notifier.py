@@ -38,10 +38,14 @@ def _prefixed(store: NetworkStore, allocation: dict) -> str:
 
 
 class Notifier:
-    def __init__(self, store: NetworkStore, transport: rpc.Transport | None, tracer=None):
+    """`timeout`: how long a message may take to leave; the API answer must not hang on
+    it (Config.rpc_quick_timeout)."""
+
+    def __init__(self, store: NetworkStore, transport: rpc.Transport | None, tracer=None, *,
+                 timeout: float):
         self.store = store
         self.client = (rpc.RPCClient(transport, BRIDGE_TOPIC, service="neutron-server",
-                                     tracer=tracer, timeout=5) if transport else None)
+                                     tracer=tracer, timeout=timeout) if transport else None)
 
     def _send(self, how: str, topic: str, ctx, method: str, **kwargs) -> None:
         if self.client is None:
@@ -72,10 +76,8 @@ class Notifier:
         router = self.store.get("routers", router_id)
         if router is None:
             return None
-        ports = self.store.rows("ports", "device_id = ? AND device_owner LIKE 'network:router%'",
-                                (router_id,))
-        fips = self.store.rows("floatingips", "router_id = ? AND port_id IS NOT NULL",
-                               (router_id,))
+        ports = self.store.router_ports(router_id)
+        fips = self.store.associated_floatingips(router_id)
         gateway = None
         for port in ports:
             if port["device_owner"] == "network:router_gateway":
@@ -93,13 +95,13 @@ class Notifier:
         info = self.network_info(network_id)
         if info is None:
             return None
-        subnets = self.store.rows("subnets", "network_id = ?", (network_id,))
+        subnets = self.store.subnets_of(network_id)
         info["subnets"] = [{"id": s["id"], "cidr": s["cidr"], "gateway_ip": s["gateway_ip"],
                             "enable_dhcp": bool(s["enable_dhcp"]),
                             "dns_nameservers": load(s["dns_nameservers"], []),
                             "host_routes": load(s["host_routes"], [])} for s in subnets]
         info["ports"] = [self.port_info(p) for p in
-                         self.store.rows("ports", "network_id = ?", (network_id,))]
+                         self.store.ports_on_network(network_id)]
         return info
 
     # -- the messages -----------------------------------------------------------------------

@@ -30,7 +30,9 @@ COMPUTE_OWNER = "compute:"  # device_owner prefix of the ports Nova made or boun
 
 
 class NovaNotifier:
-    def __init__(self, auth, timeout: float = 10):
+    """Held by the Neutron facade as `nova_notifier`; `timeout` is Config.http_timeout."""
+
+    def __init__(self, auth, timeout: float):
         self.nova = ComputeClient(auth, timeout)  # as the `neutron` user
 
     def events_for(self, store, port_ids) -> list[dict]:
@@ -56,6 +58,6 @@ class NovaNotifier:
 
 def ports_changed(neutron, port_ids) -> None:
     """Tell Nova about changed ports of servers (no-op when Neutron runs without Nova)."""
-    notifier = getattr(neutron, "nova_notifier", None)
+    notifier = neutron.nova_notifier
     if notifier is not None:
         notifier.send(notifier.events_for(neutron.store, port_ids))

@@ -59,17 +59,16 @@ def _security_groups(neutron: Neutron, ctx, project_id: str, fields: dict) -> li
     return list(fields["security_groups"])
 
 
-def insert(neutron: Neutron, db, net: dict, fields: dict, *, check_quota: bool = True,
+def insert(neutron: Neutron, net: dict, fields: dict, *, check_quota: bool = True,
            allow_gateway: bool = False) -> dict:
     """Insert a port and allocate its IPs (inside the caller's transaction)."""
+    store = neutron.store
     if check_quota:
         neutron.check_quota(fields["project_id"], "port")
     mac = fields.get("mac_address") or new_mac()
-    while not fields.get("mac_address") and db.execute(
-            "SELECT 1 FROM ports WHERE mac_address = ?", (mac,)).fetchone():
+    while not fields.get("mac_address") and store.mac_in_use(mac):
         mac = new_mac()
-    if fields.get("mac_address") and db.execute("SELECT 1 FROM ports WHERE mac_address = ?",
-                                                (mac,)).fetchone():
+    if fields.get("mac_address") and store.mac_in_use(mac):
         raise conflict(f"Unable to complete operation for network {net['id']}. The mac "
                        f"address {mac} is in use.", "MacAddressInUse")
     host = fields.get("binding_host_id") or ""
@@ -77,7 +76,7 @@ def insert(neutron: Neutron, db, net: dict, fields: dict, *, check_quota: bool =
         net["port_security_enabled"])
     pairs = attributes.address_pairs(fields.get("allowed_address_pairs") or [], mac)
     attributes.pairs_need_port_security(pairs, port_security)
-    row = neutron.store.insert(db, "ports", {
+    row = store.insert("ports", {
         "id": new_id(), "name": fields.get("name") or "", "project_id": fields["project_id"],
         "description": fields.get("description") or "", "network_id": net["id"],
         "mac_address": mac, "device_id": fields.get("device_id") or "",
@@ -89,7 +88,7 @@ def insert(neutron: Neutron, db, net: dict, fields: dict, *, check_quota: bool =
         "binding_vif_type": "bridge" if host else "unbound",
         "security_groups": json.dumps(fields.get("security_groups") or []),
         "port_security_enabled": int(port_security), "allowed_address_pairs": json.dumps(pairs)})
-    ipam.allocate(db, net["id"], row["id"], fields.get("fixed_ips"),
+    ipam.allocate(store, net["id"], row["id"], fields.get("fixed_ips"),
                   allow_gateway=allow_gateway)
     return row
 
@@ -110,8 +109,8 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
                   "binding_host_id": fields.get("binding:host_id"),
                   "binding_profile": fields.get("binding:profile"),
                   "binding_vnic_type": fields.get("binding:vnic_type")}
-    with neutron.store.transaction() as db:
-        row = insert(neutron, db, net, row_fields)
+    with neutron.store.transaction():
+        row = insert(neutron, net, row_fields)
     neutron.notify.port_changed(ctx, row["id"])
     return row
 
@@ -146,11 +145,11 @@ def update(neutron: Neutron, ctx, port_id: str, fields: dict) -> dict:
         changes["binding_profile"] = json.dumps(fields["binding:profile"] or {})
     if fields.get("binding:vnic_type"):
         changes["binding_vnic_type"] = fields["binding:vnic_type"]
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         if "fixed_ips" in fields:
-            ipam.release(db, port_id)
-            ipam.allocate(db, port["network_id"], port_id, fields["fixed_ips"] or [])
-        neutron.store.update(db, "ports", port_id, changes)
+            ipam.release(neutron.store, port_id)
+            ipam.allocate(neutron.store, port["network_id"], port_id, fields["fixed_ips"] or [])
+        neutron.store.update("ports", port_id, changes)
     neutron.notify.port_changed(ctx, port_id)
     if "fixed_ips" in fields:
         nova_notifier.ports_changed(neutron, {port_id})
@@ -162,23 +161,22 @@ def delete(neutron: Neutron, ctx, port_id: str, *, internal: bool = False) -> No
     if port["device_owner"] in PROTECTED_OWNERS and not internal:
         raise conflict(f"Port {port_id} cannot be deleted directly via the port API: has "
                        f"device owner {port['device_owner']}.", "L3PortInUse")
-    with neutron.store.transaction() as db:
-        routers = [r[0] for r in db.execute(
-            "SELECT DISTINCT router_id FROM floatingips WHERE port_id = ?", (port_id,))]
-        db.execute("UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, "
-                   "router_id = NULL, status = 'DOWN' WHERE port_id = ?", (port_id,))
-        ipam.release(db, port_id)
-        db.execute("DELETE FROM ports WHERE id = ?", (port_id,))
+    store = neutron.store
+    with store.transaction():
+        routers = store.routers_of_floatingips_on(port_id)
+        store.disassociate_floatingips(port_id)
+        ipam.release(store, port_id)
+        store.delete_port(port_id)
     neutron.notify.port_deleted(ctx, port_id, port["network_id"])
     for router_id in routers:
         neutron.notify.router_changed(ctx, router_id)
 
 
 def visible_rows(neutron: Neutron, ctx) -> list[dict]:
-    rows = neutron.store.rows("ports")
+    rows = neutron.store.ports()
     if ctx.is_admin:
         return rows
-    mine = {n["id"] for n in neutron.store.rows("networks", "project_id = ?", (ctx.project_id,))}
+    mine = neutron.store.network_ids_of_project(ctx.project_id)
     return [r for r in rows if r["project_id"] == ctx.project_id or r["network_id"] in mine]
 
 

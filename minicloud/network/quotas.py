@@ -32,8 +32,7 @@ class Quotas:
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        projects = sorted({r["project_id"] for r in self.neutron.store.rows("quotas",
-                                                                             order="")})
+        projects = self.neutron.store.quota_projects()
         resp.media = {"quotas": [{**limits(self.neutron, p), "project_id": p, "tenant_id": p}
                                  for p in projects]}
 
@@ -54,22 +53,20 @@ class Quota:
         unknown = set(wanted) - set(QUOTA_DEFAULTS)
         if unknown:
             raise bad_request(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
-        with self.neutron.store.transaction() as db:
+        store = self.neutron.store
+        with store.transaction():  # all limits or none, each checked against the usage
             for resource, limit in wanted.items():
                 used = self.neutron.usage(project_id, resource)
                 if check_limit and 0 <= limit < used:
                     raise bad_request(f"Quota limit {limit} for {resource} must be greater "
                                       f"than or equal to already used {used}.",
                                       "InvalidQuotaValue")
-                db.execute("INSERT INTO quotas (project_id, resource, hard_limit) VALUES "
-                           "(?, ?, ?) ON CONFLICT (project_id, resource) DO UPDATE SET "
-                           "hard_limit = excluded.hard_limit", (project_id, resource, limit))
+                store.set_quota_limit(project_id, resource, limit)
         resp.media = {"quota": limits(self.neutron, project_id)}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, project_id):
-        with self.neutron.store.transaction() as db:
-            db.execute("DELETE FROM quotas WHERE project_id = ?", (project_id,))
+        self.neutron.store.delete_quota_limits(project_id)
         resp.status = falcon.HTTP_204
 
 
@@ -79,8 +76,7 @@ class QuotaDefault:
 
     def on_get(self, req, resp, project_id):
         _may_read(req.context.ctx, project_id)
-        overrides = getattr(self.neutron.config, "network_quotas", None) or {}
-        resp.media = {"quota": {r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}}
+        resp.media = {"quota": {r: self.neutron.default_quota(r) for r in QUOTA_DEFAULTS}}
 
 
 class QuotaDetails:

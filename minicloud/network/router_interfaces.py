@@ -26,16 +26,10 @@ def _info(router: dict, port: dict, subnet_ids: list[str]) -> dict:
             "subnet_ids": subnet_ids}
 
 
-def _router_cidrs(db, router_id: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in db.execute(
-        "SELECT s.id, s.cidr FROM ports p JOIN ip_allocations a ON a.port_id = p.id JOIN "
-        "subnets s ON s.id = a.subnet_id WHERE p.device_id = ? AND p.device_owner = ?",
-        (router_id, OWNER))]
-
-
-def _check_overlap(db, router_id: str, subnet: dict) -> None:
+def _check_overlap(neutron: Neutron, router_id: str, subnet: dict) -> None:
     new = ipaddress.ip_network(subnet["cidr"])
-    for subnet_id, cidr in _router_cidrs(db, router_id):
+    for attached in neutron.store.router_interface_subnets(router_id):
+        subnet_id, cidr = attached["id"], attached["cidr"]
         if subnet_id == subnet["id"]:
             raise bad_request(f"Bad router request: Router already has a port on subnet "
                               f"{subnet['id']}.", "BadRequest")
@@ -50,24 +44,24 @@ def add(neutron: Neutron, ctx, router_id: str, body: dict) -> dict:
     if bool(body.get("subnet_id")) == bool(body.get("port_id")):
         raise bad_request("Bad router request: Either subnet_id or port_id must be "
                           "specified.", "BadRequest")
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         if body.get("subnet_id"):
-            port, subnet_ids = _add_subnet(neutron, ctx, db, router, body["subnet_id"])
+            port, subnet_ids = _add_subnet(neutron, ctx, router, body["subnet_id"])
         else:
-            port, subnet_ids = _add_port(neutron, ctx, db, router, body["port_id"])
+            port, subnet_ids = _add_port(neutron, ctx, router, body["port_id"])
     neutron.notify.port_changed(ctx, port["id"])
     neutron.notify.router_changed(ctx, router_id)
     return _info(router, port, subnet_ids)
 
 
-def _add_subnet(neutron: Neutron, ctx, db, router: dict, subnet_id: str):
+def _add_subnet(neutron: Neutron, ctx, router: dict, subnet_id: str):
     subnet = neutron.subnet(ctx, subnet_id)
     if not subnet["gateway_ip"]:
         raise bad_request("Bad router request: Subnet for router interface must have a "
                           "gateway IP.", "BadRequest")
-    _check_overlap(db, router["id"], subnet)
+    _check_overlap(neutron, router["id"], subnet)
     net = neutron.store.get("networks", subnet["network_id"])
-    port = ports.insert(neutron, db, net, {
+    port = ports.insert(neutron, net, {
         "project_id": subnet["project_id"], "device_owner": OWNER, "device_id": router["id"],
         "binding_host_id": NETWORK_HOST,
         "fixed_ips": [{"subnet_id": subnet_id, "ip_address": subnet["gateway_ip"]}]},
@@ -75,7 +69,7 @@ def _add_subnet(neutron: Neutron, ctx, db, router: dict, subnet_id: str):
     return port, [subnet_id]
 
 
-def _add_port(neutron: Neutron, ctx, db, router: dict, port_id: str):
+def _add_port(neutron: Neutron, ctx, router: dict, port_id: str):
     port = neutron.port(ctx, port_id)
     if port["device_id"]:
         raise conflict(f"Unable to complete operation on port {port_id} for network "
@@ -86,36 +80,32 @@ def _add_port(neutron: Neutron, ctx, db, router: dict, port_id: str):
         raise bad_request("Bad router request: Router port must have at least one fixed "
                           "IP.", "BadRequest")
     for allocation in fixed:
-        _check_overlap(db, router["id"], neutron.store.get("subnets", allocation["subnet_id"]))
-    neutron.store.update(db, "ports", port_id, {"device_id": router["id"],
-                                                "device_owner": OWNER,
-                                                "binding_host_id": NETWORK_HOST,
-                                                "binding_vif_type": "bridge"})
+        _check_overlap(neutron, router["id"],
+                       neutron.store.get("subnets", allocation["subnet_id"]))
+    neutron.store.update("ports", port_id, {"device_id": router["id"], "device_owner": OWNER,
+                                            "binding_host_id": NETWORK_HOST,
+                                            "binding_vif_type": "bridge"})
     return neutron.store.get("ports", port_id), [a["subnet_id"] for a in fixed]
 
 
 def remove(neutron: Neutron, ctx, router_id: str, body: dict) -> dict:
     router = neutron.owned(ctx, "routers", "router", router_id)
-    with neutron.store.transaction() as db:
-        port = _interface(neutron, ctx, db, router_id, body)
-        subnet_ids = [a["subnet_id"] for a in neutron.store.allocations(port["id"])]
-        fixed_ips = [r[0] for r in db.execute(
-            "SELECT a.ip_address FROM ip_allocations a WHERE a.subnet_id IN (%s)" %
-            ",".join("?" * len(subnet_ids)), subnet_ids)] if subnet_ids else []
-        if fixed_ips and db.execute(
-                "SELECT 1 FROM floatingips WHERE router_id = ? AND fixed_ip_address IN (%s)"
-                % ",".join("?" * len(fixed_ips)), (router_id, *fixed_ips)).fetchone():
+    store = neutron.store
+    with store.transaction():
+        port = _interface(neutron, ctx, router_id, body)
+        subnet_ids = [a["subnet_id"] for a in store.allocations(port["id"])]
+        if store.floatingips_via_subnets(router_id, subnet_ids):
             raise conflict(f"Cannot remove the interface of router {router_id} on subnet "
                            f"{subnet_ids[0]}: floating IPs use it.",
                            "RouterInterfaceInUseByFloatingIP")
-        ipam.release(db, port["id"])
-        db.execute("DELETE FROM ports WHERE id = ?", (port["id"],))
+        ipam.release(store, port["id"])
+        store.delete_port(port["id"])
     neutron.notify.port_deleted(ctx, port["id"], port["network_id"])
     neutron.notify.router_changed(ctx, router_id)
     return _info(router, port, subnet_ids)
 
 
-def _interface(neutron: Neutron, ctx, db, router_id: str, body: dict) -> dict:
+def _interface(neutron: Neutron, ctx, router_id: str, body: dict) -> dict:
     if body.get("port_id"):
         port = neutron.store.get("ports", body["port_id"])
         if port is None or port["device_id"] != router_id:
@@ -123,13 +113,11 @@ def _interface(neutron: Neutron, ctx, db, router_id: str, body: dict) -> dict:
                             f"for router {router_id} on port {body['port_id']}")
         return port
     if body.get("subnet_id"):
-        found = db.execute("SELECT p.id FROM ports p JOIN ip_allocations a ON a.port_id = p.id "
-                           "WHERE p.device_id = ? AND p.device_owner = ? AND a.subnet_id = ?",
-                           (router_id, OWNER, body["subnet_id"])).fetchone()
+        found = neutron.store.router_interface_on(router_id, body["subnet_id"])
         if found is None:
             raise errors.NotFound(f"Router {router_id} has no interface on subnet "
                                   f"{body['subnet_id']}", kind="RouterInterfaceNotFoundForSubnet")
-        return neutron.store.get("ports", found[0])
+        return neutron.store.get("ports", found)
     raise bad_request("Bad router request: Either subnet_id or port_id must be specified.",
                       "BadRequest")
 

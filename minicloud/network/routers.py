@@ -30,7 +30,7 @@ def view(neutron: Neutron, row: dict) -> dict:
             "admin_state_up": bool(row["admin_state_up"]), "external_gateway_info": gateway}
 
 
-def _set_gateway(neutron: Neutron, ctx, db, router: dict, info: dict | None) -> None:
+def _set_gateway(neutron: Neutron, ctx, router: dict, info: dict | None) -> None:
     """Replace the router's gateway port by one on `info["network_id"]` (or none)."""
     if info is not None and info.get("enable_snat") is False and not ctx.is_admin:
         raise forbidden("update_router:external_gateway_info:enable_snat")
@@ -43,17 +43,16 @@ def _set_gateway(neutron: Neutron, ctx, db, router: dict, info: dict | None) -> 
             raise bad_request(f"Bad router request: Network {new_net} is not an external "
                               "network.", "BadRequest")
     if router["gw_network_id"] and router["gw_network_id"] != new_net:
-        if db.execute("SELECT 1 FROM floatingips WHERE router_id = ?",
-                      (router["id"],)).fetchone():
+        if neutron.store.router_has_floatingips(router["id"]):
             raise conflict(f"Gateway cannot be updated for router {router['id']}, since a "
                            "gateway to external network "
                            f"{router['gw_network_id']} is required by one or more floating "
                            "IPs.", "RouterExternalGatewayInUseByFloatingIp")
-        ipam.release(db, router["gw_port_id"])
-        db.execute("DELETE FROM ports WHERE id = ?", (router["gw_port_id"],))
+        ipam.release(neutron.store, router["gw_port_id"])
+        neutron.store.delete_port(router["gw_port_id"])
         router.update(gw_port_id=None, gw_network_id=None)
     if new_net and router["gw_network_id"] != new_net:
-        port = ports.insert(neutron, db, neutron.store.get("networks", new_net), {
+        port = ports.insert(neutron, neutron.store.get("networks", new_net), {
             "project_id": "", "device_owner": "network:router_gateway",
             "device_id": router["id"], "binding_host_id": NETWORK_HOST,
             "fixed_ips": info.get("external_fixed_ips") or None}, check_quota=False)
@@ -61,19 +60,19 @@ def _set_gateway(neutron: Neutron, ctx, db, router: dict, info: dict | None) -> 
     changes = {"gw_port_id": router["gw_port_id"], "gw_network_id": router["gw_network_id"]}
     if info is not None and info.get("enable_snat") is not None:
         changes["enable_snat"] = int(info["enable_snat"])
-    neutron.store.update(db, "routers", router["id"], changes)
+    neutron.store.update("routers", router["id"], changes)
 
 
 def create(neutron: Neutron, ctx, fields: dict) -> dict:
     project_id = neutron.project_of(ctx, fields)
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         neutron.check_quota(project_id, "router")
-        row = neutron.store.insert(db, "routers", {
+        row = neutron.store.insert("routers", {
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "",
             "admin_state_up": int(fields.get("admin_state_up") is not False)})
         if fields.get("external_gateway_info"):
-            _set_gateway(neutron, ctx, db, row, fields["external_gateway_info"])
+            _set_gateway(neutron, ctx, row, fields["external_gateway_info"])
     _notify(neutron, ctx, row["id"])
     return neutron.store.get("routers", row["id"])
 
@@ -83,14 +82,14 @@ def update(neutron: Neutron, ctx, router_id: str, fields: dict) -> dict:
     changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
     if fields.get("admin_state_up") is not None:
         changes["admin_state_up"] = int(fields["admin_state_up"])
-    with neutron.store.transaction() as db:
-        neutron.store.update(db, "routers", router_id, changes)
+    with neutron.store.transaction():
+        neutron.store.update("routers", router_id, changes)
         if "external_gateway_info" in fields:
             info = fields["external_gateway_info"] or None
             if info is not None and not info.get("network_id"):
                 info = None if not router["gw_network_id"] else {
                     **info, "network_id": router["gw_network_id"]}
-            _set_gateway(neutron, ctx, db, dict(router), info)
+            _set_gateway(neutron, ctx, dict(router), info)
     old_port = router["gw_port_id"]
     if old_port and old_port != neutron.store.get("routers", router_id)["gw_port_id"]:
         neutron.notify.port_deleted(ctx, old_port, router["gw_network_id"])
@@ -107,13 +106,12 @@ def _notify(neutron: Neutron, ctx, router_id: str) -> None:
 
 def delete(neutron: Neutron, ctx, router_id: str) -> None:
     router = neutron.owned(ctx, "routers", "router", router_id)
-    with neutron.store.transaction() as db:
-        if db.execute("SELECT 1 FROM ports WHERE device_id = ? AND device_owner = "
-                      "'network:router_interface'", (router_id,)).fetchone():
+    with neutron.store.transaction():
+        if neutron.store.router_has_interfaces(router_id):
             raise conflict(f"Router {router_id} still has ports", "RouterInUse")
         if router["gw_port_id"]:
-            _set_gateway(neutron, ctx, db, dict(router), None)
-        db.execute("DELETE FROM routers WHERE id = ?", (router_id,))
+            _set_gateway(neutron, ctx, dict(router), None)
+        neutron.store.delete_router(router_id)
     if router["gw_port_id"]:
         neutron.notify.port_deleted(ctx, router["gw_port_id"], router["gw_network_id"])
     neutron.notify.router_deleted(ctx, router_id)
@@ -125,7 +123,7 @@ class Routers:
 
     def on_get(self, req, resp):
         ctx = req.context.ctx
-        rows = self.neutron.visible(ctx, self.neutron.store.rows("routers"))
+        rows = self.neutron.visible(ctx, self.neutron.store.routers())
         resp.media = {"routers": views.select(req, [view(self.neutron, r) for r in rows])}
 
     @falcon.before(policy.require("member"))

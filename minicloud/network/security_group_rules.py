@@ -125,10 +125,10 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     row = {"security_group_id": group["id"], "direction": fields["direction"],
            "ethertype": ethertype, "protocol": protocol, "port_range_min": low,
            "port_range_max": high, "remote_ip_prefix": prefix, "remote_group_id": remote_group}
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         _check_duplicate(neutron, row)
         neutron.check_quota(group["project_id"], "security_group_rule")
-        row = neutron.store.insert(db, "security_group_rules", {
+        row = neutron.store.insert("security_group_rules", {
             "id": new_id(), "project_id": group["project_id"],
             "description": fields.get("description") or "", **row})
     return row
@@ -140,8 +140,7 @@ def _same_prefix(a: str | None, b: str | None) -> bool:
 
 
 def _check_duplicate(neutron: Neutron, new: dict) -> None:
-    for rule in neutron.store.rows("security_group_rules", "security_group_id = ?",
-                                   (new["security_group_id"],)):
+    for rule in neutron.store.rules_of(new["security_group_id"]):
         same = all(rule[k] == new[k] for k in ("direction", "ethertype", "protocol",
                                                "port_range_min", "port_range_max",
                                                "remote_group_id"))
@@ -156,8 +155,8 @@ class SecurityGroupRules:
 
     def on_get(self, req, resp):
         ctx, store = req.context.ctx, self.neutron.store
-        groups = {g["id"]: g for g in store.rows("security_groups")}
-        rows = self.neutron.visible(ctx, store.rows("security_group_rules"))
+        groups = {g["id"]: g for g in store.security_groups()}
+        rows = self.neutron.visible(ctx, store.security_group_rules())
         resp.media = {"security_group_rules": views.select(
             req, [view(r, groups.get(r["security_group_id"])) for r in rows])}
 
@@ -186,8 +185,7 @@ class SecurityGroupRule:
     @falcon.before(policy.require("member"))
     def on_delete(self, req, resp, rule_id):
         self._find(req.context.ctx, rule_id)
-        with self.neutron.store.transaction() as db:
-            db.execute("DELETE FROM security_group_rules WHERE id = ?", (rule_id,))
+        self.neutron.store.delete_security_group_rule(rule_id)
         resp.status = falcon.HTTP_204
 
 

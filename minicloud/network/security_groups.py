@@ -20,8 +20,7 @@ from minicloud.network.store import new_id
 
 def view(neutron: Neutron, row: dict, rules: list[dict] | None = None) -> dict:
     if rules is None:
-        rules = neutron.store.rows("security_group_rules", "security_group_id = ?",
-                                   (row["id"],))
+        rules = neutron.store.rules_of(row["id"])
     return {**views.common(row), "stateful": bool(row["stateful"]),
             "security_group_rules": [security_group_rules.view(r, row) for r in rules]}
 
@@ -37,14 +36,14 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     _check_name(fields)
     project_id = neutron.project_of(ctx, fields)
     neutron.default_security_group(project_id)
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         neutron.check_quota(project_id, "security_group")
-        row = neutron.store.insert(db, "security_groups", {
+        row = neutron.store.insert("security_groups", {
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "",
             "stateful": int(fields.get("stateful") is not False)})
         for ethertype in ("IPv4", "IPv6"):
-            neutron.store.insert(db, "security_group_rules", {
+            neutron.store.insert("security_group_rules", {
                 "id": new_id(), "project_id": project_id, "security_group_id": row["id"],
                 "direction": "egress", "ethertype": ethertype})
     return row
@@ -59,8 +58,8 @@ def update(neutron: Neutron, ctx, group_id: str, fields: dict) -> dict:
     changes = {k: fields[k] or "" for k in ("name", "description") if k in fields}
     if fields.get("stateful") is not None:
         changes["stateful"] = int(fields["stateful"])
-    with neutron.store.transaction() as db:
-        neutron.store.update(db, "security_groups", group_id, changes)
+    with neutron.store.transaction():
+        neutron.store.update("security_groups", group_id, changes)
     return neutron.store.get("security_groups", group_id)
 
 
@@ -69,18 +68,17 @@ def delete(neutron: Neutron, ctx, group_id: str) -> None:
     if group["name"] == "default" and not ctx.is_admin:
         raise conflict("Insufficient rights for removing default security group.",
                        "SecurityGroupCannotRemoveDefault")
-    with neutron.store.transaction() as db:
-        if db.execute("SELECT 1 FROM ports WHERE security_groups LIKE ?",
-                      (f'%"{group_id}"%',)).fetchone():
+    with neutron.store.transaction():
+        if neutron.store.security_group_in_use(group_id):
             raise conflict(f"Security Group {group_id} in use.", "SecurityGroupInUse")
-        db.execute("DELETE FROM security_groups WHERE id = ?", (group_id,))
+        neutron.store.delete_security_group(group_id)
 
 
 def listing(neutron: Neutron, req) -> list[dict]:
     ctx = req.context.ctx
     if ctx.project_id:
         neutron.default_security_group(ctx.project_id)
-    rows = neutron.store.rows("security_groups")
+    rows = neutron.store.security_groups()
     named = req.get_param("name") is not None
     everyone = views.query_bool(req.get_param("all_projects")) or views.query_bool(
         req.get_param("all_tenants")) or req.get_param("project_id") or req.get_param(
@@ -88,7 +86,7 @@ def listing(neutron: Neutron, req) -> list[dict]:
     if not ctx.is_admin or (named and not everyone):
         rows = [r for r in rows if r["project_id"] == ctx.project_id]
     rules: dict[str, list] = {}
-    for rule in neutron.store.rows("security_group_rules"):
+    for rule in neutron.store.security_group_rules():
         rules.setdefault(rule["security_group_id"], []).append(rule)
     return views.select(req, [view(neutron, r, rules.get(r["id"], [])) for r in rows])
 

@@ -150,8 +150,8 @@ def _extras(fields: dict, version: int) -> dict:
     return out
 
 
-def _check_overlap(db, network_id: str, network) -> None:
-    for other in db.query("SELECT cidr FROM subnets WHERE network_id = ?", (network_id,)):
+def _check_overlap(neutron: Neutron, network_id: str, network) -> None:
+    for other in neutron.store.subnets_of(network_id):
         if ipaddress.ip_network(other["cidr"]).overlaps(network):
             raise bad_request(f"Invalid input for operation: Requested subnet with cidr: "
                               f"{network} for network: {network_id} overlaps with another "
@@ -180,62 +180,58 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     extras = _extras(fields, network.version)
     _check_network_mtu(net, network.version)
     project_id = neutron.project_of(ctx, fields)
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         neutron.check_quota(project_id, "subnet")
-        _check_overlap(db, net["id"], network)
-        row = neutron.store.insert(db, "subnets", {
+        _check_overlap(neutron, net["id"], network)
+        row = neutron.store.insert("subnets", {
             "id": new_id(), "name": fields.get("name") or "", "project_id": project_id,
             "description": fields.get("description") or "", "network_id": net["id"],
             "ip_version": network.version, "cidr": str(network), "gateway_ip": gateway,
             "allocation_pools": json.dumps(pools), "enable_dhcp": int(enable_dhcp),
             "dns_nameservers": "[]", "host_routes": "[]", **extras})
-        dhcp_port = ensure_dhcp_port(neutron, db, net, row) if row["enable_dhcp"] else None
+        dhcp_port = ensure_dhcp_port(neutron, net, row) if row["enable_dhcp"] else None
     neutron.notify.dhcp_changed(ctx, net["id"])
     if dhcp_port:
         neutron.notify.port_changed(ctx, dhcp_port)
     return row
 
 
-def ensure_dhcp_port(neutron: Neutron, db, net: dict, subnet: dict) -> str | None:
+def ensure_dhcp_port(neutron: Neutron, net: dict, subnet: dict) -> str | None:
     """The network's DHCP port gets an address on every DHCP subnet (the DHCP server's)."""
-    found = db.execute("SELECT id FROM ports WHERE network_id = ? AND device_owner = "
-                       "'network:dhcp'", (net["id"],)).fetchone()
+    found = neutron.store.dhcp_port_of(net["id"])
     if found:
-        ipam.allocate(db, net["id"], found[0], [{"subnet_id": subnet["id"]}])
-        return found[0]
-    port = ports.insert(neutron, db, net, {
+        ipam.allocate(neutron.store, net["id"], found["id"], [{"subnet_id": subnet["id"]}])
+        return found["id"]
+    port = ports.insert(neutron, net, {
         "project_id": net["project_id"], "device_owner": "network:dhcp",
         "device_id": f"dhcp-{net['id']}", "binding_host_id": "network",
         "fixed_ips": [{"subnet_id": subnet["id"]}]}, check_quota=False)
     return port["id"]
 
 
-def _release_dhcp_address(db, subnet_id: str) -> tuple[str | None, bool]:
+def _release_dhcp_address(neutron: Neutron, subnet_id: str) -> tuple[str | None, bool]:
     """DHCP turned off: the DHCP port gives back its address on the subnet, and goes
     away if that was its last one. Returns (port id, whether it was deleted)."""
-    found = db.execute("SELECT p.id FROM ip_allocations a JOIN ports p ON p.id = a.port_id "
-                       "WHERE a.subnet_id = ? AND p.device_owner = 'network:dhcp'",
-                       (subnet_id,)).fetchone()
-    if found is None:
+    store = neutron.store
+    found = [p for p in store.ports_on_subnet(subnet_id) if p["device_owner"] == "network:dhcp"]
+    if not found:
         return None, False
-    db.execute("DELETE FROM ip_allocations WHERE subnet_id = ? AND port_id = ?",
-               (subnet_id, found[0]))
-    if db.execute("SELECT 1 FROM ip_allocations WHERE port_id = ?", (found[0],)).fetchone():
-        return found[0], False
-    db.execute("DELETE FROM ports WHERE id = ?", (found[0],))
-    return found[0], True
+    port_id = found[0]["id"]
+    store.release_allocations(port_id, subnet_id)
+    if store.allocations(port_id):
+        return port_id, False
+    store.delete_port(port_id)
+    return port_id, True
 
 
-def _check_gateway_free(db, sub: dict, new_gateway: str | None) -> None:
+def _check_gateway_free(neutron: Neutron, sub: dict, new_gateway: str | None) -> None:
     """Neutron's GatewayIpInUse: a gateway a router interface holds cannot move."""
     if new_gateway == sub["gateway_ip"] or not sub["gateway_ip"]:
         return
-    holder = db.execute("SELECT p.id FROM ip_allocations a JOIN ports p ON p.id = a.port_id "
-                        "WHERE a.subnet_id = ? AND a.ip_address = ? AND p.device_owner LIKE "
-                        "'network:router%'", (sub["id"], sub["gateway_ip"])).fetchone()
+    holder = neutron.store.router_port_holding(sub["id"], sub["gateway_ip"])
     if holder:
         raise conflict(f"Current gateway ip {sub['gateway_ip']} already in use by port "
-                       f"{holder[0]}. Unable to update.", "GatewayIpInUse")
+                       f"{holder}. Unable to update.", "GatewayIpInUse")
 
 
 def _changes(sub: dict, fields: dict) -> dict:
@@ -266,16 +262,16 @@ def update(neutron: Neutron, ctx, subnet_id: str, fields: dict) -> dict:
         raise forbidden("update_subnet")
     changes = _changes(sub, fields)
     dhcp_port, port_gone = None, False
-    with neutron.store.transaction() as db:
+    with neutron.store.transaction():
         if "gateway_ip" in changes:
-            _check_gateway_free(db, sub, changes["gateway_ip"])
-        neutron.store.update(db, "subnets", subnet_id, changes)
+            _check_gateway_free(neutron, sub, changes["gateway_ip"])
+        neutron.store.update("subnets", subnet_id, changes)
         turned = changes.get("enable_dhcp", sub["enable_dhcp"])
         if turned and not sub["enable_dhcp"]:
             net = neutron.store.get("networks", sub["network_id"])
-            dhcp_port = ensure_dhcp_port(neutron, db, net, sub)
+            dhcp_port = ensure_dhcp_port(neutron, net, sub)
         elif sub["enable_dhcp"] and not turned:
-            dhcp_port, port_gone = _release_dhcp_address(db, subnet_id)
+            dhcp_port, port_gone = _release_dhcp_address(neutron, subnet_id)
     if dhcp_port and port_gone:
         neutron.notify.port_deleted(ctx, dhcp_port, sub["network_id"])
     elif dhcp_port:
@@ -288,17 +284,16 @@ def delete(neutron: Neutron, ctx, subnet_id: str) -> None:
     sub = neutron.subnet(ctx, subnet_id)
     if not neutron.owns(ctx, sub):
         raise forbidden("delete_subnet")
-    with neutron.store.transaction() as db:
-        users = db.execute("SELECT p.id, p.device_owner FROM ip_allocations a JOIN ports p "
-                           "ON p.id = a.port_id WHERE a.subnet_id = ?", (subnet_id,)).fetchall()
-        if any(owner != "network:dhcp" for _, owner in users):
+    store = neutron.store
+    with store.transaction():
+        users = store.ports_on_subnet(subnet_id)
+        if any(p["device_owner"] != "network:dhcp" for p in users):
             raise conflict(f"Unable to complete operation on subnet {subnet_id}: One or more "
                            "ports have an IP allocation from this subnet.", "SubnetInUse")
-        db.execute("DELETE FROM ip_allocations WHERE subnet_id = ?", (subnet_id,))
-        db.execute("DELETE FROM subnets WHERE id = ?", (subnet_id,))
-        emptied = [pid for pid, _ in users if not neutron.store.allocations(pid)]
+        store.delete_subnet(subnet_id)
+        emptied = [p["id"] for p in users if not store.allocations(p["id"])]
         for port_id in emptied:
-            db.execute("DELETE FROM ports WHERE id = ?", (port_id,))
+            store.delete_port(port_id)
     for port_id in emptied:
         neutron.notify.port_deleted(ctx, port_id, sub["network_id"])
     neutron.notify.dhcp_changed(ctx, sub["network_id"])
@@ -310,9 +305,9 @@ class Subnets:
 
     def on_get(self, req, resp):
         ctx, store = req.context.ctx, self.neutron.store
-        rows = store.rows("subnets")
+        rows = store.subnets()
         if not ctx.is_admin:
-            seen = {n["id"] for n in store.rows("networks") if n["project_id"] == ctx.project_id
+            seen = {n["id"] for n in store.networks() if n["project_id"] == ctx.project_id
                     or n["shared"] or n["external"]}
             rows = [r for r in rows if r["network_id"] in seen]
         resp.media = {"subnets": views.select(req, [view(self.neutron, r) for r in rows])}

@@ -1,12 +1,33 @@
 """Swift (object storage v1): a proxy on port 8080, a ring, and three storage nodes.
 
-A request's path: the `swift` CLI or `openstack object ...` -> the proxy (api.py: token,
-account `AUTH_<project_id>`, names and metadata checked) -> for containers and listings,
-the account/container layer (store.py); for objects, the ring (ring.py) names the three
-devices of the object's partition and the proxy (proxy.py) writes to all of them at once,
-answering when two have it, or reads from the first that has it -> each storage node's
-object server (storage.py, its own port and directory). The replicator (replicator.py)
-copies what a node is missing, so a node that was down or lost its disk catches up.
+A request's path: the `swift` CLI or `openstack object ...` -> the proxy (a transaction
+id, the token, the account `AUTH_<project_id>`, names and metadata checked) -> for
+accounts and containers, their listings in one SQLite database; for objects, the ring
+names the three devices of the object's partition and the proxy writes to all of them at
+once, answering when two have it, or reads from the first that has it -> each storage
+node's object server (its own port and directory). The replicator copies what a node is
+missing, so a node that was down or lost its disk catches up.
+
+    api.py          the route table; Swift's transaction id, then the token
+    constraints.py  what Swift refuses first: names, header and metadata limits, ACL and
+                    quota syntax, listing parameters (other services' schemas.py)
+    core.py         `Swift`, what every resource works on (the store, the object
+                    controller, the replicator, the storage nodes, the expirer); whose
+                    account a request may use
+    accounts.py     `/v1/<account>` and `/v1/<account>/<container>`: counts, metadata,
+                    listings
+    expirer.py      X-Delete-At / X-Delete-After, and the pass run before a listing
+    objects.py      `/v1/<account>/<container>/<object>`: PUT, GET, HEAD, POST, DELETE
+    copies.py       server-side copy (COPY, X-Copy-From)
+    store.py        `object.db`: accounts, containers and their object listings (all SQL)
+    views.py        how Swift shows things: timestamps, text and JSON listings
+    proxy.py        the object controller: a request to the replicas' object servers,
+                    quorum for writes
+    ring.py         partition -> devices, in `ring.json`
+    storage.py      a storage node's object server (its own app and port)
+    conditions.py   its conditional and range answers (304, 412, 206, 416)
+    diskfile.py     its files: `.data` and `.ts`, metadata in an xattr, spare files
+    replicator.py   off the request path: brings every partition's replicas up to date
 
 LIMITATIONS compared with real Swift:
 - Accounts and containers are rows in one SQLite database on the controller, not

@@ -7,17 +7,7 @@ import falcon
 
 from minicloud.common import errors
 from minicloud.object import constraints, views
-from minicloud.object.expirer import Expirer
-from minicloud.object.store import ObjectStore
-
-
-def check_account(req, account: str) -> None:
-    """The caller's own account only (`AUTH_<project_id>`), unless they are an admin."""
-    ctx = req.context.ctx
-    if not account.startswith("AUTH_") or len(account) > constraints.MAX_ACCOUNT_NAME_LENGTH:
-        raise errors.BadRequest("Invalid account")
-    if not ctx.is_admin and account != f"AUTH_{ctx.project_id}":
-        raise errors.Forbidden("Forbidden")
+from minicloud.object.core import Swift, check_account
 
 
 def container_meta(req) -> dict:
@@ -52,8 +42,8 @@ def _meta_headers(resp, meta: dict) -> None:
 
 
 class Account:
-    def __init__(self, store: ObjectStore, expirer: Expirer):
-        self.store, self.expirer = store, expirer
+    def __init__(self, swift: Swift):
+        self.store, self.expirer = swift.store, swift.expirer
 
     def _headers(self, req, resp, account: str) -> None:
         check_account(req, account)
@@ -88,8 +78,8 @@ class Account:
 
 
 class Container:
-    def __init__(self, store: ObjectStore, expirer: Expirer):
-        self.store, self.expirer = store, expirer
+    def __init__(self, swift: Swift):
+        self.store, self.expirer = swift.store, swift.expirer
 
     def _existing(self, req, account: str, name: str) -> dict:
         check_account(req, account)

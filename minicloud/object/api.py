@@ -4,9 +4,10 @@ table of contents.
 Callers are `openstack container|object ...`, openstacksdk and the `swift` CLI, with a
 Keystone token; `GET /info` needs none. Accounts are `AUTH_<project_id>`; containers and
 their listings live in store.py (accounts.py serves them), objects go through proxy.py to
-the storage nodes the ring names (objects.py). Every response carries Swift's
-transaction id, `X-Trans-Id` (also as `X-Openstack-Request-Id`). Errors are short HTML:
-the clients only look at the status code.
+the storage nodes the ring names (objects.py); every resource is built from the one
+`Swift` (core.py). Every response carries Swift's transaction id, `X-Trans-Id` (also as
+`X-Openstack-Request-Id`), assigned before the token is checked, so a 401 has one too.
+Errors are short HTML: the clients only look at the status code.
 
 Admin-only routes under `/minicloud/` let `minicloud swift ...` (and tests, and labs)
 stop, start and wipe a storage node and run the replicator now.
@@ -22,11 +23,8 @@ from minicloud.common import errors, ids, trace, wsgi
 from minicloud.common.auth import AuthMiddleware, Validator
 from minicloud.object import constraints
 from minicloud.object.accounts import Account, Container
-from minicloud.object.expirer import Expirer
+from minicloud.object.core import Swift, check_admin
 from minicloud.object.objects import Object
-from minicloud.object.proxy import ObjectController
-from minicloud.object.replicator import Replicator
-from minicloud.object.store import ObjectStore
 
 
 HTML = "text/html; charset=UTF-8"
@@ -78,8 +76,8 @@ class Info:
 
     public_methods = frozenset({"GET", "HEAD"})
 
-    def __init__(self, ring):
-        self.ring = ring
+    def __init__(self, swift: Swift):
+        self.ring = swift.ring
 
     def on_get(self, req, resp):
         resp.media = {"swift": constraints.info(),
@@ -91,19 +89,14 @@ class Info:
     on_head = on_get
 
 
-def _admin(req) -> None:
-    if not req.context.ctx.is_admin:
-        raise errors.Forbidden("Only an admin may do this.")
-
-
 class StorageNodes:
     """`GET /minicloud/storage`: each storage node, up or down, and its object count."""
 
-    def __init__(self, nodes: dict):
-        self.nodes = nodes
+    def __init__(self, swift: Swift):
+        self.nodes = swift.nodes
 
     def on_get(self, req, resp):
-        _admin(req)
+        check_admin(req)
         resp.media = {"nodes": [{"name": n.name, "port": n.port, "running": n.running,
                                  "objects": n.object_files()} for n in self.nodes.values()]}
 
@@ -111,11 +104,11 @@ class StorageNodes:
 class StorageNodeAction:
     """`POST /minicloud/storage/<node>/stop|start|wipe`: fail, revive or wipe a node."""
 
-    def __init__(self, nodes: dict):
-        self.nodes = nodes
+    def __init__(self, swift: Swift):
+        self.nodes = swift.nodes
 
     def on_post(self, req, resp, node, action):
-        _admin(req)
+        check_admin(req)
         if node not in self.nodes or action not in ("stop", "start", "wipe"):
             raise errors.NotFound(f"No storage node {node} or action {action}.")
         getattr(self.nodes[node], action)()
@@ -126,33 +119,32 @@ class StorageNodeAction:
 class Replicate:
     """`POST /minicloud/replicate`: one replication pass now; its statistics."""
 
-    def __init__(self, replicator: Replicator):
-        self.replicator = replicator
+    def __init__(self, swift: Swift):
+        self.replicator = swift.replicator
 
     def on_post(self, req, resp):
-        _admin(req)
+        check_admin(req)
         resp.media = self.replicator.run_once().to_dict()
 
 
-def routes(store: ObjectStore, controller: ObjectController, replicator: Replicator,
-           nodes: dict, tmp_dir) -> list[tuple[str, object]]:
-    expirer = Expirer(store, controller)
+def routes(swift: Swift) -> list[tuple[str, object]]:
     return [
-        ("/info", Info(controller.ring)),
-        ("/v1/{account}", Account(store, expirer)),
-        ("/v1/{account}/{container}", Container(store, expirer)),
-        ("/v1/{account}/{container}/{obj:path}", Object(store, controller, tmp_dir)),
-        ("/minicloud/storage", StorageNodes(nodes)),
-        ("/minicloud/storage/{node}/{action}", StorageNodeAction(nodes)),
-        ("/minicloud/replicate", Replicate(replicator)),
+        ("/info", Info(swift)),
+        ("/v1/{account}", Account(swift)),
+        ("/v1/{account}/{container}", Container(swift)),
+        ("/v1/{account}/{container}/{obj:path}", Object(swift)),
+        ("/minicloud/storage", StorageNodes(swift)),
+        ("/minicloud/storage/{node}/{action}", StorageNodeAction(swift)),
+        ("/minicloud/replicate", Replicate(swift)),
     ]
 
 
-def create_app(store: ObjectStore, controller: ObjectController, replicator: Replicator,
-               nodes: dict, tmp_dir, tracer: trace.Tracer, validator: Validator) -> falcon.App:
+def create_app(swift: Swift, tracer: trace.Tracer, validator: Validator) -> falcon.App:
+    """The proxy: Swift's transaction id first (every answer has one, a 401 too), then the
+    token (AuthMiddleware), then the route table."""
     app = wsgi.create_app("swift", error_body=error_body, tracer=tracer,
                           middleware=[TransIdMiddleware(), AuthMiddleware(validator)])
     app.set_error_serializer(serialize_error)
-    for path, resource in routes(store, controller, replicator, nodes, tmp_dir):
+    for path, resource in routes(swift):
         app.add_route(path, resource)
     return app

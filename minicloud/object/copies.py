@@ -4,7 +4,7 @@
 `swift copy`, swiftclient's `copy_object` and `openstack object ...` never move the bytes
 through the client: the proxy reads the source from its object servers and writes it to
 the destination's, as one PUT. The caller needs read access to the source's account and
-write access to the destination's, each checked with their own identity (accounts.py's
+write access to the destination's, each checked with their own identity (core.py's
 `check_account`): a user of project B cannot copy project A's objects, in or out.
 
 Metadata: the source's X-Object-Meta-*, its allowed headers (Content-Disposition,
@@ -19,7 +19,7 @@ import urllib.parse
 
 from minicloud.common import errors
 from minicloud.object import constraints
-from minicloud.object.accounts import check_account
+from minicloud.object.core import check_account
 
 # A source's headers a copy does not take: its data's own, or set anew by the write.
 NOT_COPIED = ("etag", "content-length", "content-type", "x-timestamp", "x-meta-timestamp",

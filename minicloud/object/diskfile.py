@@ -96,7 +96,7 @@ def _read_meta(path: str, xattrs: bool) -> dict | None:
 
 
 class Disk:
-    """The files of one device: read, write, delete and list objects by partition/hash."""
+    """The files of one device: put, read, delete and list objects by partition/hash."""
 
     write_chunk = staticmethod(_write_all)  # a test puts a full disk here (ENOSPC)
 
@@ -204,8 +204,7 @@ class Disk:
                 pass
         tmp, _ = self._temp()
         try:
-            with open(tmp, "wb") as f:
-                f.write(data)
+            Path(tmp).write_bytes(data)
             os.replace(tmp, final.rsplit(".", 1)[0] + ".meta")
         except BaseException:
             _unlink(tmp)
@@ -230,7 +229,7 @@ class Disk:
             if not name.startswith(ts + "."):
                 self._retire(f"{directory}/{name}")
 
-    def write(self, partition: int, hash_: str, meta: dict, stream, length: int) -> str:
+    def put(self, partition: int, hash_: str, meta: dict, stream, length: int) -> str:
         """Stream `length` bytes into a new `.data`; returns its md5 hex. Raises Superseded
         when the node holds this object at the same or a newer timestamp, ValueError when
         fewer bytes arrive or the ETag announced does not match (nothing is kept)."""

@@ -15,10 +15,8 @@ import falcon
 
 from minicloud.common import errors
 from minicloud.object import conditions, constraints, copies, expirer, views
-from minicloud.object.accounts import check_account
-from minicloud.object.proxy import Incomplete, ObjectController, TooLarge, Unavailable, spool
-from minicloud.object.proxy import stream_body
-from minicloud.object.store import ObjectStore
+from minicloud.object.core import Swift, check_account
+from minicloud.object.proxy import Incomplete, TooLarge, Unavailable, spool, stream_body
 
 # What an object server's answer passes on to the client (and X-Object-Meta-*).
 PASSED_HEADERS = frozenset({"content-type", "etag", "x-timestamp", "content-range",
@@ -63,10 +61,9 @@ def _passed(answer_headers) -> dict:
 
 
 class Object:
-    def __init__(self, store: ObjectStore, controller: ObjectController, tmp_dir):
-        self.store = store
-        self.controller = controller
-        self.tmp_dir = tmp_dir
+    def __init__(self, swift: Swift):
+        # unpacked once: every PUT and GET uses them
+        self.store, self.controller, self.tmp_dir = swift.store, swift.controller, swift.tmp_dir
 
     def _path(self, req, account: str, container: str) -> tuple[str, str, str]:
         check_account(req, account)

@@ -57,6 +57,7 @@ class Incomplete(Exception):
 def spool(stream, length: int | None, limit: int, tmp_dir: Path) -> Body:
     """Read the whole request body (Content-Length or de-chunked by waitress), hashing it."""
     md5, size, parts, out, path = hashlib.md5(), 0, [], None, None
+    keep = parts.append  # in memory; once past IN_MEMORY, the temporary file's write
     try:
         while True:
             want = CHUNK if length is None else min(CHUNK, length - size)
@@ -73,8 +74,8 @@ def spool(stream, length: int | None, limit: int, tmp_dir: Path) -> Body:
                 path = tmp_dir / f"put-{ids.random_hex(16)}"
                 out = open(path, "wb")
                 out.writelines(parts)
-                parts = []
-            out.write(chunk) if out is not None else parts.append(chunk)
+                parts, keep = [], out.write
+            keep(chunk)
         if length is not None and size != length:
             raise Incomplete(f"{size} of {length} bytes arrived")
     except BaseException:

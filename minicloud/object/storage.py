@@ -88,7 +88,7 @@ class ObjectResource:
         if req.content_length is None:
             raise falcon.HTTPLengthRequired(title="Length Required")
         try:
-            etag = disk.write(part, h, meta, req.bounded_stream, req.content_length)
+            etag = disk.put(part, h, meta, req.bounded_stream, req.content_length)
         except Superseded as exc:
             resp.status = falcon.HTTP_409  # Swift: an older (or same) write loses
             resp.set_header("X-Backend-Timestamp", exc.args[0])

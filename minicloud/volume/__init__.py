@@ -4,19 +4,26 @@ A volume is a record in `volume.db` plus a sparse file of its size on a storage 
 (`<data dir>/storage/storage1/cinder-volumes/`). cinder-api (the routes) records it
 `creating` and casts it to cinder-scheduler, which picks a storage node and casts to that
 node's cinder-volume; the node makes the file (empty, from a Glance image, a snapshot or
-another volume) and reports `available` or `error` back to cinder-api over RPC. Nova attaches a volume through the v3
-attachments API: the connection info is the file's path.
+another volume) and reports `available` or `error` back to cinder-api over RPC. Nova
+attaches a volume through the v3 attachments API: the connection info is the file's path.
 
-    api.py           the route table and the error format
+The files in the order a request passes them:
+
+    api.py           the route table, `create_app` and the error format; the token is
+                     checked first (common/auth.py)
     microversions.py `OpenStack-API-Version: volume 3.x`; both URL forms (with/without project)
-    core.py          the state every resource works on; visibility, quotas, errors
+    schemas.py       what a request body may hold
     volumes.py snapshots.py types.py attachments.py quotas.py services.py extensions.py
                      one per noun (services.py also answers the availability zones)
+    core.py          `Cinder`, what they all work on: config, store, RPC clients, Glance
+                     (common/clients.py); visibility, quotas, Cinder's error wording
+    store.py         every SQL statement, one named method each (the quota limits'
+                     statements are common/quota_store.py's)
     views.py         how each resource is rendered, per microversion and caller
     scheduler.py     cinder-scheduler (capacity filter and weigher)
     manager.py       cinder-volume on a storage node; backend.py its file backend
-    reports.py       what cinder-volume and the scheduler report to cinder-api
-    clients.py       Glance over REST (image -> volume)
+    reports.py       what cinder-volume and the scheduler report back to cinder-api
+    recovery.py      at start: what a crash left half-way is settled or sent again
 
 LIMITATIONS compared with real Cinder:
 - One backend kind, files on the storage node's disk (no LVM/iSCSI, Ceph, NFS); no pools

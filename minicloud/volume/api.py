@@ -80,9 +80,11 @@ def routes(cinder: Cinder) -> list[tuple[str, object]]:
     ]
 
 
-def create_app(cinder: Cinder, tracer: trace.Tracer, validate) -> falcon.App:
+def create_app(cinder: Cinder, tracer: trace.Tracer, validator) -> falcon.App:
+    """cinder-api around `cinder`; `validator` turns a token into a RequestContext. The
+    microversion middleware runs after auth, as in Cinder's paste pipeline."""
     app = wsgi.create_app("cinder-api", error_body=error_body, tracer=tracer,
-                          middleware=[AuthMiddleware(validate),
+                          middleware=[AuthMiddleware(validator),
                                       microversions.MicroversionMiddleware()])
     for path, resource in routes(cinder):
         app.add_route(path, resource)

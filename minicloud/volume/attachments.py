@@ -22,17 +22,19 @@ from minicloud.volume.store import new_id, stamp
 from minicloud.volume.volumes import all_tenants
 
 NEEDS = microversions.require("3.27")
+# query parameter -> the column it filters on
+FILTERS = {"volume_id": "volume_id", "instance_id": "instance_uuid", "status": "attach_status"}
 
 
 def create(cinder: Cinder, ctx, volume_id: str, instance_uuid: str | None,
            connector: dict | None = None, mode: str | None = None) -> dict:
     with cinder.store.transaction():
         volume = cinder.volume(ctx, volume_id)
-        if not cinder.store.move("volumes", volume_id, ("available",), "reserved"):
+        if not cinder.store.move_volume(volume_id, ("available",), "reserved"):
             raise invalid("volume", f"Volume {volume_id} status must be available or "
                                     f"downloading to reserve, but the current status is "
                                     f"{volume['status']}.")
-        row = cinder.store.insert("attachments", {
+        row = cinder.store.insert_attachment({
             "id": new_id(), "volume_id": volume_id, "project_id": volume["project_id"],
             "instance_uuid": instance_uuid, "attached_host": None, "mountpoint": None,
             "attach_status": "reserved", "attach_mode": mode or "rw", "connector": {},
@@ -43,45 +45,41 @@ def create(cinder: Cinder, ctx, volume_id: str, instance_uuid: str | None,
     return row
 
 
-def find(cinder: Cinder, ctx, attachment_id: str) -> dict:
-    return cinder.find(ctx, "attachments", "Attachment", attachment_id)
-
-
 def update(cinder: Cinder, ctx, attachment_id: str, connector: dict) -> dict:
     """Export the volume to the connector's host (cinder-volume, RPC call)."""
-    row = find(cinder, ctx, attachment_id)
-    volume = cinder.store.row("volumes", row["volume_id"])
-    if not cinder.store.move("volumes", volume["id"], ("reserved", "attaching"), "attaching"):
+    row = cinder.attachment(ctx, attachment_id)
+    volume = cinder.store.volume(row["volume_id"])
+    if not cinder.store.move_volume(volume["id"], ("reserved", "attaching"), "attaching"):
         raise invalid("volume", f"Volume {volume['id']} status must be reserved to attach, "
                                 f"but the current status is {volume['status']}.")
     try:
         info = cinder.volume_host(volume["host"]).call(
             ctx, "initialize_connection", volume_id=volume["id"], connector=connector)
     except rpc.RPCError as exc:
-        cinder.store.move("volumes", volume["id"], ("attaching",), "reserved")
+        cinder.store.move_volume(volume["id"], ("attaching",), "reserved")
         raise errors.ApiError(f"Unable to create the attachment: the storage node "
                               f"{volume['host']} did not export the volume: {exc}") from None
-    cinder.store.update("attachments", attachment_id, {
+    cinder.store.update_attachment(attachment_id, {
         "connector": connector, "connection_info": info, "attach_status": "attaching",
         "attached_host": connector.get("host"), "mountpoint": connector.get("mountpoint")})
-    return cinder.store.row("attachments", attachment_id)
+    return cinder.store.attachment(attachment_id)
 
 
 def complete(cinder: Cinder, ctx, attachment_id: str) -> None:
     with cinder.store.transaction():
-        row = find(cinder, ctx, attachment_id)
-        if not cinder.store.move("attachments", attachment_id, ("attaching",), "attached",
-                                 attach_time=stamp(cinder.clock())):
+        row = cinder.attachment(ctx, attachment_id)
+        if not cinder.store.move_attachment(attachment_id, ("attaching",), "attached",
+                                            attach_time=stamp(cinder.clock())):
             raise invalid("attachment", f"Attachment {attachment_id} is {row['attach_status']}"
                                         f": only an attachment with a connector completes.")
-        cinder.store.move("volumes", row["volume_id"], ("attaching",), "in-use",
-                          attach_status="attached")
+        cinder.store.move_volume(row["volume_id"], ("attaching",), "in-use",
+                                 attach_status="attached")
 
 
 def delete(cinder: Cinder, ctx, attachment_id: str) -> None:
-    row = find(cinder, ctx, attachment_id)
-    volume = cinder.store.row("volumes", row["volume_id"])
-    cinder.store.update("volumes", volume["id"], {"status": "detaching"})
+    row = cinder.attachment(ctx, attachment_id)
+    volume = cinder.store.volume(row["volume_id"])
+    cinder.store.update_volume(volume["id"], {"status": "detaching"})
     if row["connection_info"]:
         try:
             cinder.volume_host(volume["host"]).call(
@@ -89,11 +87,10 @@ def delete(cinder: Cinder, ctx, attachment_id: str) -> None:
         except rpc.RPCError:
             pass  # the export is gone with the node; the attachment still goes
     with cinder.store.transaction():
-        cinder.store.delete("attachments", attachment_id)
-        left = cinder.store.count("attachments", "volume_id = ?", (volume["id"],))
-        if not left:
-            cinder.store.update("volumes", volume["id"], {"status": "available",
-                                                           "attach_status": "detached"})
+        cinder.store.delete_attachment(attachment_id)
+        if not cinder.store.attachments_of_volume(volume["id"]):
+            cinder.store.update_volume(volume["id"], {"status": "available",
+                                                      "attach_status": "detached"})
 
 
 class Attachments:
@@ -102,16 +99,10 @@ class Attachments:
 
     @falcon.before(NEEDS)
     def on_get(self, req, resp):
-        where, params = [], []
-        if not all_tenants(req):
-            where.append("project_id = ?")
-            params.append(req.context.ctx.project_id)
-        for name, column in (("volume_id", "volume_id"), ("instance_id", "instance_uuid"),
-                             ("status", "attach_status")):
-            if req.get_param(name):
-                where.append(f"{column} = ?")
-                params.append(req.get_param(name))
-        rows = self.cinder.store.rows("attachments", " AND ".join(where), params)
+        project = None if all_tenants(req) else req.context.ctx.project_id
+        filters = {column: req.get_param(name) for name, column in FILTERS.items()
+                   if req.get_param(name)}
+        rows = self.cinder.store.attachments(project, **filters)
         view = views.attachment if self.detail else views.attachment_summary
         resp.media = {"attachments": [view(r) for r in rows]}
 
@@ -129,8 +120,8 @@ class Attachment:
 
     @falcon.before(NEEDS)
     def on_get(self, req, resp, attachment_id):
-        resp.media = {"attachment": views.attachment(find(self.cinder, req.context.ctx,
-                                                          attachment_id))}
+        resp.media = {"attachment": views.attachment(self.cinder.attachment(req.context.ctx,
+                                                                            attachment_id))}
 
     @falcon.before(NEEDS)
     def on_put(self, req, resp, attachment_id):
@@ -140,9 +131,9 @@ class Attachment:
 
     @falcon.before(NEEDS)
     def on_delete(self, req, resp, attachment_id):
-        row = find(self.cinder, req.context.ctx, attachment_id)
+        row = self.cinder.attachment(req.context.ctx, attachment_id)
         delete(self.cinder, req.context.ctx, attachment_id)
-        left = self.cinder.store.rows("attachments", "volume_id = ?", (row["volume_id"],))
+        left = self.cinder.store.attachments(None, volume_id=row["volume_id"])
         resp.media = {"attachments": [views.attachment_summary(r) for r in left]}
 
 

@@ -39,10 +39,11 @@ class Cinder:
         self.config, self.store, self.clock = config, store, clock
         self.images = images  # an ImageClient (Glance over REST), or None in unit tests
         self.transport = transport
+        timeout = config.rpc_response_timeout
         self.scheduler = rpc.RPCClient(transport, SCHEDULER_TOPIC, service="cinder-api",
-                                       tracer=tracer, timeout=30) if transport else None
+                                       tracer=tracer, timeout=timeout) if transport else None
         self.volume_rpc = rpc.RPCClient(transport, VOLUME_TOPIC, service="cinder-api",
-                                        tracer=tracer, timeout=30) if transport else None
+                                        tracer=tracer, timeout=timeout) if transport else None
 
     def volume_host(self, host: str) -> rpc.RPCClient:
         """The cinder-volume of one storage node."""
@@ -53,34 +54,34 @@ class Cinder:
     def visible(ctx, row: dict) -> bool:
         return ctx.is_admin or row["project_id"] == ctx.project_id
 
-    def find(self, ctx, table: str, noun: str, row_id: str) -> dict:
-        row = self.store.row(table, row_id)
+    def _shown_to(self, ctx, row: dict | None, noun: str, row_id: str) -> dict:
+        """The row if the caller may see it; a 404 for a row that is not there or not theirs."""
         if row is None or not self.visible(ctx, row):
             raise not_found(noun, row_id)
         return row
 
     def volume(self, ctx, volume_id: str) -> dict:
-        return self.find(ctx, "volumes", "Volume", volume_id)
+        return self._shown_to(ctx, self.store.volume(volume_id), "Volume", volume_id)
+
+    def snapshot(self, ctx, snapshot_id: str) -> dict:
+        return self._shown_to(ctx, self.store.snapshot(snapshot_id), "Snapshot", snapshot_id)
+
+    def attachment(self, ctx, attachment_id: str) -> dict:
+        return self._shown_to(ctx, self.store.attachment(attachment_id), "Attachment",
+                             attachment_id)
 
     # -- quotas -----------------------------------------------------------------------------
+    def default_quota(self, resource: str) -> int:
+        """The cloud's default: `Config.volume_quotas`, else Cinder's (QUOTA_DEFAULTS)."""
+        return int(self.config.volume_quotas.get(resource, QUOTA_DEFAULTS[resource]))
+
     def quota_limit(self, project_id: str, resource: str) -> int:
-        found = self.store.query("SELECT hard_limit FROM quotas WHERE project_id = ? AND "
-                                 "resource = ?", (project_id, resource))
-        if found:
-            return found[0]["hard_limit"]
-        overrides = self.config.volume_quotas
-        return int(overrides.get(resource, QUOTA_DEFAULTS[resource]))
+        """The limit an admin set for the project, else the cloud's default."""
+        limit = self.store.quota_limit(project_id, resource)
+        return self.default_quota(resource) if limit is None else limit
 
     def usage(self, project_id: str, resource: str) -> int:
-        where, params = "project_id = ?", (project_id,)
-        if resource == "volumes":
-            return self.store.count("volumes", where, params)
-        if resource == "snapshots":
-            return self.store.count("snapshots", where, params)
-        if resource == "gigabytes":
-            return (self.store.total("volumes", "size", where, params) +
-                    self.store.total("snapshots", "size", where, params))
-        return 0
+        return self.store.project_usage(project_id).get(resource, 0)
 
     def check_quota(self, project_id: str, count: str | None, gigabytes: int) -> None:
         """Cinder's answers when a new volume or snapshot (`count`) or `gigabytes` more do
@@ -106,15 +107,11 @@ class Cinder:
 
     # -- volume types -----------------------------------------------------------------------
     def default_type(self) -> dict:
-        found = self.store.rows("volume_types", "name = ?", (DEFAULT_TYPE,), order="")
-        if found:
-            return found[0]
-        row = {"id": "", "name": DEFAULT_TYPE}  # only before bootstrap
-        return row
+        found = self.store.volume_type_by_name(DEFAULT_TYPE)
+        return found or {"id": "", "name": DEFAULT_TYPE}  # only before bootstrap
 
     def volume_type(self, name_or_id: str) -> dict:
-        found = self.store.rows("volume_types", "id = ? OR name = ?", (name_or_id, name_or_id),
-                                order="")
-        if not found:
+        found = self.store.volume_type_by_name_or_id(name_or_id)
+        if found is None:
             raise not_found("Volume type", name_or_id)
-        return found[0]
+        return found

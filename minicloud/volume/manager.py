@@ -14,7 +14,10 @@ import contextlib
 import logging
 import threading
 
+import requests
+
 from minicloud.common import rpc
+from minicloud.common.clients import ServiceError
 from minicloud.volume.backend import FileBackend
 from minicloud.volume.core import REPORTS_TOPIC, SCHEDULER_TOPIC, VOLUME_TOPIC
 
@@ -46,15 +49,24 @@ class VolumeManager:
             with self._backend("create volume", volume=volume_id, size_gb=size):
                 changes = self._create(ctx, volume_id, size, snapshot_id, source_volid,
                                        image_id)
-        except Exception as exc:  # noqa: BLE001 - any failure is the volume's `error`
+        except (ServiceError, requests.RequestException, OSError, ValueError) as exc:
+            # Glance refused or is away, the disk failed, the image does not fit
             LOG.warning("%s: creating volume %s failed: %s", self.server, volume_id, exc)
-            self.backend.delete(volume_id)
-            self.reports.cast(ctx, "volume_update", volume_id=volume_id, status="error",
-                              host=self.host)
+            self._create_failed(ctx, volume_id)
+            return
+        except Exception:  # noqa: BLE001 - a bug: still `error`, the traceback in the log
+            LOG.exception("%s: creating volume %s failed", self.server, volume_id)
+            self._create_failed(ctx, volume_id)
             return
         self.reports.cast(ctx, "volume_update", volume_id=volume_id, status="available",
                           host=self.host, **changes)
         self.announce(ctx)
+
+    def _create_failed(self, ctx, volume_id: str) -> None:
+        """A half-written file goes; cinder-api shows the volume as `error`."""
+        self.backend.delete(volume_id)
+        self.reports.cast(ctx, "volume_update", volume_id=volume_id, status="error",
+                          host=self.host)
 
     def _create(self, ctx, volume_id, size, snapshot_id, source_volid, image_id) -> dict:
         if snapshot_id:
@@ -135,10 +147,11 @@ class VolumeNode:
     """One storage node's cinder-volume: its RPC server and its capacity reports."""
 
     def __init__(self, manager: VolumeManager, transport, tracer=None,
-                 report_interval: float = 10.0):
+                 report_interval: float = 10.0, *, workers: int):
+        """`workers`: threads serving cinder-volume's RPC (`Config.volume_workers`)."""
         self.manager = manager
         self.rpc = rpc.RPCServer(transport, VOLUME_TOPIC, manager.server, [manager],
-                                 service=manager.service, tracer=tracer, workers=4)
+                                 service=manager.service, tracer=tracer, workers=workers)
         self.interval = report_interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._report, daemon=True,

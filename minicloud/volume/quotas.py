@@ -30,7 +30,7 @@ PER_TYPE = ("volumes", "gigabytes", "snapshots")
 def _per_type(cinder: Cinder, project_id: str, usage: bool) -> dict:
     """The `<resource>_<type name>` lines: unlimited, with the type's usage if asked."""
     lines = {}
-    for vtype in cinder.store.rows("volume_types", order="name"):
+    for vtype in cinder.store.volume_types():
         used = cinder.store.type_usage(project_id, vtype["id"]) if usage else {}
         for part in PER_TYPE:
             lines[f"{part}_{vtype['name']}"] = (
@@ -52,8 +52,7 @@ def quota_set(cinder: Cinder, project_id: str, usage: bool) -> dict:
 
 
 def defaults(cinder: Cinder) -> dict:
-    overrides = cinder.config.volume_quotas
-    lines = {r: int(overrides.get(r, d)) for r, d in QUOTA_DEFAULTS.items()}
+    lines = {r: cinder.default_quota(r) for r in QUOTA_DEFAULTS}
     return {**lines, **{k: -1 for k in _per_type(cinder, "", usage=False)}}
 
 
@@ -81,7 +80,7 @@ class QuotaSet:
         if unknown:
             raise errors.BadRequest(f"Invalid input received: Bad key(s) in quota set: "
                                     f"{', '.join(sorted(unknown))}")
-        with self.cinder.store.transaction() as db:
+        with self.cinder.store.transaction():  # every limit is set, or none
             for resource, limit in wanted.items():
                 if resource not in QUOTA_DEFAULTS:
                     continue
@@ -89,16 +88,13 @@ class QuotaSet:
                 if limit < -1:
                     raise errors.BadRequest(f"Invalid input received: Quota limit {limit} for "
                                             f"{resource} must be -1 or greater.")
-                db.execute("INSERT INTO quotas (project_id, resource, hard_limit) VALUES "
-                           "(?, ?, ?) ON CONFLICT (project_id, resource) DO UPDATE SET "
-                           "hard_limit = excluded.hard_limit", (project_id, resource, limit))
+                self.cinder.store.set_quota_limit(project_id, resource, limit)
         # Cinder's update answer has no `id` line, unlike show's
         resp.media = {"quota_set": quota_set(self.cinder, project_id, False)}
 
     @falcon.before(policy.require("admin"))
     def on_delete(self, req, resp, project_id):
-        with self.cinder.store.transaction() as db:
-            db.execute("DELETE FROM quotas WHERE project_id = ?", (project_id,))
+        self.cinder.store.delete_quota_limits(project_id)
         resp.status = falcon.HTTP_200
 
 

@@ -30,15 +30,15 @@ def settle_interrupted(cinder: Cinder) -> list[dict]:
     deletes to send again once the storage nodes run."""
     store = cinder.store
     with store.transaction():
-        for volume in store.rows("volumes", _status_in(VOLUME_AFTER), tuple(VOLUME_AFTER)):
+        for volume in store.volumes_in_status(VOLUME_AFTER):
             after = VOLUME_AFTER[volume["status"]] or _attach_status(cinder, volume["id"])
-            store.update("volumes", volume["id"], {"status": after})
+            store.update_volume(volume["id"], {"status": after})
             LOG.warning("volume %s was %s when Cinder stopped: now %s", volume["id"],
                         volume["status"], after)
-        for snap in store.rows("snapshots", _status_in(SNAPSHOT_AFTER), tuple(SNAPSHOT_AFTER)):
-            store.update("snapshots", snap["id"], {"status": SNAPSHOT_AFTER[snap["status"]]})
-        return [{"kind": kind, **row} for kind in ("volumes", "snapshots")
-                for row in store.rows(kind, _status_in(REDONE), REDONE)]
+        for snap in store.snapshots_in_status(SNAPSHOT_AFTER):
+            store.update_snapshot(snap["id"], {"status": SNAPSHOT_AFTER[snap["status"]]})
+        return ([{"kind": "volumes", **row} for row in store.volumes_in_status(REDONE)] +
+                [{"kind": "snapshots", **row} for row in store.snapshots_in_status(REDONE)])
 
 
 def redo(cinder: Cinder, interrupted: list[dict]) -> None:
@@ -48,21 +48,23 @@ def redo(cinder: Cinder, interrupted: list[dict]) -> None:
         if row["kind"] == "volumes" and row["status"] == "creating":
             volumes.schedule(cinder, ctx, row)
         elif row["host"] is None:  # never reached a storage node: nothing to remove there
-            cinder.store.delete(row["kind"], row["id"])
+            _forget(cinder, row)
         elif row["kind"] == "volumes":
-            snapshot_ids = [s["id"] for s in cinder.store.rows(
-                "snapshots", "volume_id = ?", (row["id"],), order="")]
+            snapshot_ids = [s["id"] for s in cinder.store.snapshots_of_volume(row["id"])]
             cinder.volume_host(row["host"]).cast(ctx, "delete_volume", volume_id=row["id"],
                                                  snapshot_ids=snapshot_ids)
         else:
             cinder.volume_host(row["host"]).cast(ctx, "delete_snapshot", snapshot_id=row["id"])
 
 
-def _status_in(statuses) -> str:
-    return f"status IN ({', '.join('?' for _ in statuses)})"
+def _forget(cinder: Cinder, row: dict) -> None:
+    if row["kind"] == "volumes":
+        cinder.store.delete_volume(row["id"])
+    else:
+        cinder.store.delete_snapshot(row["id"])
 
 
 def _attach_status(cinder: Cinder, volume_id: str) -> str:
-    attached = cinder.store.rows("attachments", "volume_id = ? AND attach_status = 'attached'",
-                                 (volume_id,), order="")
+    attached = any(a["attach_status"] == "attached"
+                   for a in cinder.store.attachments_of_volume(volume_id))
     return "in-use" if attached else "available"

@@ -25,25 +25,27 @@ class VolumeReports:
             LOG.warning("volume %s: %s: %s", volume_id, status, reason)
         fields = {k: v for k, v in {"status": status, **changes}.items() if k in VOLUME_FIELDS}
         with self.cinder.store.transaction():
-            if self.cinder.store.row("volumes", volume_id) is not None:
-                self.cinder.store.update("volumes", volume_id, fields)
+            if self.cinder.store.volume(volume_id) is not None:
+                self.cinder.store.update_volume(volume_id, fields)
 
     def volume_deleted(self, ctx, volume_id: str, snapshot_ids=()) -> None:
         with self.cinder.store.transaction():
             for snapshot_id in snapshot_ids:
-                self.cinder.store.delete("snapshots", snapshot_id)
-            self.cinder.store.delete("volumes", volume_id)
+                self.cinder.store.delete_snapshot(snapshot_id)
+            self.cinder.store.delete_volume(volume_id)
 
     def snapshot_update(self, ctx, snapshot_id: str, status: str, progress: str = "0%") -> None:
         with self.cinder.store.transaction():
-            if self.cinder.store.row("snapshots", snapshot_id) is not None:
-                self.cinder.store.update("snapshots", snapshot_id,
-                                         {"status": status, "progress": progress})
+            if self.cinder.store.snapshot(snapshot_id) is not None:
+                self.cinder.store.update_snapshot(snapshot_id,
+                                                  {"status": status, "progress": progress})
 
     def snapshot_deleted(self, ctx, snapshot_id: str) -> None:
-        self.cinder.store.delete("snapshots", snapshot_id)
+        self.cinder.store.delete_snapshot(snapshot_id)
 
 
 def start_reports(cinder: Cinder, transport, tracer=None) -> rpc.RPCServer:
+    """cinder-api's endpoint for the reports, with `Config.volume_workers` threads."""
     return rpc.RPCServer(transport, REPORTS_TOPIC, "controller", [VolumeReports(cinder)],
-                         service="cinder-api", tracer=tracer, workers=4).start()
+                         service="cinder-api", tracer=tracer,
+                         workers=cinder.config.volume_workers).start()

@@ -44,7 +44,8 @@ def _row(req, binary: str, host: str, up: bool, when: float) -> dict:
 def reported_volume_services(cinder: Cinder, ctx) -> list[dict] | None:
     """What cinder-scheduler knows of the cinder-volume services, or None if it is down."""
     try:
-        return cinder.scheduler.prepare(timeout=5).call(ctx, "get_services")
+        return cinder.scheduler.prepare(timeout=cinder.config.rpc_quick_timeout).call(
+            ctx, "get_services")
     except rpc.RPCError:
         return None
 
@@ -89,7 +90,8 @@ class Pools:
 
     @falcon.before(policy.require("admin"))
     def on_get(self, req, resp):
-        pools = self.cinder.scheduler.prepare(timeout=5).call(req.context.ctx, "get_pools")
+        scheduler = self.cinder.scheduler.prepare(timeout=self.cinder.config.rpc_quick_timeout)
+        pools = scheduler.call(req.context.ctx, "get_pools")
         detail = (req.get_param("detail") or "").lower() in ("true", "1")
         resp.media = {"pools": [p if detail else {"name": p["name"]} for p in pools]}
 

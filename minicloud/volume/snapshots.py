@@ -13,7 +13,7 @@ import falcon
 from minicloud.common.validation import read_json
 from minicloud.volume import schemas, views
 from minicloud.volume.core import Cinder, invalid
-from minicloud.volume.store import new_id, stamp
+from minicloud.volume.store import SNAPSHOT_FILTERS, new_id, stamp
 from minicloud.volume.volumes import all_tenants, page, with_count
 
 
@@ -32,7 +32,7 @@ def create(cinder: Cinder, ctx, spec: dict) -> dict:
                "status": "creating", "progress": "0%", "host": volume["host"],
                "metadata": spec.get("metadata") or {}, "created_at": stamp(cinder.clock()),
                "updated_at": None}
-        cinder.store.insert("snapshots", row)
+        cinder.store.insert_snapshot(row)
     if cinder.volume_rpc is not None:
         cinder.volume_host(volume["host"]).cast(ctx, "create_snapshot", snapshot_id=row["id"],
                                                 volume_id=volume["id"], size=row["size"])
@@ -41,12 +41,12 @@ def create(cinder: Cinder, ctx, spec: dict) -> dict:
 
 def delete(cinder: Cinder, ctx, snapshot_id: str) -> None:
     with cinder.store.transaction():
-        row = cinder.find(ctx, "snapshots", "Snapshot", snapshot_id)
-        if not cinder.store.move("snapshots", snapshot_id, ("available", "error"), "deleting"):
+        row = cinder.snapshot(ctx, snapshot_id)
+        if not cinder.store.move_snapshot(snapshot_id, ("available", "error"), "deleting"):
             raise invalid("snapshot", "Snapshot status must be available or error and no "
                                       "volume can be currently being created from it.")
     if cinder.volume_rpc is None or row["host"] is None:
-        cinder.store.delete("snapshots", snapshot_id)
+        cinder.store.delete_snapshot(snapshot_id)
         return
     cinder.volume_host(row["host"]).cast(ctx, "delete_snapshot", snapshot_id=snapshot_id)
 
@@ -56,15 +56,10 @@ class Snapshots:
         self.cinder, self.detail = cinder, detail
 
     def on_get(self, req, resp):
-        where, params = [], []
-        if not all_tenants(req):
-            where.append("project_id = ?")
-            params.append(req.context.ctx.project_id)
-        for name in ("name", "status", "volume_id"):
-            if req.get_param(name) is not None:
-                where.append(f"{name} = ?")
-                params.append(req.get_param(name))
-        rows = self.cinder.store.rows("snapshots", " AND ".join(where), params)
+        project = None if all_tenants(req) else req.context.ctx.project_id
+        filters = {name: req.get_param(name) for name in SNAPSHOT_FILTERS
+                   if req.get_param(name) is not None}
+        rows = self.cinder.store.snapshots(project, **filters)
         total = len(rows)
         rows, links = page(req, rows, "/snapshots/detail" if self.detail else "/snapshots")
         if self.detail:
@@ -89,7 +84,7 @@ class Snapshot:
         self.cinder = cinder
 
     def _find(self, req, snapshot_id):
-        return self.cinder.find(req.context.ctx, "snapshots", "Snapshot", snapshot_id)
+        return self.cinder.snapshot(req.context.ctx, snapshot_id)
 
     def on_get(self, req, resp, snapshot_id):
         resp.media = {"snapshot": views.snapshot(req, self._find(req, snapshot_id))}
@@ -103,7 +98,7 @@ class Snapshot:
             if key in spec:
                 changes[column] = spec[key]
         if changes:
-            self.cinder.store.update("snapshots", snapshot_id, changes)
+            self.cinder.store.update_snapshot(snapshot_id, changes)
         resp.media = {"snapshot": views.snapshot(req, self._find(req, snapshot_id),
                                                  extended=False)}
 

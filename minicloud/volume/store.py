@@ -1,9 +1,11 @@
-"""Cinder's tables in `volume.db`: volumes, snapshots, volume types, attachments, quotas.
+"""Cinder's tables in `volume.db`: volumes, snapshots, volume types, attachments, quotas,
+and every SQL statement Cinder runs on them (one named method per question or change).
 
 Only cinder-api (the controller) opens this file: the storage node's cinder-volume reports
 what it did over RPC (reports.py) and never touches it. Status changes that must not race
-(two attaches of one volume, a delete during an attach) are compare-and-set updates in
-`transaction()`.
+(two attaches of one volume, a delete during an attach) are compare-and-set updates
+(`move_volume`, ...) that the resource modules call inside `transaction()`. The quota
+limits an admin set come from the shared QuotaLimits (common/quota_store.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import uuid
 
 from minicloud.common.db import Database
+from minicloud.common.quota_store import QUOTAS_TABLE, QuotaLimits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS volumes (
@@ -42,12 +45,14 @@ CREATE TABLE IF NOT EXISTS attachments (
     connector TEXT NOT NULL DEFAULT '{}', connection_info TEXT NOT NULL DEFAULT '{}',
     attach_time TEXT, detach_time TEXT, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS attachments_volume ON attachments(volume_id);
-CREATE TABLE IF NOT EXISTS quotas (
-    project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
-    PRIMARY KEY (project_id, resource));
-"""
+""" + QUOTAS_TABLE
 
 JSON_COLUMNS = ("metadata", "image_metadata", "extra_specs", "connector", "connection_info")
+NEWEST_FIRST = "created_at DESC, id DESC"  # how Cinder lists
+# The columns a list may be filtered on (`?status=available`), per table
+VOLUME_FILTERS = ("name", "status", "bootable", "availability_zone")
+SNAPSHOT_FILTERS = ("name", "status", "volume_id")
+ATTACHMENT_FILTERS = ("volume_id", "instance_uuid", "attach_status")
 
 
 def new_id() -> str:
@@ -76,50 +81,132 @@ def create_schema(db) -> None:
     db.conn.executescript(SCHEMA)
 
 
-class VolumeStore(Database):
+class VolumeStore(QuotaLimits, Database):
     def __init__(self, path):
         super().__init__(path, create_schema)
 
-    def rows(self, table: str, where: str = "", params=(), order: str = "created_at DESC, id DESC"):
-        sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
-        return [decode(r) for r in self.query(sql + (f" ORDER BY {order}" if order else ""),
-                                              params)]
+    # -- volumes ----------------------------------------------------------------------------
+    def volume(self, volume_id: str) -> dict | None:
+        return decode(self.get("volumes", volume_id))
 
-    def row(self, table: str, row_id: str) -> dict | None:
-        return decode(self.get(table, row_id))
+    def volumes(self, project_id: str | None, **filters) -> list[dict]:
+        """Newest first; one project's, or every project's with `project_id=None`;
+        `filters` are columns of VOLUME_FILTERS and the value each must have."""
+        return self._list("volumes", project_id, filters, VOLUME_FILTERS)
 
-    def insert(self, table: str, row: dict) -> dict:
-        self.db[table].insert(encode(row))
-        return row
+    def volumes_in_status(self, statuses) -> list[dict]:
+        return self._in_status("volumes", statuses)
 
-    def update(self, table: str, row_id: str, changes: dict) -> None:
-        if table != "volume_types" and table != "attachments":
-            changes = {**changes, "updated_at": stamp()}
-        self.db[table].update(row_id, encode(changes))
+    def insert_volume(self, row: dict) -> dict:
+        return self._insert("volumes", row)
 
-    def move(self, table: str, row_id: str, from_statuses, to_status: str, **changes) -> bool:
+    def update_volume(self, volume_id: str, changes: dict) -> None:
+        self._update("volumes", volume_id, {**changes, "updated_at": stamp()})
+
+    def move_volume(self, volume_id: str, from_statuses, to_status: str, **changes) -> bool:
         """Set the status only if it is one of `from_statuses` now (the race-free step)."""
-        column = "attach_status" if table == "attachments" else "status"
-        changes = {column: to_status, **changes}
-        if table != "attachments":
-            changes["updated_at"] = stamp()
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        marks = ", ".join("?" for _ in from_statuses)
-        cursor = self.db.execute(
-            f"UPDATE {table} SET {sets} WHERE id = ? AND {column} IN ({marks})",
-            (*encode(changes).values(), row_id, *from_statuses))
-        return cursor.rowcount == 1
+        return self._move("volumes", "status", volume_id, from_statuses,
+                          {"status": to_status, **changes, "updated_at": stamp()})
 
-    def delete(self, table: str, row_id: str) -> None:
-        self.db.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+    def delete_volume(self, volume_id: str) -> None:
+        self.write("DELETE FROM volumes WHERE id = ?", (volume_id,))
 
-    def count(self, table: str, where: str, params=()) -> int:
-        return self.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", params)[0]["n"]
+    def volume_type_in_use(self, type_id: str) -> bool:
+        return bool(self.query("SELECT 1 FROM volumes WHERE volume_type_id = ? LIMIT 1",
+                               (type_id,)))
 
-    def total(self, table: str, column: str, where: str, params=()) -> int:
-        found = self.query(f"SELECT COALESCE(SUM({column}), 0) AS n FROM {table} WHERE {where}",
-                           params)
-        return found[0]["n"]
+    # -- snapshots --------------------------------------------------------------------------
+    def snapshot(self, snapshot_id: str) -> dict | None:
+        return decode(self.get("snapshots", snapshot_id))
+
+    def snapshots(self, project_id: str | None, **filters) -> list[dict]:
+        """As `volumes`, with the columns of SNAPSHOT_FILTERS."""
+        return self._list("snapshots", project_id, filters, SNAPSHOT_FILTERS)
+
+    def snapshots_of_volume(self, volume_id: str) -> list[dict]:
+        return [decode(r) for r in self.query("SELECT * FROM snapshots WHERE volume_id = ?",
+                                              (volume_id,))]
+
+    def snapshots_in_status(self, statuses) -> list[dict]:
+        return self._in_status("snapshots", statuses)
+
+    def insert_snapshot(self, row: dict) -> dict:
+        return self._insert("snapshots", row)
+
+    def update_snapshot(self, snapshot_id: str, changes: dict) -> None:
+        self._update("snapshots", snapshot_id, {**changes, "updated_at": stamp()})
+
+    def move_snapshot(self, snapshot_id: str, from_statuses, to_status: str) -> bool:
+        return self._move("snapshots", "status", snapshot_id, from_statuses,
+                          {"status": to_status, "updated_at": stamp()})
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        self.write("DELETE FROM snapshots WHERE id = ?", (snapshot_id,))
+
+    # -- volume types -----------------------------------------------------------------------
+    def volume_type(self, type_id: str) -> dict | None:
+        return decode(self.get("volume_types", type_id))
+
+    def volume_type_by_name(self, name: str) -> dict | None:
+        found = self.query("SELECT * FROM volume_types WHERE name = ?", (name,))
+        return decode(found[0]) if found else None
+
+    def volume_type_by_name_or_id(self, name_or_id: str) -> dict | None:
+        """`--type lvm` and `--type <uuid>` both name a type."""
+        found = self.query("SELECT * FROM volume_types WHERE id = ? OR name = ? LIMIT 1",
+                           (name_or_id, name_or_id))
+        return decode(found[0]) if found else None
+
+    def volume_types(self) -> list[dict]:
+        """By name."""
+        return [decode(r) for r in self.query("SELECT * FROM volume_types ORDER BY name")]
+
+    def insert_volume_type(self, row: dict) -> dict:
+        return self._insert("volume_types", row)
+
+    def update_volume_type(self, type_id: str, changes: dict) -> None:
+        self._update("volume_types", type_id, changes)
+
+    def delete_volume_type(self, type_id: str) -> None:
+        self.write("DELETE FROM volume_types WHERE id = ?", (type_id,))
+
+    # -- attachments ------------------------------------------------------------------------
+    def attachment(self, attachment_id: str) -> dict | None:
+        return decode(self.get("attachments", attachment_id))
+
+    def attachments(self, project_id: str | None, **filters) -> list[dict]:
+        """As `volumes`, with the columns of ATTACHMENT_FILTERS."""
+        return self._list("attachments", project_id, filters, ATTACHMENT_FILTERS)
+
+    def attachments_of_volume(self, volume_id: str) -> list[dict]:
+        """Oldest first (the order a volume shows them in)."""
+        return [decode(r) for r in self.query(
+            "SELECT * FROM attachments WHERE volume_id = ? ORDER BY created_at", (volume_id,))]
+
+    def insert_attachment(self, row: dict) -> dict:
+        return self._insert("attachments", row)
+
+    def update_attachment(self, attachment_id: str, changes: dict) -> None:
+        self._update("attachments", attachment_id, changes)
+
+    def move_attachment(self, attachment_id: str, from_statuses, to_status: str,
+                        **changes) -> bool:
+        return self._move("attachments", "attach_status", attachment_id, from_statuses,
+                          {"attach_status": to_status, **changes})
+
+    def delete_attachment(self, attachment_id: str) -> None:
+        self.write("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+
+    # -- usage (quotas; the limits themselves are QuotaLimits') -----------------------------
+    def project_usage(self, project_id: str) -> dict:
+        """What a project has: volumes, snapshots, and the gigabytes of both."""
+        found = self.query(
+            "SELECT (SELECT COUNT(*) FROM volumes WHERE project_id = :p) AS volumes, "
+            "(SELECT COUNT(*) FROM snapshots WHERE project_id = :p) AS snapshots, "
+            "(SELECT COALESCE(SUM(size), 0) FROM volumes WHERE project_id = :p) + "
+            "(SELECT COALESCE(SUM(size), 0) FROM snapshots WHERE project_id = :p) AS gigabytes",
+            {"p": project_id})[0]
+        return dict(found)
 
     def type_usage(self, project_id: str, type_id: str) -> dict:
         """A project's volumes, snapshots and gigabytes of one volume type (the per-type
@@ -134,3 +221,36 @@ class VolumeStore(Database):
             (project_id, type_id))[0]
         return {"volumes": volumes["n"], "snapshots": snapshots["n"],
                 "gigabytes": volumes["gb"] + snapshots["gb"]}
+
+    # -- the statements the named methods share (table names are this module's own) ---------
+    def _list(self, table: str, project_id: str | None, filters: dict, allowed) -> list[dict]:
+        unknown = set(filters) - set(allowed)
+        if unknown:
+            raise ValueError(f"{table} cannot be filtered on {', '.join(sorted(unknown))}")
+        if project_id is not None:
+            filters = {"project_id": project_id, **filters}
+        where = " AND ".join(f"{column} = ?" for column in filters)
+        sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
+        return [decode(r) for r in self.query(f"{sql} ORDER BY {NEWEST_FIRST}",
+                                              tuple(filters.values()))]
+
+    def _in_status(self, table: str, statuses) -> list[dict]:
+        marks = ", ".join("?" for _ in statuses)
+        return [decode(r) for r in self.query(
+            f"SELECT * FROM {table} WHERE status IN ({marks}) ORDER BY {NEWEST_FIRST}",
+            tuple(statuses))]
+
+    def _insert(self, table: str, row: dict) -> dict:
+        self.db[table].insert(encode(row))
+        return row
+
+    def _update(self, table: str, row_id: str, changes: dict) -> None:
+        self.db[table].update(row_id, encode(changes))
+
+    def _move(self, table: str, column: str, row_id: str, from_statuses,
+              changes: dict) -> bool:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        marks = ", ".join("?" for _ in from_statuses)
+        changed = self.write(f"UPDATE {table} SET {sets} WHERE id = ? AND {column} IN ({marks})",
+                             (*encode(changes).values(), row_id, *from_statuses))
+        return changed == 1

@@ -24,8 +24,8 @@ def _flag(value, default: bool = True) -> bool:
 
 def bootstrap(cinder: Cinder) -> None:
     with cinder.store.transaction():
-        if not cinder.store.rows("volume_types", "name = ?", (DEFAULT_TYPE,), order=""):
-            cinder.store.insert("volume_types", {
+        if cinder.store.volume_type_by_name(DEFAULT_TYPE) is None:
+            cinder.store.insert_volume_type({
                 "id": new_id(), "name": DEFAULT_TYPE, "description": "Default Volume Type",
                 "is_public": 1, "extra_specs": {}, "created_at": stamp()})
 
@@ -33,7 +33,7 @@ def bootstrap(cinder: Cinder) -> None:
 def find(cinder: Cinder, ctx, type_id: str) -> dict:
     if type_id == "default":
         return cinder.default_type()
-    row = cinder.store.row("volume_types", type_id)
+    row = cinder.store.volume_type(type_id)
     if row is None or (not row["is_public"] and not ctx.is_admin):
         raise errors.NotFound(f"Volume type {type_id} could not be found.")
     return row
@@ -45,7 +45,7 @@ class VolumeTypes:
 
     def on_get(self, req, resp):
         ctx = req.context.ctx
-        rows = self.cinder.store.rows("volume_types", order="name")
+        rows = self.cinder.store.volume_types()
         wanted = req.get_param("is_public")
         if not ctx.is_admin or wanted in ("true", "True", None):
             rows = [r for r in rows if r["is_public"]]
@@ -57,9 +57,9 @@ class VolumeTypes:
     def on_post(self, req, resp):
         spec = read_json(req, schemas.TYPE_CREATE)["volume_type"]
         with self.cinder.store.transaction():
-            if self.cinder.store.rows("volume_types", "name = ?", (spec["name"],), order=""):
+            if self.cinder.store.volume_type_by_name(spec["name"]) is not None:
                 raise errors.Conflict(f"Volume Type {spec['name']} already exists.")
-            row = self.cinder.store.insert("volume_types", {
+            row = self.cinder.store.insert_volume_type({
                 "id": new_id(), "name": spec["name"], "description": spec.get("description"),
                 "is_public": int(_flag(spec.get("os-volume-type-access:is_public"))),
                 "extra_specs": spec.get("extra_specs") or {}, "created_at": stamp()})
@@ -82,7 +82,7 @@ class VolumeType:
         if spec.get("is_public") is not None:
             changes["is_public"] = int(_flag(spec["is_public"]))
         if changes:
-            self.cinder.store.update("volume_types", type_id, changes)
+            self.cinder.store.update_volume_type(type_id, changes)
         resp.media = {"volume_type": views.volume_type(
             req, find(self.cinder, req.context.ctx, type_id), access=False)}
 
@@ -93,10 +93,10 @@ class VolumeType:
             if row["name"] == DEFAULT_TYPE:
                 raise errors.BadRequest("Invalid volume type: The __DEFAULT__ volume type "
                                         "cannot be deleted.")
-            if self.cinder.store.count("volumes", "volume_type_id = ?", (type_id,)):
+            if self.cinder.store.volume_type_in_use(type_id):
                 raise errors.BadRequest(f"Target volume type is still in use: volume type "
                                         f"{type_id} is in use by volumes.")
-            self.cinder.store.delete("volume_types", type_id)
+            self.cinder.store.delete_volume_type(type_id)
         resp.status = falcon.HTTP_202
 
 
@@ -115,5 +115,5 @@ class VolumeTypeExtraSpecs:
         with self.cinder.store.transaction():
             row = find(self.cinder, req.context.ctx, type_id)
             merged = {**row["extra_specs"], **{k: str(v) for k, v in specs.items()}}
-            self.cinder.store.update("volume_types", type_id, {"extra_specs": merged})
+            self.cinder.store.update_volume_type(type_id, {"extra_specs": merged})
         resp.media = {"extra_specs": merged}

@@ -21,11 +21,10 @@ from minicloud.common.clients import ServiceError
 from minicloud.common.validation import read_json, validate
 from minicloud.volume import microversions, schemas, views
 from minicloud.volume.core import Cinder, invalid, not_found
-from minicloud.volume.store import new_id, stamp
+from minicloud.volume.store import VOLUME_FILTERS, new_id, stamp
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 1000
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
-FILTERS = ("name", "status", "bootable", "availability_zone")
 
 
 # -- logic (shared with tests and the bench) -------------------------------------------------
@@ -67,7 +66,7 @@ def _source(cinder: Cinder, ctx, spec: dict, size: int) -> tuple[dict, int]:
     """The columns a volume's source sets (snapshot, volume or image), and its size."""
     source = {"snapshot_id": None, "source_volid": None, "image_id": None}
     if spec.get("snapshot_id"):
-        snap = cinder.find(ctx, "snapshots", "Snapshot", spec["snapshot_id"])
+        snap = cinder.snapshot(ctx, spec["snapshot_id"])
         if snap["status"] != "available":
             raise invalid("snapshot", f"Originating snapshot status must be one of "
                                       f"'available' values")
@@ -109,7 +108,7 @@ def create(cinder: Cinder, ctx, spec: dict) -> dict:
            "image_metadata": {}, "created_at": now, "updated_at": None}
     with cinder.store.transaction():
         cinder.check_quota(ctx.project_id, "volumes", size)
-        cinder.store.insert("volumes", row)
+        cinder.store.insert_volume(row)
     schedule(cinder, ctx, row)
     return row
 
@@ -120,9 +119,11 @@ def schedule(cinder: Cinder, ctx, row: dict) -> None:
         return
     spec = {"volume_id": row["id"], "size": row["size"], "snapshot_id": row["snapshot_id"],
             "source_volid": row["source_volid"], "image_id": row["image_id"]}
-    for key, table in (("snapshot_id", "snapshots"), ("source_volid", "volumes")):
-        if row[key]:  # a copy is made where its source lives
-            spec["source_host"] = cinder.store.row(table, row[key])["host"]
+    # a copy is made where its source lives
+    if row["snapshot_id"]:
+        spec["source_host"] = cinder.store.snapshot(row["snapshot_id"])["host"]
+    elif row["source_volid"]:
+        spec["source_host"] = cinder.store.volume(row["source_volid"])["host"]
     cinder.scheduler.cast(ctx, "create_volume", request_spec=spec)
 
 
@@ -135,20 +136,20 @@ def delete(cinder: Cinder, ctx, volume_id: str, cascade: bool = False) -> None:
                                     "must not be migrating, attached, belong to a group, have "
                                     "snapshots, awaiting a transfer, or be disassociated from "
                                     "snapshots after volume transfer.")
-        snaps = cinder.store.rows("snapshots", "volume_id = ?", (volume_id,), order="")
+        snaps = cinder.store.snapshots_of_volume(volume_id)
         if snaps and not cascade:
             raise invalid("volume", f"Volume {volume_id} still has {len(snaps)} dependent "
                                     f"snapshots.")
         if any(s["status"] not in ("available", "error") for s in snaps):
             raise invalid("volume", "Snapshots of the volume are busy.")
-        cinder.store.move("volumes", volume_id, DELETABLE, "deleting")
+        cinder.store.move_volume(volume_id, DELETABLE, "deleting")
         for snap in snaps:
-            cinder.store.update("snapshots", snap["id"], {"status": "deleting"})
+            cinder.store.update_snapshot(snap["id"], {"status": "deleting"})
     if row["host"] is None or cinder.volume_rpc is None:  # never reached a storage node
         with cinder.store.transaction():
             for snap in snaps:
-                cinder.store.delete("snapshots", snap["id"])
-            cinder.store.delete("volumes", volume_id)
+                cinder.store.delete_snapshot(snap["id"])
+            cinder.store.delete_volume(volume_id)
         return
     cinder.volume_host(row["host"]).cast(ctx, "delete_volume", volume_id=volume_id,
                                          snapshot_ids=[s["id"] for s in snaps])
@@ -165,7 +166,7 @@ def extend(cinder: Cinder, ctx, volume_id: str, new_size: int) -> None:
                                     f"greater than current size. (current: {row['size']}, "
                                     f"extended: {new_size}).")
         cinder.check_quota(row["project_id"], None, new_size - row["size"])
-        cinder.store.move("volumes", volume_id, ("available",), "extending")
+        cinder.store.move_volume(volume_id, ("available",), "extending")
     cinder.volume_host(row["host"]).cast(ctx, "extend_volume", volume_id=volume_id,
                                          new_size=new_size)
 
@@ -179,24 +180,20 @@ def all_tenants(req) -> bool:
             and req.context.ctx.is_admin)
 
 
-def _scope(req) -> tuple[list[str], list]:
-    ctx = req.context.ctx
-    where, params = [], []
+def _scope(req) -> tuple[str | None, dict]:
+    """The project whose volumes are listed (None: every project's) and the filters."""
     if all_tenants(req):
-        if req.get_param("project_id"):
-            where.append("project_id = ?")
-            params.append(req.get_param("project_id"))
+        project = req.get_param("project_id") or None
     else:
-        where.append("project_id = ?")
-        params.append(ctx.project_id)
-    for name in FILTERS:
+        project = req.context.ctx.project_id
+    filters = {}
+    for name in VOLUME_FILTERS:
         value = req.get_param(name)
         if value is not None:
             if name == "bootable":
                 value = int(value.lower() in ("true", "1", "yes"))
-            where.append(f"{name} = ?")
-            params.append(value)
-    return where, params
+            filters[name] = value
+    return project, filters
 
 
 def with_count(req) -> bool:
@@ -232,8 +229,8 @@ class Volumes:
         self.cinder, self.detail = cinder, detail
 
     def on_get(self, req, resp):
-        where, params = _scope(req)
-        rows = self.cinder.store.rows("volumes", " AND ".join(where), params)
+        project, filters = _scope(req)
+        rows = self.cinder.store.volumes(project, **filters)
         metadata = req.get_param("metadata")
         if metadata:
             rows = [r for r in rows if _metadata_matches(r["metadata"], metadata)]
@@ -267,9 +264,8 @@ def _metadata_matches(metadata: dict, wanted: str) -> bool:
 
 def render(cinder: Cinder, req, row: dict, extended: bool = True) -> dict:
     """The volume as show and detail lists (`extended`), or create and update, answer it."""
-    attachments = cinder.store.rows("attachments", "volume_id = ?", (row["id"],),
-                                    order="created_at")
-    vtype = cinder.store.row("volume_types", row["volume_type_id"] or "")
+    attachments = cinder.store.attachments_of_volume(row["id"])
+    vtype = cinder.store.volume_type(row["volume_type_id"] or "")
     return views.volume(req, row, attachments, vtype, extended=extended)
 
 
@@ -293,7 +289,7 @@ class Volume:
             if key in spec:
                 changes[column] = spec[key] if key != "metadata" else (spec[key] or {})
         if changes:
-            self.cinder.store.update("volumes", volume_id, changes)
+            self.cinder.store.update_volume(volume_id, changes)
         resp.media = {"volume": render(self.cinder, req, self.cinder.volume(ctx, volume_id),
                                        extended=False)}
 
@@ -343,17 +339,17 @@ class VolumeAction:
             validate(args, schemas.SET_BOOTABLE)
             self.cinder.volume(ctx, volume_id)
             flag = str(args["bootable"]).lower() in schemas.TRUE_WORDS
-            self.cinder.store.update("volumes", volume_id, {"bootable": int(flag)})
+            self.cinder.store.update_volume(volume_id, {"bootable": int(flag)})
         elif action == "os-reset_status":
             policy.enforce(ctx, "admin")
             changes = _reset_changes(args)
             self.cinder.volume(ctx, volume_id)
             if changes:
-                self.cinder.store.update("volumes", volume_id, changes)
+                self.cinder.store.update_volume(volume_id, changes)
         elif action in DETACH_ACTIONS:  # Nova, around a detach
             before, after = DETACH_ACTIONS[action]
             volume = self.cinder.volume(ctx, volume_id)
-            if not self.cinder.store.move("volumes", volume_id, (before,), after):
+            if not self.cinder.store.move_volume(volume_id, (before,), after):
                 raise invalid("volume", f"Volume {volume_id} status must be {before}, but "
                                         f"current status is: {volume['status']}.")
         elif action == "os-update_readonly_flag":
@@ -384,7 +380,7 @@ class VolumeMetadata:
         with self.cinder.store.transaction():
             row = self.cinder.volume(req.context.ctx, volume_id)
             metadata = new if replace else {**row["metadata"], **new}
-            self.cinder.store.update("volumes", volume_id, {"metadata": metadata})
+            self.cinder.store.update_volume(volume_id, {"metadata": metadata})
         resp.media = {"metadata": metadata}
 
 
@@ -404,4 +400,4 @@ class VolumeMetadataItem:
             if key not in metadata:
                 raise not_found("Metadata key", key)
             metadata.pop(key)
-            self.cinder.store.update("volumes", volume_id, {"metadata": metadata})
+            self.cinder.store.update_volume(volume_id, {"metadata": metadata})

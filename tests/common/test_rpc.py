@@ -16,7 +16,8 @@ import pytest
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.common.rpc.amqp import AmqpTransport, connection_parameters
-from minicloud.common.trace import Tracer, TraceStore
+from minicloud.common.trace import Tracer
+from minicloud.common.trace_store import TraceStore
 
 
 class InstanceNotFound(Exception):

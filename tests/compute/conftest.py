@@ -12,13 +12,14 @@ from falcon import testing
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.common.errors import Unauthorized
-from minicloud.common.trace import Tracer, TraceStore
+from minicloud.common.trace import Tracer
+from minicloud.common.trace_store import TraceStore
 from minicloud.compute import api as compute_api
+from minicloud.compute import core
 from minicloud.compute.conductor import ConductorManager
 from minicloud.compute.driver import FakeDriver
 from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
 from minicloud.compute.scheduler import SchedulerManager
-from minicloud.compute.servers import ComputeAPI
 from minicloud.compute.store import ComputeStore
 from minicloud.config import Config
 from tests.compute.fakes import FakeImages, FakeNetworks
@@ -65,12 +66,12 @@ class Nova:
         for host in self.config.compute_hosts:
             driver = FakeDriver(host, self.config.compute_vcpus, self.config.compute_ram_mb,
                                 self.config.compute_disk_gb)
-            manager = ComputeManager(host, driver, self.transport, self.tracer, self.images,
-                                     self.networks)
+            manager = ComputeManager(host, driver, self.transport, self.tracer, self.config,
+                                     self.images, self.networks)
             self.hosts[host] = ComputeHost(host, manager, self.transport, self.tracer,
                                            self.config.report_interval).start()
-        self.api = ComputeAPI(self.store, self.transport, self.tracer, self.config,
-                              self.images, self.networks)
+        self.api = core.Nova(self.config, self.store, self.transport, self.tracer,
+                             self.images, self.networks)
         self.client = testing.TestClient(compute_api.create_app(self.api, self.tracer,
                                                                  validate))
 

@@ -32,6 +32,9 @@ def test_microversion_headers_negotiation_and_406(nova):
     assert r.status_code == 406 and "notAcceptable" in r.json
     r = nova.request("GET", "/flavors", version="two")
     assert r.status_code == 400 and "badRequest" in r.json
+    # authtoken answers before Nova reads the version: no token is 401 whatever it asks
+    r = nova.request("GET", "/flavors", token=None, version="2.97")
+    assert r.status_code == 401 and "unauthorized" in r.json
 
 
 def test_flavors_and_extra_specs(nova):
@@ -100,7 +103,7 @@ def test_create_checks_in_nova_error_format(nova):
 
 
 def test_quota_exceeded_is_403_with_novas_message(nova):
-    nova.store.set_quota("p-demo", "instances", 2)
+    nova.store.set_quota_limit("p-demo", "instances", 2)
     for name in ("a", "b"):
         nova.boot(name, wait=None)
     r = nova.request("POST", "/servers", json={"server": {

@@ -51,7 +51,7 @@ def test_scheduler_spreads_by_ram_and_explains(nova):
 def test_no_host_with_enough_ram_is_error_no_valid_host(nova):
     nova.request("POST", "/flavors", "admin", {"flavor": {
         "name": "huge", "ram": 10 ** 6, "vcpus": 1, "disk": 1, "id": "huge"}})
-    nova.store.set_quota("p-demo", "ram", -1)
+    nova.store.set_quota_limit("p-demo", "ram", -1)
     server = nova.boot("big", flavor="huge", wait="ERROR")
     assert server["fault"]["message"].startswith("No valid host was found.")
     assert "RamFilter" in server["fault"]["message"]

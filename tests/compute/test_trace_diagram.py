@@ -40,7 +40,8 @@ def test_text_and_mermaid_renderings(nova):
 
 
 def test_trace_last_is_the_last_commands_work(tmp_path):
-    from minicloud.common.trace import Tracer, TraceStore
+    from minicloud.common.trace import Tracer
+    from minicloud.common.trace_store import TraceStore
 
     store = TraceStore(tmp_path / "trace.db")
     tracer = Tracer(store)

@@ -84,6 +84,9 @@ def test_object_headers_stay_and_post_replaces_them(cloud, tmp_path, sc):
 
 def test_expiring_objects_disappear_from_reads_and_listings(sc):
     sc.put_container("expiring")
+    # Expiries are whole seconds: started late in a second, "1 s from now" can be a few ms
+    # away and the object gone before the listing below. At a second's start it is ~1 s.
+    time.sleep(1 - time.time() % 1)
     sc.put_object("expiring", "brief", b"gone soon", headers={"X-Delete-After": "1"})
     sc.put_object("expiring", "stays", b"here")
     at = int(time.time()) + 1
@@ -103,6 +106,7 @@ def test_expiring_objects_disappear_from_reads_and_listings(sc):
 
 def test_a_post_without_x_delete_at_cancels_the_expiry(sc):
     sc.put_container("expiring2")
+    time.sleep(1 - time.time() % 1)  # the POST must come before the expiry (see above)
     sc.put_object("expiring2", "o", b"x", headers={"X-Delete-After": "1"})
     sc.post_object("expiring2", "o", headers={"X-Object-Meta-Saved": "yes"})
     time.sleep(1.2)

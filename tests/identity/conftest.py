@@ -1,5 +1,6 @@
-"""Fixtures for Keystone unit tests: a bootstrapped Keystone app in a temporary directory,
-called through falcon's TestClient as the admin, as demo, or as users a test creates."""
+"""Fixtures for Keystone unit tests: a bootstrapped Keystone (the core.Keystone facade, the
+`identity` fixture) in a temporary directory, and its app (the `keystone` fixture) called
+through falcon's TestClient as the admin, as demo, or as users a test creates."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.identity import api
 from minicloud.identity.bootstrap import bootstrap
+from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore
 
 
@@ -47,7 +49,7 @@ class Caller:
         return self.request("DELETE", path, **kw)
 
 
-class Keystone:
+class KeystoneApp:
     """The app under test, with helpers to log in and to set up users."""
 
     def __init__(self, client: testing.TestClient, store: IdentityStore):
@@ -71,7 +73,11 @@ class Keystone:
         return Caller(self.client, self.token(user, password, project))
 
     def id_of(self, kind: str, name: str) -> str:
-        return self.store.one(kind, "name = ?", (name,))["id"]
+        """The id of a user, project (both in the default domain) or role, by name."""
+        find = {"users": lambda n: self.store.user_by_name(n, "default"),
+                "projects": lambda n: self.store.project_by_name(n, "default"),
+                "roles": self.store.role_by_name}[kind]
+        return find(name)["id"]
 
     def new_member(self, admin: Caller, name: str, password: str = "pw",
                    project: str = "demo", role: str = "member") -> dict:
@@ -91,15 +97,21 @@ def config(tmp_path) -> Config:
 
 
 @pytest.fixture
-def store(config) -> IdentityStore:
-    store = IdentityStore(config.path("identity.db"))
-    bootstrap(config, store)
-    return store
+def identity(config) -> Keystone:
+    keystone = Keystone(config, IdentityStore(config.path("identity.db")))
+    bootstrap(keystone)
+    return keystone
 
 
 @pytest.fixture
-def keystone(config, store) -> Keystone:
-    return Keystone(testing.TestClient(api.create_app(config, store, Tracer())), store)
+def store(identity) -> IdentityStore:
+    return identity.store
+
+
+@pytest.fixture
+def keystone(identity) -> KeystoneApp:
+    app = api.create_app(identity, Tracer(), identity.validate)
+    return KeystoneApp(testing.TestClient(app), identity.store)
 
 
 @pytest.fixture

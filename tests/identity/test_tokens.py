@@ -5,8 +5,8 @@ import pytest
 from minicloud.common import errors
 from minicloud.config import Config
 from minicloud.identity.bootstrap import bootstrap
+from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore
-from minicloud.identity.tokens import FernetKeys, TokenService
 
 
 class Clock:
@@ -20,10 +20,10 @@ class Clock:
 @pytest.fixture
 def env(tmp_path):
     config = Config(home=tmp_path, scrypt_n=2**10, token_ttl=3600)
-    store = IdentityStore(tmp_path / "identity.db")
-    bootstrap(config, store)
     clock = Clock()
-    return TokenService(store, FernetKeys(tmp_path / "keys"), config.token_ttl, clock), clock
+    keystone = Keystone(config, IdentityStore(tmp_path / "identity.db"), clock)
+    bootstrap(keystone)
+    return keystone.tokens, clock
 
 
 def password_auth(user="demo", password="secret", scope="demo"):
@@ -164,6 +164,16 @@ def test_revocation_events_are_pruned_after_the_token_lifetime(env):
     second_id = tokens.encode(second)
     with pytest.raises(errors.Unauthorized, match="revoked"):
         tokens.validate(second_id)
+
+
+
+def test_revoking_a_user_also_prunes_expired_events(env):
+    tokens, clock = env
+    _, first = tokens.authenticate(password_auth())
+    tokens.revoke_token(first)
+    clock.now += 3601  # the token the event matched has expired
+    tokens.revoke_user(first.user["id"])
+    assert tokens.store.revocation_count() == 1  # the user's event only
 
 
 def test_password_is_stored_only_as_scrypt_hash(env):

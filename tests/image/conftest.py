@@ -13,7 +13,7 @@ from minicloud.common import errors
 from minicloud.common.context import RequestContext
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
-from minicloud.image import api
+from minicloud.image import api, core
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
 
@@ -82,8 +82,12 @@ def payload(size: int, seed: int = 1) -> bytes:
 
 
 class Glance:
-    def __init__(self, client, store, files):
-        self.client, self.store, self.files = client, store, files
+    """The app and its callers; `service` is the app's facade (core.Glance), `store` and
+    `files` its image records and files."""
+
+    def __init__(self, client, service: core.Glance):
+        self.client, self.service = client, service
+        self.store, self.files = service.store, service.files
         self.anonymous = Caller(client, None)
         self.admin = Caller(client, "admin-token")
         self.demo = Caller(client, "demo-token")
@@ -93,12 +97,12 @@ class Glance:
 def build(tmp_path, opener=open) -> Glance:
     """The image app in `tmp_path`; `opener` opens the file store's files (faults go there)."""
     config = Config(home=tmp_path, image_size_limit=SIZE_LIMIT)
-    store = ImageStore(tmp_path / "image.db")
-    files = FileStore(tmp_path / "images", opener=opener)
     ticks = itertools.count(1_700_000_000)  # one second per call: distinct timestamps
-    app = api.create_app(config, store, files, Tracer(), fake_validator,
-                         clock=lambda: next(ticks))
-    return Glance(testing.TestClient(app), store, files)
+    service = core.Glance(config, ImageStore(tmp_path / "image.db"),
+                          FileStore(tmp_path / "images", opener=opener),
+                          clock=lambda: next(ticks))
+    app = api.create_app(service, Tracer(), fake_validator)
+    return Glance(testing.TestClient(app), service)
 
 
 @pytest.fixture

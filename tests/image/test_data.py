@@ -128,6 +128,7 @@ def test_deleting_an_image_removes_its_file(glance):
     image = glance.demo.create(name="x")
     glance.demo.upload(image["id"], b"data")
     assert glance.demo.delete(f"/v2/images/{image['id']}").status_code == 204
+    assert glance.demo.get(f"/v2/images/{image['id']}").status_code == 404
     assert glance.files.names() == []
 
 
@@ -194,8 +195,8 @@ def test_bootstrap_registers_a_public_cirros_once(glance):
         asked.append(1)
         return "p-admin"
 
-    bootstrap(glance.store, glance.files, owner)
-    bootstrap(glance.store, glance.files, owner)
+    bootstrap(glance.service, owner)
+    bootstrap(glance.service, owner)
     images = glance.other.get("/v2/images?name=cirros").json["images"]
     assert len(images) == 1 and asked == [1]
     cirros = images[0]
@@ -205,14 +206,14 @@ def test_bootstrap_registers_a_public_cirros_once(glance):
     assert 100_000 < cirros["size"] < 1_000_000
     assert cirros["checksum"] == hashlib.md5(cirros_bytes()).hexdigest()
     glance.admin.delete(f"/v2/images/{cirros['id']}")
-    bootstrap(glance.store, glance.files, owner)  # deleted stays deleted
+    bootstrap(glance.service, owner)  # deleted stays deleted
     assert glance.other.get("/v2/images?name=cirros").json["images"] == []
 
 
 def test_bootstrap_puts_interrupted_uploads_back_to_queued(glance):
     image = glance.demo.create(name="x")
     glance.store.move_status(image["id"], "queued", "saving")
-    bootstrap(glance.store, glance.files, lambda: "p-admin")
+    bootstrap(glance.service, lambda: "p-admin")
     assert glance.demo.get(f"/v2/images/{image['id']}").json["status"] == "queued"
 
 

@@ -115,18 +115,27 @@ def test_visibility_between_projects(glance):
 
 def test_delete_and_protected_images(glance):
     image = glance.demo.create(name="keep", protected=True)
+    assert glance.demo.upload(image["id"], b"data").status_code == 204
     result = glance.demo.delete(f"/v2/images/{image['id']}")
     assert result.status_code == 403 and "protected" in result.json["message"]
+    assert glance.demo.get(f"/v2/images/{image['id']}").status_code == 200
+    assert glance.files.names() == [image["id"]]  # a refused delete keeps the bytes
     glance.demo.patch(f"/v2/images/{image['id']}",
                       [{"op": "replace", "path": "/protected", "value": False}])
     assert glance.demo.delete(f"/v2/images/{image['id']}").status_code == 204
     assert glance.demo.get(f"/v2/images/{image['id']}").status_code == 404
+    assert glance.demo.get(f"/v2/images/{image['id']}/file").status_code == 404
+    assert glance.files.names() == []
     assert glance.demo.delete(f"/v2/images/{image['id']}").status_code == 404
 
 
 def test_admin_deletes_any_image(glance):
     image = glance.demo.create(name="x", visibility="private")
+    assert glance.demo.upload(image["id"], b"data").status_code == 204
     assert glance.admin.delete(f"/v2/images/{image['id']}").status_code == 204
+    for caller in (glance.demo, glance.admin):
+        assert caller.get(f"/v2/images/{image['id']}").status_code == 404
+    assert glance.files.names() == []
 
 
 def test_tags(glance):

@@ -13,7 +13,7 @@ from minicloud.common import errors, rpc
 from minicloud.common.context import RequestContext
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
-from minicloud.network import agents, api, bootstrap, dataplane
+from minicloud.network import api, bootstrap, dataplane, rpc_callbacks
 from minicloud.network.core import Neutron
 from minicloud.network.notifier import Notifier
 from minicloud.network.store import NetworkStore
@@ -76,7 +76,7 @@ class Env:
         return Caller(self.client, who)
 
     def named(self, table: str, name: str) -> dict:
-        return self.store.one(table, "name = ?", (name,))
+        return self.store.named(table, name)
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
@@ -96,14 +96,16 @@ def config(tmp_path) -> Config:
 
 @pytest.fixture
 def env(config):
-    transport = rpc.get_transport("memory://")
+    transport, tracer = rpc.get_transport("memory://"), Tracer()
     store = NetworkStore(config.path("network.db"))
-    neutron = Neutron(config, store, Notifier(store, transport))
-    plugin = agents.start_plugin_rpc(neutron, transport)
+    neutron = Neutron(config, store, Notifier(store, transport,
+                                              timeout=config.rpc_quick_timeout),
+                      transport=transport, tracer=tracer)
+    plugin = rpc_callbacks.start_plugin_rpc(neutron)
     cloud_agents = dataplane.start_agents(config, transport)
     bootstrap.bootstrap(neutron, {"admin": PROJECTS["admin"], "demo": PROJECTS["demo"]},
                         say=lambda line: None)
-    app = api.create_app(neutron, fake_validator, Tracer(), transport)
+    app = api.create_app(neutron, tracer, fake_validator)
     yield Env(config, neutron, testing.TestClient(app), cloud_agents)
     for agent in cloud_agents.values():
         agent.stop()

@@ -24,7 +24,7 @@ def test_exceeding_a_quota_is_409_overquota(env, admin, demo):
     assert over.json["NeutronError"] == {
         "type": "OverQuota", "message": "Quota exceeded for resources: ['network'].",
         "detail": ""}
-    assert env.store.count("networks", "name = 'third'") == 0
+    assert env.store.named("networks", "third") is None
     details = demo.get(f"/v2.0/quotas/{PROJECTS['demo']}/details").json["quota"]
     assert details["network"] == {"limit": 2, "used": 2, "reserved": 0}
     assert admin.delete(f"/v2.0/quotas/{PROJECTS['demo']}").status_code == 204

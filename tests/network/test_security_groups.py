@@ -61,11 +61,10 @@ def test_rule_create_and_duplicate(demo):
 ])
 def test_invalid_rules_are_400(env, demo, fields):
     group = _default(demo)
-    before = env.store.count("security_group_rules", "security_group_id = ?", (group["id"],))
+    before = len(env.store.rules_of(group["id"]))
     result = _rule(demo, group["id"], **fields)
     assert result.status_code == 400, result.text
-    assert env.store.count("security_group_rules", "security_group_id = ?",
-                           (group["id"],)) == before
+    assert len(env.store.rules_of(group["id"])) == before
 
 
 def test_rule_in_other_projects_group_is_404(demo, other):
@@ -138,8 +137,8 @@ def test_no_second_default_group_by_create_or_rename(env, demo, name):
                       json={"security_group": {"name": name}})
     assert result.status_code == 409
     assert result.json["NeutronError"]["type"] == "SecurityGroupDefaultAlreadyExists"
-    assert env.store.count("security_groups", "project_id = 'p-demo' AND lower(name) = "
-                           "'default'") == 1
+    assert len([g for g in env.store.security_groups() if g["project_id"] == "p-demo"
+                and g["name"].lower() == "default"]) == 1
 
 
 def test_the_default_group_keeps_its_name_but_not_its_description(demo):

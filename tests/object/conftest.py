@@ -1,5 +1,5 @@
 """Fixtures for Swift's unit tests: storage nodes on free ports in a temporary directory,
-and a ring over them."""
+a ring over them, and the proxy's facade (`Swift`) over both."""
 
 import socket
 
@@ -7,7 +7,11 @@ import pytest
 
 from minicloud.common.trace import Tracer
 from minicloud.object import ring as ringmod
+from minicloud.object.core import Swift
+from minicloud.object.proxy import ObjectController
+from minicloud.object.replicator import Replicator
 from minicloud.object.storage import StorageNode
+from minicloud.object.store import ObjectStore
 
 
 def free_port() -> int:
@@ -35,3 +39,11 @@ def ring_file(tmp_path, nodes):
     path = tmp_path / ringmod.RING_FILE
     ringmod.build(devices, part_power=4, replicas=3).save(path)
     return ringmod.RingFile(path)
+
+
+@pytest.fixture
+def swift(tmp_path, nodes, ring_file):
+    """What the proxy's resources share, as cloud.py builds it (spool: `proxy-tmp`)."""
+    (tmp_path / "proxy-tmp").mkdir()
+    return Swift(ObjectStore(tmp_path / "object.db"), ObjectController(ring_file, Tracer(None)),
+                 Replicator(ring_file), nodes, tmp_path / "proxy-tmp")

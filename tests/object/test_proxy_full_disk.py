@@ -10,9 +10,6 @@ import pytest
 from minicloud.common.context import RequestContext
 from minicloud.common.trace import Tracer
 from minicloud.object import api
-from minicloud.object.proxy import ObjectController
-from minicloud.object.replicator import Replicator
-from minicloud.object.store import ObjectStore
 
 ACCOUNT = "/v1/AUTH_p"
 TOKEN = {"X-Auth-Token": "t"}
@@ -23,11 +20,8 @@ def full_disk(fd, data):
 
 
 @pytest.fixture
-def client(tmp_path, nodes, ring_file):
-    controller = ObjectController(ring_file, Tracer(None))
-    (tmp_path / "proxy-tmp").mkdir()
-    app = api.create_app(ObjectStore(tmp_path / "object.db"), controller,
-                         Replicator(ring_file), nodes, tmp_path / "proxy-tmp", Tracer(None),
+def client(swift):
+    app = api.create_app(swift, Tracer(None),
                          lambda token: RequestContext(project_id="p", roles=["member"]))
     client = falcon.testing.TestClient(app, headers=TOKEN)
     assert client.simulate_put(f"{ACCOUNT}/c").status_code == 201

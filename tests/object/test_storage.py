@@ -163,7 +163,7 @@ def test_a_file_being_read_is_not_reused(tmp_path):
 
     def write(body, ts):
         meta = {"X-Timestamp": normalize_timestamp(ts), "X-Object-Name": "/AUTH_p/c/o"}
-        disk.write(3, H, meta, io.BytesIO(body), len(body))
+        disk.put(3, H, meta, io.BytesIO(body), len(body))
 
     write(b"first", 1000)
     reader = disk.open_object(disk.current(3, H)["path"])

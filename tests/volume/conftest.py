@@ -129,10 +129,11 @@ def env(config):
     types.bootstrap(cinder)
     scheduler = SchedulerManager(transport)
     parts = [start_reports(cinder, transport),
-             rpc.RPCServer(transport, SCHEDULER_TOPIC, "controller", [scheduler]).start()]
+             rpc.RPCServer(transport, SCHEDULER_TOPIC, "controller", [scheduler],
+                           workers=config.scheduler_workers).start()]
     backend = FileBackend(config.path("storage1", "volumes"), config.volume_backend_capacity_gb)
     node = VolumeNode(VolumeManager("storage1", backend, transport, images=FakeGlance()),
-                      transport, report_interval=60).start()
+                      transport, report_interval=60, workers=config.volume_workers).start()
     app = api.create_app(cinder, Tracer(), fake_validator)
     yield Env(cinder, testing.TestClient(app), backend, scheduler)
     node.stop()

@@ -7,7 +7,7 @@ from tests.volume.conftest import wait_for
 
 
 def _as_if_crashed(env, volume_id: str, status: str) -> None:
-    env.store.update("volumes", volume_id, {"status": status})
+    env.store.update_volume(volume_id, {"status": status})
 
 
 def test_work_under_way_gets_a_steady_status(env, demo):
@@ -15,9 +15,9 @@ def test_work_under_way_gets_a_steady_status(env, demo):
     detaching = demo.create_volume()
     _as_if_crashed(env, attaching["id"], "attaching")
     _as_if_crashed(env, detaching["id"], "detaching")
-    env.store.insert("attachments", {"id": "att-1", "volume_id": detaching["id"],
-                                     "project_id": "p-demo", "instance_uuid": "srv-1",
-                                     "attach_status": "attached", "created_at": "2026-01-01"})
+    env.store.insert_attachment({"id": "att-1", "volume_id": detaching["id"],
+                                 "project_id": "p-demo", "instance_uuid": "srv-1",
+                                 "attach_status": "attached", "created_at": "2026-01-01"})
     assert settle_interrupted(env.cinder) == []
     assert demo.volume(attaching["id"])["status"] == "available"
     assert demo.volume(detaching["id"])["status"] == "in-use"
@@ -26,7 +26,7 @@ def test_work_under_way_gets_a_steady_status(env, demo):
 def test_an_accepted_create_is_finished_after_the_restart(env, demo):
     volume = demo.create_volume()
     env.backend.path(volume["id"]).write_bytes(b"half")  # what the crash left
-    env.store.update("volumes", volume["id"], {"status": "downloading", "host": None})
+    env.store.update_volume(volume["id"], {"status": "downloading", "host": None})
     interrupted = settle_interrupted(env.cinder)
     assert [(v["id"], v["status"]) for v in interrupted] == [(volume["id"], "creating")]
     redo(env.cinder, interrupted)
@@ -41,6 +41,6 @@ def test_an_interrupted_delete_is_finished_after_the_restart(env, demo):
     interrupted = settle_interrupted(env.cinder)
     assert [d["id"] for d in interrupted] == [volume["id"]]
     redo(env.cinder, interrupted)
-    assert wait_for(lambda: env.store.row("volumes", volume["id"]) is None)
+    assert wait_for(lambda: env.store.volume(volume["id"]) is None)
     assert not env.backend.path(volume["id"]).exists()
     assert demo.get(f"/volumes/{volume['id']}").status_code == 404

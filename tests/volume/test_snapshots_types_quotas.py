@@ -47,7 +47,7 @@ def test_snapshot_of_unknown_or_busy_volume(demo, env):
     missing = demo.post("/snapshots", json={"snapshot": {"volume_id": "nope"}})
     assert missing.status_code == 404 and "itemNotFound" in missing.json
     volume = demo.create_volume()
-    env.store.update("volumes", volume["id"], {"status": "in-use"})
+    env.store.update_volume(volume["id"], {"status": "in-use"})
     busy = demo.post("/snapshots", json={"snapshot": {"volume_id": volume["id"]}})
     assert busy.status_code == 400
 

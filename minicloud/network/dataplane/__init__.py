@@ -2,8 +2,9 @@
 configure instead of touching the host's networking.
 
 They are real RPC peers of neutron-server (over `cloud.transport`): they receive
-port/network/router updates, cast `report_state` heartbeats and `update_device_up` to
-topic `q-plugin`, and answer `get_dataplane` calls with what they configured.
+port/network/router updates, cast `report_state` heartbeats (topic `q-reports-plugin`)
+and `update_device_up` (topic `q-plugin`) to neutron-server's rpc_callbacks.py, and
+answer `get_dataplane` calls with what they configured.
 
     node      agents
     network   L3 agent (qrouter-<id> namespaces, SNAT/DNAT), DHCP agent (qdhcp-<net id>,
@@ -31,8 +32,9 @@ def data_ip(host: str, index: int) -> str:
 
 
 def start_agents(config, transport, tracer=None) -> dict[str, Agent]:
-    interval = config.agent_report_interval
-    common = {"transport": transport, "tracer": tracer, "report_interval": interval}
+    common = {"transport": transport, "tracer": tracer,
+              "report_interval": config.agent_report_interval,
+              "rpc_timeout": config.rpc_response_timeout, "workers": config.agent_workers}
     agents: dict[str, Agent] = {
         "network-l3": L3Agent(NETWORK_NODE, **common),
         "network-dhcp": DhcpAgent(NETWORK_NODE, **common),

@@ -18,19 +18,24 @@ class Agent:
     agent_type = binary = topic = ""
     availability_zone: str | None = "nova"
 
-    def __init__(self, host: str, *, transport, tracer=None, report_interval: float = 4.0):
+    def __init__(self, host: str, *, transport, report_interval: float, rpc_timeout: float,
+                 workers: int, tracer=None):
+        """`report_interval`, `rpc_timeout` and `workers` are Config's
+        agent_report_interval, rpc_response_timeout and agent_workers."""
         self.host = host
         self.transport, self.tracer = transport, tracer
         self.report_interval = report_interval
         self.state: dict = {}
         self.lock = threading.Lock()
         self.plugin = rpc.RPCClient(transport, PLUGIN_TOPIC, service=f"{self.binary}@{host}",
-                                    tracer=tracer, timeout=10)
+                                    tracer=tracer, timeout=rpc_timeout)
         self.reports = rpc.RPCClient(transport, REPORTS_TOPIC, service=self.plugin.service,
-                                     timeout=10)
-        # One worker: updates are applied in the order neutron-server sent them.
+                                     timeout=rpc_timeout)
+        # One worker (agent_workers = 1): updates are applied in the order neutron-server
+        # sent them.
         self.server = rpc.RPCServer(transport, self.topic, host, [self],
-                                    service=f"{self.binary}@{host}", tracer=tracer, workers=1)
+                                    service=f"{self.binary}@{host}", tracer=tracer,
+                                    workers=workers)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -9,6 +9,8 @@
     minicloud ring build|show     Swift's object ring
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
+
+The commands of one service's operator live beside this file (swift.py: `ring`, `swift`).
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def cmd_env(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from minicloud.common.trace import (TraceStore, format_mermaid, format_sequence,
-                                        format_tree, prune)
+    from minicloud.common.trace import format_mermaid, format_sequence, format_tree, prune
+    from minicloud.common.trace_store import TraceStore
 
     store = TraceStore(_config(args).path("trace.db"))
     if args.trace_command == "list":
@@ -147,15 +149,15 @@ def cmd_agents(args) -> int:
 
 
 def cmd_ring(args) -> int:
-    from minicloud.object import manage
+    from minicloud.cli import swift
 
-    return manage.cmd_ring(_config(args), args)
+    return swift.cmd_ring(_config(args), args)
 
 
 def cmd_swift(args) -> int:
-    from minicloud.object import manage
+    from minicloud.cli import swift
 
-    return manage.cmd_swift(_config(args), args)
+    return swift.cmd_swift(_config(args), args)
 
 
 def cmd_check(args) -> int:
@@ -203,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
                    "DHCP)").set_defaults(func=cmd_agents)
     sub.add_parser("check", help="are the databases and files consistent (after a crash, "
                    "say)").set_defaults(func=cmd_check)
-    from minicloud.object.manage import add_parsers as add_swift_parsers
+    from minicloud.cli.swift import add_parsers as add_swift_parsers
 
     add_swift_parsers(sub, cmd_ring, cmd_swift)
     return p

@@ -1,0 +1,75 @@
+"""What agents call on neutron-server over RPC (Neutron's api/rpc/handlers): the server
+side of the agents in dataplane/.
+
+Every agent casts `report_state` every `agent_report_interval` seconds to topic
+`q-reports-plugin` (its heartbeat: the `agents` row's `heartbeat_at`, which
+`openstack network agent list` turns into alive or `XXX`, agents.py), and
+`update_device_up` to `q-plugin` once it wired a port (status DOWN -> ACTIVE).
+"""
+
+from __future__ import annotations
+
+import json
+
+from minicloud.common import rpc
+from minicloud.network.core import Neutron
+from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
+from minicloud.network.store import new_id
+
+
+class PluginCallbacks:
+    """The endpoint neutron-server serves on `q-plugin` and `q-reports-plugin`."""
+
+    def __init__(self, neutron: Neutron):
+        self.neutron = neutron
+
+    def report_state(self, ctx, agent_state: dict) -> None:
+        now, store = self.neutron.clock(), self.neutron.store
+        config = json.dumps(agent_state.get("configurations") or {})
+        with store.transaction():
+            row = store.agent_on(agent_state["agent_type"], agent_state["host"])
+            if row is None:
+                store.add_agent({
+                    "id": new_id(), "agent_type": agent_state["agent_type"],
+                    "binary": agent_state["binary"], "host": agent_state["host"],
+                    "topic": agent_state.get("topic") or "N/A",
+                    "availability_zone": agent_state.get("availability_zone"),
+                    "heartbeat_at": now, "started_at": now, "created_at": now,
+                    "configurations": config})
+                return
+            changes = {"heartbeat_at": now, "configurations": config}
+            if agent_state.get("start_flag"):
+                changes["started_at"] = now
+            store.update_agent(row["id"], changes)
+
+    def update_device_up(self, ctx, port_id: str, host: str) -> None:
+        self._set_status(port_id, host, "ACTIVE")
+
+    def _set_status(self, port_id: str, host: str, status: str) -> None:
+        store = self.neutron.store
+        with store.transaction():
+            port = store.get("ports", port_id)
+            if port is not None and port["binding_host_id"] == host:
+                store.update("ports", port_id, {"status": status})
+
+
+class PluginServers:
+    """neutron-server's RPC servers: `q-plugin` (traced) and `q-reports-plugin` (untraced
+    heartbeats), on the facade's transport."""
+
+    def __init__(self, neutron: Neutron):
+        endpoint = PluginCallbacks(neutron)
+        transport = neutron.transport
+        self.servers = [
+            rpc.RPCServer(transport, PLUGIN_TOPIC, "neutron-server", [endpoint],
+                          service="neutron-server", tracer=neutron.tracer).start(),
+            rpc.RPCServer(transport, REPORTS_TOPIC, "neutron-server", [endpoint],
+                          service="neutron-server").start()]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_plugin_rpc(neutron: Neutron) -> PluginServers:
+    return PluginServers(neutron)
