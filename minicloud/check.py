@@ -2,8 +2,8 @@
 `nova-manage db`, `cinder-manage` and Swift's auditor each do for one service, here across
 all of them, after a crash or whenever a learner wonders.
 
-It reads every service's SQLite file read-only (it can run beside a live cloud) and the
-files the services keep beside them, and reports what does not agree:
+It reads every service's database through that service's own store, opened read-only (it
+can run beside a live cloud), and the files the services keep beside them, and reports what does not agree:
 
     databases    each database passes SQLite's own integrity check
     servers      no server left half-way (vm_state building, or a task under way) for long
@@ -23,30 +23,41 @@ a server that a learner is booting right now is not a fault.
 from __future__ import annotations
 
 import calendar
-import json
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Callable
 
+from minicloud.common.db import Database
+from minicloud.compute.store import ComputeStore
 from minicloud.config import Config
+from minicloud.identity.store import IdentityStore
+from minicloud.image.store import ImageStore
+from minicloud.network.store import NetworkStore
 from minicloud.object.diskfile import read_current
 from minicloud.object.ring import RING_FILE, Ring
+from minicloud.object.store import ObjectStore
+from minicloud.volume.store import VolumeStore
 
 STALE_AFTER = 120.0
 SERVER_STEADY = ("active", "stopped", "paused", "suspended", "error", "shelved",
                  "shelved_offloaded", "resized", "rescued", "soft-delete")
 VOLUME_STEADY = ("available", "in-use", "error", "error_deleting", "error_restoring",
                  "error_extending", "error_managing", "maintenance")
-DATABASES = ("identity", "image", "compute", "network", "volume", "object")
 
 
-def _open(path: Path) -> sqlite3.Connection | None:
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    return conn
+STORES = {"identity": IdentityStore, "image": ImageStore, "compute": ComputeStore,
+          "network": NetworkStore, "volume": VolumeStore, "object": ObjectStore}
+
+
+def _open(name: str, path: Path):
+    """The service's store over its file, read-only; None when there is no file."""
+    return STORES[name](path, read_only=True) if path.exists() else None
+
+
+def _database(store) -> Database:
+    return store.database if isinstance(store, ObjectStore) else store
 
 
 class Checker:
@@ -58,52 +69,56 @@ class Checker:
         # Work under way from before this moment has no process behind it any more.
         self.since = self.now - STALE_AFTER if started is None else max(
             started, self.now - STALE_AFTER)
-        self.db = {name: _open(config.path(f"{name}.db")) for name in DATABASES}
-        self.unreadable: list[str] = []  # queries a damaged or half-made database refused
+        self.stores = {name: _open(name, config.path(f"{name}.db")) for name in STORES}
+        self.unreadable: list[str] = []  # reads a damaged or half-made database refused
 
     def close(self) -> None:
-        for conn in self.db.values():
-            if conn is not None:
-                conn.close()
+        for store in self.stores.values():
+            if store is not None:
+                _database(store).close()
 
-    def rows(self, service: str, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        conn = self.db[service]
-        if conn is None:
+    def read(self, service: str, how: Callable) -> list:
+        """`how(store)`: what the service's store answers, or [] (and a problem noted)."""
+        store = self.stores[service]
+        if store is None:
             return []
         try:
-            return conn.execute(sql, params).fetchall()
+            return how(store)
         except sqlite3.DatabaseError as exc:
             self.unreadable.append(f"{service}.db cannot be read: {exc}")
             return []
 
+    def servers(self) -> list[dict]:
+        return self.read("compute", lambda store: store.instances())
+
     def live_servers(self) -> set[str]:
-        return {r["id"] for r in self.rows("compute", "SELECT id FROM instances WHERE deleted = 0")}
+        return {r["id"] for r in self.servers()}
 
     def check_databases(self) -> list[str]:
         problems = []
-        for name, conn in self.db.items():
-            if conn is not None:
-                verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-                if verdict != "ok":
+        for name, store in self.stores.items():
+            if store is not None:
+                verdict = _database(store).integrity_problem()
+                if verdict is not None:
                     problems.append(f"{name}.db fails SQLite's integrity check: {verdict}")
         return problems
 
     def check_servers(self) -> list[str]:
         return [f"server {r['id']} ({r['name']}) is stuck: vm_state {r['vm_state']}, "
                 f"task_state {r['task_state']}, since {_clock(r['updated'])}"
-                for r in self.rows("compute", "SELECT * FROM instances WHERE deleted = 0")
+                for r in self.servers()
                 if (r["vm_state"] not in SERVER_STEADY or r["task_state"] is not None)
                 and r["updated"] < self.since]
 
     def check_ports(self) -> list[str]:
         live = self.live_servers()
-        ports = self.rows("network", "SELECT id, device_id, device_owner FROM ports")
+        ports = self.read("network", lambda store: store.ports())
         problems = [f"port {p['id']} is bound to server {p['device_id']}, which does not exist"
                     for p in ports if p["device_owner"].startswith("compute:")
                     and p["device_id"] not in live]
         known = {p["id"] for p in ports}
-        for r in self.rows("compute", "SELECT id, network_info FROM instances WHERE deleted = 0"):
-            for vif in json.loads(r["network_info"] or "[]"):
+        for r in self.servers():
+            for vif in r["network_info"] or []:
                 if vif.get("id") and vif["id"] not in known:
                     problems.append(f"server {r['id']} lists port {vif['id']}, which Neutron "
                                     "does not have")
@@ -113,25 +128,26 @@ class Checker:
         live = self.live_servers()
         return [f"host {r['host']} still holds resources for server {r['instance_id']}, "
                 "which does not exist"
-                for r in self.rows("compute", "SELECT instance_id, host FROM allocations")
+                for r in self.read("compute", lambda store: store.allocations())
                 if r["instance_id"] not in live]
 
     def check_volumes(self) -> list[str]:
         live = self.live_servers()
-        volumes = {v["id"]: v for v in self.rows("volume", "SELECT * FROM volumes")}
+        volumes = {v["id"]: v for v in self.read("volume", lambda store: store.volumes(None))}
         problems = [f"volume {v['id']} is stuck in {v['status']}"
                     for v in volumes.values() if v["status"] not in VOLUME_STEADY
                     and self._older(v["updated_at"] or v["created_at"])]
-        for a in self.rows("volume", "SELECT * FROM attachments WHERE attach_status = 'attached'"):
+        attached = self.read("volume", lambda store: store.attachments(
+            None, attach_status="attached"))
+        for a in attached:
             if a["instance_uuid"] not in live:
                 problems.append(f"volume {a['volume_id']} is attached to server "
                                 f"{a['instance_uuid']}, which does not exist")
-        for m in self.rows("compute", "SELECT b.instance_id, b.volume_id FROM "
-                           "block_device_mappings b JOIN instances i ON i.id = b.instance_id "
-                           "WHERE i.deleted = 0"):
-            if m["volume_id"] not in volumes:
-                problems.append(f"server {m['instance_id']} maps volume {m['volume_id']}, "
-                                "which Cinder does not have")
+        for server in self.servers():
+            for volume in server["volumes_attached"]:
+                if volume["id"] not in volumes:
+                    problems.append(f"server {server['id']} maps volume {volume['id']}, "
+                                    "which Cinder does not have")
         return problems
 
     def _older(self, stamp: str) -> bool:
@@ -140,8 +156,7 @@ class Checker:
     def check_images(self) -> list[str]:
         problems = []
         root = self.config.path("images")
-        kept = "SELECT id, size FROM images WHERE status IN ('active', 'deactivated')"
-        for image in self.rows("image", kept):
+        for image in self.read("image", lambda store: store.images_with_data()):
             path = root / image["id"]
             if not path.exists():
                 problems.append(f"image {image['id']}'s data file is missing")
@@ -157,7 +172,7 @@ class Checker:
         ring = Ring.load(ring_path)
         return [f"object {o['account']}/{o['container']}/{o['name']} has no replica with "
                 f"ETag {o['etag']}"
-                for o in self.rows("object", "SELECT * FROM objects")
+                for o in self.read("object", lambda store: store.all_objects())
                 if o["etag"] not in self._replica_etags(ring, o)]
 
     def _replica_etags(self, ring, obj) -> set[str]:

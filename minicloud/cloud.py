@@ -65,7 +65,7 @@ def build_compute(cloud: "Cloud"):
     parts = [
         rpc.RPCServer(transport, "scheduler", "controller",
                       [SchedulerManager(config.scheduler_weigher, tracer)],
-                      service="nova-scheduler", tracer=tracer),
+                      service="nova-scheduler", tracer=tracer, workers=config.scheduler_workers),
         rpc.RPCServer(transport, "conductor", "controller", [conductor],
                       service="nova-conductor", tracer=tracer, workers=config.conductor_workers),
         rpc.RPCServer(transport, "heartbeat", "controller", [conductor], service="nova-conductor"),
@@ -172,7 +172,7 @@ def build_volume(cloud: "Cloud"):
     config, transport, tracer = cloud.config, cloud.transport, cloud.tracer
     auth = cloud.service_auth("volume")
     cinder = Cinder(config, VolumeStore(config.path("volume.db")), transport, tracer,
-                    ImageClient(auth))
+                    ImageClient(auth, config.http_timeout))
     volume_types.bootstrap(cinder)
     interrupted = settle_interrupted(cinder)  # what a crash left half-way
     cloud.stoppables.append(start_reports(cinder, transport, tracer))
@@ -182,7 +182,8 @@ def build_volume(cloud: "Cloud"):
     node = config.volume_backend_host
     backend = FileBackend(config.path("storage", node, "cinder-volumes"),
                           config.volume_backend_capacity_gb)
-    manager = VolumeManager(node, backend, transport, tracer, ImageClient(auth))
+    manager = VolumeManager(node, backend, transport, tracer,
+                            ImageClient(auth, config.http_timeout))
     cloud.volume_nodes = {node: VolumeNode(manager, transport, tracer, config.report_interval,
                                            workers=config.volume_workers).start()}
     cloud.stoppables.extend(cloud.volume_nodes.values())

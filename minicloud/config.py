@@ -55,7 +55,7 @@ class Config:
     # Threads that serve the RPC calls of each kind of server (oslo: executor_thread_pool_size).
     conductor_workers: int = 16
     compute_workers: int = 16
-    scheduler_workers: int = 2
+    scheduler_workers: int = 4  # nova-scheduler and cinder-scheduler each
     volume_workers: int = 4
     agent_workers: int = 1
     # scrypt cost: n=2**14, r=8, p=1 is the interactive-login cost recommended by its author.

@@ -3,7 +3,8 @@
 The users a test acts as and a fake token validator that knows them (no Keystone: a token
 is the user's name), a `Caller` that sends one user's requests through falcon's
 TestClient, `wait_for` for work done off the request path (RPC, agents), and a free TCP
-port on loopback. Fakes are for unit tests only: tests/functional drives a real cloud.
+port on loopback. Fakes are for unit tests only: tests/functional drives a real cloud
+(and borrows only `wait_for`).
 """
 
 from __future__ import annotations

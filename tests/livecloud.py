@@ -1,5 +1,6 @@
 """A live cloud for tests: started with the real `minicloud up` in a temporary data
-directory on free ports, driven by the real `openstack` CLI and openstacksdk.
+directory on free ports, driven by the real `openstack` CLI, openstacksdk and the real
+`swift` CLI (`swift`, in the environment `swift_env` sets up).
 
 Also used by the lab checkpoints' own tests, which need fresh clouds.
 """
@@ -51,6 +52,25 @@ def minicloud(*args, home: Path, check: bool = True, env=None) -> subprocess.Com
     return subprocess.run([str(BIN / "minicloud"), "--home", str(home), *args],
                           capture_output=True, text=True, check=False, env=env or clean_env(),
                           timeout=120)
+
+
+def swift_env(cloud, user="demo", project="demo") -> dict:
+    """The `swift` CLI's OS_* settings for `user` (demo, else admin's password) on `cloud`."""
+    c = cloud.config
+    return {**cloud.env, "OS_AUTH_URL": c.auth_url, "OS_USERNAME": user,
+            "OS_PASSWORD": c.demo_password if user == "demo" else c.admin_password,
+            "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default",
+            "OS_PROJECT_DOMAIN_NAME": "Default", "OS_IDENTITY_API_VERSION": "3"}
+
+
+def swift(cloud, *args, cwd=None, check=True, **env) -> subprocess.CompletedProcess:
+    """Run the real `swift` CLI against `cloud` (a LiveCloud) as demo; `env` adds or
+    overrides environment variables."""
+    result = subprocess.run([str(BIN / "swift"), *args], capture_output=True, text=True,
+                            cwd=cwd, env={**swift_env(cloud), **env}, timeout=120)
+    if check:
+        assert result.returncode == 0, f"swift {args}: {result.stdout}\n{result.stderr}"
+    return result
 
 
 class CLIError(AssertionError):

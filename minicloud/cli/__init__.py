@@ -10,7 +10,8 @@
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
 
-The commands of one service's operator live beside this file (swift.py: `ring`, `swift`).
+Commands with more to say live beside this file: agents.py (`agents`), swift.py (`ring`,
+`swift`).
 """
 
 from __future__ import annotations
@@ -135,16 +136,18 @@ def cmd_trace(args) -> int:
 
 
 def cmd_agents(args) -> int:
-    from minicloud.network.dataplane import report
+    from minicloud.cli import agents
+    from minicloud.common.errors import ApiError
+    from minicloud.common.restclient import ServiceError
 
     config = _config(args)
     try:
-        agents = report.fetch(config.path("clouds.yaml"))
-    except (OSError, KeyError, StopIteration, ValueError) as exc:
+        found = agents.fetch(config.path("clouds.yaml"))
+    except (OSError, KeyError, ValueError, ServiceError, ApiError) as exc:
         print(f"Could not read the data plane (is the cloud up? `minicloud status`): {exc}",
               file=sys.stderr)
         return 1
-    print(report.format_agents(agents))
+    print(agents.format_agents(found))
     return 0
 
 

@@ -77,8 +77,12 @@ class Database:
             return self.db.conn.execute(sql, params).rowcount
 
     def integrity_problem(self) -> str | None:
-        """None if SQLite's own quick check passes, else its verdict."""
-        verdict = self.db.conn.execute("PRAGMA quick_check").fetchone()[0]
+        """None if SQLite's own quick check passes, else its verdict (or why the file
+        cannot even be read)."""
+        try:
+            verdict = self.db.conn.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
         return None if verdict == "ok" else verdict
 
     def close(self) -> None:

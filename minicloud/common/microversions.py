@@ -62,9 +62,15 @@ class Microversions:
                                 f"{self.min_version} and maximum is {self.max_version}.")
         return version
 
-    # -- middleware -------------------------------------------------------------------------
+    # -- middleware (placed after AuthMiddleware) --------------------------------------------
+    # Falcon runs every middleware's process_request before any process_resource, and the
+    # token is checked in process_resource: the version is negotiated there too, so a
+    # request without a valid token is 401 whatever version it asks for, as keystonemiddleware
+    # answers ahead of Nova and Cinder.
     def process_request(self, req, resp):
-        req.context.microversion = self.min  # what the error answer echoes if the next fails
+        req.context.microversion = self.min  # what an error answer echoes
+
+    def process_resource(self, req, resp, resource, params):
         req.context.microversion = self.negotiate(self.requested(req))
 
     def process_response(self, req, resp, resource, req_succeeded):

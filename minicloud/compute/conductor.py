@@ -36,15 +36,12 @@ class ConductorManager:
         self._claim_lock = threading.Lock()
 
     # -- what the scheduler sees ------------------------------------------------------------
-    def is_up(self, service: dict) -> bool:
-        return servicegroup.is_up(service["last_seen"], self.config.service_down_time,
-                                  forced_down=service["forced_down"])
-
     def host_states(self) -> list[dict]:
         services = {s["host"]: s for s in self.store.services() if s["binary"] == "nova-compute"}
         used = self.store.used()
         return [host_state(n, services.get(n["host"]), used.get(n["host"]),
-                           up=n["host"] in services and self.is_up(services[n["host"]]))
+                           up=n["host"] in services and servicegroup.service_is_up(
+                               services[n["host"]], self.config.service_down_time))
                 for n in self.store.compute_nodes()]
 
     def _schedule(self, ctx, instance: dict, spec: dict) -> tuple[str, str]:

@@ -59,8 +59,7 @@ class Nova:
     def service_up(self, host: str | None) -> bool:
         for service in self.store.services():
             if service["binary"] == "nova-compute" and service["host"] == host:
-                return servicegroup.is_up(service["last_seen"], self.config.service_down_time,
-                                          forced_down=service["forced_down"])
+                return servicegroup.service_is_up(service, self.config.service_down_time)
         return False
 
     def host_status(self, instance: dict) -> str:

@@ -19,16 +19,12 @@ from minicloud.compute.core import Nova
 from minicloud.compute.store import isotime
 
 
-def is_up(api: Nova, row: dict) -> bool:
-    return servicegroup.is_up(row["last_seen"], api.config.service_down_time,
-                              forced_down=row["forced_down"])
-
-
 def view(req, api: Nova, row: dict) -> dict:
     body = {"id": row["uuid"] if at_least(req, "2.53") else row["id"], "binary": row["binary"],
             "host": row["host"], "zone": "internal" if row["binary"] != "nova-compute"
             else row["zone"], "status": "disabled" if row["disabled"] else "enabled",
-            "state": "up" if is_up(api, row) else "down",
+            "state": "up" if servicegroup.service_is_up(row, api.config.service_down_time)
+            else "down",
             "updated_at": isotime(row["last_seen"]).replace("Z", ".000000") if row[
                 "last_seen"] else None,
             "disabled_reason": row["disabled_reason"]}
@@ -138,7 +134,8 @@ class AvailabilityZones:
         resp.media = {"availabilityZoneInfo": zones}
 
     def _state(self, s: dict) -> dict:
-        return {"available": is_up(self.api, s), "active": not s["disabled"],
+        return {"available": servicegroup.service_is_up(
+                    s, self.api.config.service_down_time), "active": not s["disabled"],
                 "updated_at": isotime(s["last_seen"])}
 
 

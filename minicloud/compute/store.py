@@ -129,10 +129,11 @@ def encode(fields: dict) -> dict:
 
 
 class ComputeStore(Database, QuotaLimits):
-    def __init__(self, path, clock=time.time):
-        super().__init__(path, create_schema)
+    def __init__(self, path, clock=time.time, read_only: bool = False):
+        super().__init__(path, create_schema, read_only)
         self.clock = clock
-        self._seed_flavors()
+        if not read_only:
+            self._seed_flavors()
 
     def _seed_flavors(self) -> None:
         with self.transaction() as db:
@@ -344,6 +345,10 @@ class ComputeStore(Database, QuotaLimits):
                           "SUM(disk_gb) AS disk_gb, COUNT(*) AS instances FROM allocations "
                           "GROUP BY host")
         return {r["host"]: r for r in rows}
+
+    def allocations(self) -> list[dict]:
+        """Every claim a host holds: instance_id, host and the resources."""
+        return self.query("SELECT * FROM allocations ORDER BY host, instance_id")
 
     def allocate(self, instance_id: str, host: str, flavor: dict) -> None:
         self.db["allocations"].upsert({

@@ -79,8 +79,8 @@ def create_schema(db) -> None:
 class IdentityStore(Database):
     """identity.db: every query Keystone makes, one named method each."""
 
-    def __init__(self, path):
-        super().__init__(path, create_schema)
+    def __init__(self, path, read_only: bool = False):
+        super().__init__(path, create_schema, read_only)
 
     # -- building blocks (column = value filters; a None value filters nothing) ------------
     def _select(self, table: str, filters: dict, order: str) -> list[dict]:

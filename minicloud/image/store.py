@@ -44,8 +44,13 @@ def encode(fields: dict) -> dict:
 
 
 class ImageStore(Database):
-    def __init__(self, path):
-        super().__init__(path, create_schema)
+    def __init__(self, path, read_only: bool = False):
+        super().__init__(path, create_schema, read_only)
+
+    def images_with_data(self) -> list[dict]:
+        """The images whose bytes must be on disk (active or deactivated)."""
+        return [decode(r) for r in self.query(
+            "SELECT * FROM images WHERE status IN ('active', 'deactivated') ORDER BY id")]
 
     def image(self, image_id: str) -> dict | None:
         return decode(self.get("images", image_id))

@@ -118,8 +118,8 @@ def _marks(values) -> str:
 class NetworkStore(QuotaLimits, Database):
     """network.db: one method per question the resource modules ask, one per change."""
 
-    def __init__(self, path):
-        super().__init__(path, create_schema)
+    def __init__(self, path, read_only: bool = False):
+        super().__init__(path, create_schema, read_only)
 
     def _one(self, sql: str, params=()) -> dict | None:
         found = self.query(sql + " LIMIT 1", params)

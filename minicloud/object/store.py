@@ -60,8 +60,8 @@ def create_schema(db) -> None:
 
 
 class ObjectStore:
-    def __init__(self, path):
-        self.database = Database(path, create_schema)
+    def __init__(self, path, read_only: bool = False):
+        self.database = Database(path, create_schema, read_only)
         # Containers known to exist, as Swift's proxy caches container info: an object
         # PUT need not read the database to learn its container is there. This store is
         # the only writer, so deleting a container forgets it here at once.
@@ -200,6 +200,10 @@ class ObjectStore:
         """Drop an object from its listing; False when it was not listed."""
         return self.database.write("DELETE FROM objects WHERE account = ? AND container = ? AND "
                                    "name = ?", (account, container, name)) == 1
+
+    def all_objects(self) -> list[dict]:
+        """Every object listed in any container (`minicloud check`)."""
+        return list(self.db.query("SELECT * FROM objects ORDER BY account, container, name"))
 
     def list_objects(self, account: str, container: str, **query) -> list[dict]:
         return _listing(self.db, "objects", "account = ? AND container = ?",

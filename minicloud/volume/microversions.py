@@ -65,3 +65,4 @@ class MicroversionMiddleware(Microversions):
         if ctx is not None and wanted and wanted != ctx.project_id:
             raise errors.BadRequest(f"Malformed request url: the project id {wanted} in the URL "
                                     f"is not the project of your token ({ctx.project_id}).")
+        super().process_resource(req, resp, resource, params)

@@ -61,7 +61,7 @@ class Services:
         rows = [_row(req, "cinder-scheduler", "controller", reported is not None, now)]
         down_time = self.cinder.config.service_down_time
         rows += [_row(req, "cinder-volume", r["host"],
-                      servicegroup.is_up(r["last_seen"], down_time, now=now), r["last_seen"])
+                      servicegroup.service_is_up(r, down_time, now), r["last_seen"])
                  for r in reported or []]
         for name in ("binary", "host"):
             if req.get_param(name):

@@ -82,8 +82,8 @@ def create_schema(db) -> None:
 
 
 class VolumeStore(QuotaLimits, Database):
-    def __init__(self, path):
-        super().__init__(path, create_schema)
+    def __init__(self, path, read_only: bool = False):
+        super().__init__(path, create_schema, read_only)
 
     # -- volumes ----------------------------------------------------------------------------
     def volume(self, volume_id: str) -> dict | None:

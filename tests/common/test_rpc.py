@@ -18,6 +18,7 @@ from minicloud.common.context import RequestContext
 from minicloud.common.rpc.amqp import AmqpTransport, connection_parameters
 from minicloud.common.trace import Tracer
 from minicloud.common.trace_store import TraceStore
+from tests.fakes import wait_for
 
 
 class InstanceNotFound(Exception):
@@ -58,15 +59,6 @@ class Recorder:
         with self._changed:
             self._changed.wait_for(lambda: len(self.seen) >= count, timeout)
             return list(self.seen)
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture(params=["memory", pytest.param("amqp", marks=pytest.mark.rabbitmq)])
@@ -149,7 +141,7 @@ def test_topic_casts_are_shared_round_robin_each_delivered_once(transport, serve
     for n in range(20):
         client.cast(ctx, "note", value=n)
     total = lambda: sum(len(r.seen) for r in recorders)  # noqa: E731
-    assert wait_until(lambda: total() >= 20)
+    assert wait_for(lambda: total() >= 20, timeout=10.0)
     time.sleep(0.2)  # a duplicate would arrive now
     values = sorted(e["args"]["value"] for r in recorders for e in r.seen)
     assert values == list(range(20))
@@ -288,7 +280,8 @@ def test_every_hop_of_a_chain_is_traced(transport, serve, topic, ctx, tmp_path):
     rpc.RPCClient(transport, topic, service="nova-api", tracer=tracer).cast(ctx, "build", name="vm1")
     compute.wait_for(1)
     # The conductor's span ends after its call returns; wait for it to be recorded.
-    assert wait_until(lambda: (store.flush(), len(store.find(ctx.request_id)) >= 4)[1])
+    assert wait_for(lambda: (store.flush(), len(store.find(ctx.request_id)) >= 4)[1],
+                    timeout=10.0)
     spans = sorted(store.find(ctx.request_id), key=lambda s: s.start)
     assert [(s.service, s.operation) for s in spans] == [
         ("nova-api", f"cast {topic}.build"), ("nova-conductor", "build"),

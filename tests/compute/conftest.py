@@ -1,6 +1,6 @@
 """Fixtures for Nova unit tests: nova-api, conductor, scheduler and two compute hosts
 running for real over the memory transport, with Glance and Neutron replaced by small fakes
-(tests/compute/fakes.py) and tokens by fixed names (admin, demo, other)."""
+(tests/compute/fakes.py) and tokens by fixed names (tests/fakes.py: admin, demo, other)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import pytest
 from falcon import testing
 
 from minicloud.common import rpc
-from minicloud.common.context import RequestContext
-from minicloud.common.errors import Unauthorized
 from minicloud.common.trace import Tracer
 from minicloud.common.trace_store import TraceStore
 from minicloud.compute import api as compute_api
@@ -23,21 +21,7 @@ from minicloud.compute.scheduler import SchedulerManager
 from minicloud.compute.store import ComputeStore
 from minicloud.config import Config
 from tests.compute.fakes import FakeImages, FakeNetworks
-
-USERS = {
-    "admin": RequestContext(user_id="u-admin", user_name="admin", project_id="p-admin",
-                            roles=["admin", "member", "reader"]),
-    "demo": RequestContext(user_id="u-demo", user_name="demo", project_id="p-demo",
-                           roles=["member", "reader"]),
-    "other": RequestContext(user_id="u-other", user_name="other", project_id="p-other",
-                            roles=["member", "reader"]),
-}
-
-
-def validate(token: str) -> RequestContext:
-    if token not in USERS:
-        raise Unauthorized()
-    return RequestContext.from_dict({**USERS[token].to_dict(), "auth_token": token})
+from tests.fakes import fake_validator
 
 
 class Nova:
@@ -73,7 +57,7 @@ class Nova:
         self.api = core.Nova(self.config, self.store, self.transport, self.tracer,
                              self.images, self.networks)
         self.client = testing.TestClient(compute_api.create_app(self.api, self.tracer,
-                                                                 validate))
+                                                                 fake_validator))
 
     def stop(self):
         for host in self.hosts.values():
@@ -118,6 +102,21 @@ class Nova:
 
     def action(self, server_id, body, token="demo"):
         return self.request("POST", f"/servers/{server_id}/action", token, body)
+
+    def wait_action_done(self, server_id, action, timeout=10.0):
+        """Until the instance action has an event (the host reported back)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            listed = self.request("GET", f"/servers/{server_id}/os-instance-actions",
+                                  "admin").json["instanceActions"]
+            found = [a for a in listed if a["action"] == action]
+            if found:
+                one = self.request("GET", f"/servers/{server_id}/os-instance-actions/"
+                                   f"{found[0]['request_id']}", "admin").json["instanceAction"]
+                if one["events"]:
+                    return one
+            time.sleep(0.02)
+        raise AssertionError(f"{action} of {server_id} never finished")
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Glance and Neutron as the compute code sees them (clients.ImageClient/NetworkClient),
-in memory: an image `cirros`, a network `private` with a subnet 10.0.0.0/24."""
+in memory: an image `cirros`, a network `private` with a subnet 10.0.0.0/24;
+`with_glance_writes` lets the fake Glance take snapshots too (create, upload, delete).
+Also a public key for the key-pair tests."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import threading
 import uuid
 
 from minicloud.common.clients import ServiceError
+
+# A well-formed ed25519 public key for the key-pair tests.
+PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFvYFlpD5FvXh7eWW3GkqQ7oZ6w0rZ1Xk0Oq0t3nJk1p x"
 
 
 class FakeImages:
@@ -83,3 +88,29 @@ class FakeNetworks:
 
     def security_group(self, group_id, token=None):
         raise ServiceError(404, f"Security group {group_id} does not exist")
+
+
+def with_glance_writes(nova):
+    """FakeImages as nova-api and nova-compute write to it: create, upload, delete."""
+    images = nova.images
+    images.created, images.uploads, images.deleted = [], {}, []
+
+    def create(token=None, **fields):
+        image = {"id": str(uuid.uuid4()), "status": "queued", "size": None, **fields}
+        images.images[image["id"]] = image
+        images.created.append(dict(image, token=token))
+        return dict(image)
+
+    def upload(image_id, data):
+        if image_id not in images.images:
+            raise ServiceError(404, "gone")
+        images.uploads[image_id] = data
+        images.images[image_id].update(status="active", size=len(data))
+
+    def delete(image_id, token=None):
+        images.deleted.append(image_id)
+        images.images.pop(image_id, None)
+
+    images.create, images.upload, images.delete = create, upload, delete
+    images.url_of = lambda image_id: f"http://glance.test/images/{image_id}"
+    return nova

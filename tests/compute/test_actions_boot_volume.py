@@ -13,6 +13,7 @@ import pytest
 
 from minicloud.common.clients import ServiceError
 from tests.compute.conftest import Nova
+from tests.compute.fakes import with_glance_writes
 
 
 class FakeVolumes:
@@ -152,8 +153,6 @@ def test_bad_block_device_mappings_are_400(nova):
 
 
 def test_a_volume_attached_while_shelved_offloaded_is_connected_at_unshelve(nova):
-    from tests.compute.test_actions_resize_shelve import with_glance_writes
-
     with_glance_writes(nova)
     sid = nova.boot()["id"]
     nova.action(sid, {"shelve": None})
@@ -174,8 +173,6 @@ def test_a_volume_attached_while_shelved_offloaded_is_connected_at_unshelve(nova
 
 
 def test_create_image_of_a_volume_backed_server_and_boot_it(nova):
-    from tests.compute.test_actions_resize_shelve import with_glance_writes
-
     with_glance_writes(nova)
     volume = nova.volumes.add(size=2)
     server = bfv(nova, {"boot_index": 0, "uuid": volume["id"], "source_type": "volume",

@@ -3,18 +3,8 @@ through Neutron), show, detach (Nova's port deleted, the user's port given back)
 
 from __future__ import annotations
 
-import time
-
-from tests.compute.test_actions_lock_rebuild import wait_action_done
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition never met")
+from tests.compute.fakes import with_glance_writes
+from tests.fakes import wait_for
 
 
 def interfaces(nova, sid, token="demo"):
@@ -43,9 +33,10 @@ def test_attach_a_network_and_detach_it(nova):
     assert f"eth1: link up, mac {port['mac_address']}" in console
     r = nova.request("DELETE", f"/servers/{sid}/os-interface/{attached['port_id']}", "demo")
     assert r.status_code == 202
-    wait_for(lambda: attached["port_id"] not in nova.networks.port_table)  # Nova's: deleted
-    wait_for(lambda: len(nova.server(sid)["addresses"]["private"]) == 1)
-    names = [wait_action_done(nova, sid, a)["events"][0]["event"]
+    assert wait_for(lambda: attached["port_id"] not in nova.networks.port_table,
+                    timeout=10.0)  # Nova's: deleted
+    assert wait_for(lambda: len(nova.server(sid)["addresses"]["private"]) == 1, timeout=10.0)
+    names = [nova.wait_action_done(sid, a)["events"][0]["event"]
              for a in ("attach_interface", "detach_interface")]
     assert names == ["compute_attach_interface", "compute_detach_interface"]
 
@@ -62,7 +53,8 @@ def test_attach_the_users_port_and_give_it_back(nova):
                          {"interfaceAttachment": {"port_id": mine["id"]}})
     assert again.status_code == 409
     nova.request("DELETE", f"/servers/{sid}/os-interface/{mine['id']}", "demo")
-    wait_for(lambda: nova.networks.port_table[mine["id"]]["device_id"] == "")
+    assert wait_for(lambda: nova.networks.port_table[mine["id"]]["device_id"] == "",
+                    timeout=10.0)
     assert nova.networks.port_table[mine["id"]]["binding:host_id"] == ""
     # attached again, then the server goes: the user's port stays
     nova.request("POST", f"/servers/{sid}/os-interface", "demo",
@@ -97,8 +89,6 @@ def test_interface_errors(nova):
 
 
 def test_deleting_a_shelved_server_gives_the_users_port_back(nova):
-    from tests.compute.test_actions_resize_shelve import with_glance_writes
-
     with_glance_writes(nova)
     sid = nova.boot()["id"]
     mine = nova.networks.create_port(network_id=nova.networks.private["id"], device_id="",

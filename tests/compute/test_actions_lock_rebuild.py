@@ -3,28 +3,10 @@ per microversion) and rebuild (state machine, response shape per microversion, e
 
 from __future__ import annotations
 
-import time
-
 
 def events(nova, server_id, token="admin"):
     actions = nova.request("GET", f"/servers/{server_id}/os-instance-actions", token).json
     return [a["action"] for a in actions["instanceActions"]]
-
-
-def wait_action_done(nova, server_id, action, timeout=10.0):
-    """Until the instance action has an event (the host reported back)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listed = nova.request("GET", f"/servers/{server_id}/os-instance-actions",
-                              "admin").json["instanceActions"]
-        found = [a for a in listed if a["action"] == action]
-        if found:
-            one = nova.request("GET", f"/servers/{server_id}/os-instance-actions/"
-                               f"{found[0]['request_id']}", "admin").json["instanceAction"]
-            if one["events"]:
-                return one
-        time.sleep(0.02)
-    raise AssertionError(f"{action} of {server_id} never finished")
 
 
 # -- lock / unlock ---------------------------------------------------------------------------
@@ -102,7 +84,7 @@ def test_rebuild_goes_through_rebuild_to_active_with_the_new_image(nova):
     assert server["OS-EXT-STS:power_state"] == 1
     console = nova.action(sid, {"os-getConsoleOutput": {}}).json["output"]
     assert "image=fedora" in console
-    action = wait_action_done(nova, sid, "rebuild")
+    action = nova.wait_action_done(sid, "rebuild")
     assert [e["event"] for e in action["events"]] == ["compute_rebuild_instance"]
     assert action["events"][0]["result"] == "Success"
 

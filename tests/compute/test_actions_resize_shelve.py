@@ -4,40 +4,11 @@ unshelve (the server leaves its host and comes back through the scheduler)."""
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import pytest
 
-from minicloud.common.clients import ServiceError
 from tests.compute.conftest import Nova
-from tests.compute.test_actions_lock_rebuild import wait_action_done
-
-
-def with_glance_writes(nova):
-    """FakeImages as nova-api and nova-compute write to it: create, upload, delete."""
-    images = nova.images
-    images.created, images.uploads, images.deleted = [], {}, []
-
-    def create(token=None, **fields):
-        image = {"id": str(uuid.uuid4()), "status": "queued", "size": None, **fields}
-        images.images[image["id"]] = image
-        images.created.append(dict(image, token=token))
-        return dict(image)
-
-    def upload(image_id, data):
-        if image_id not in images.images:
-            raise ServiceError(404, "gone")
-        images.uploads[image_id] = data
-        images.images[image_id].update(status="active", size=len(data))
-
-    def delete(image_id, token=None):
-        images.deleted.append(image_id)
-        images.images.pop(image_id, None)
-
-    images.create, images.upload, images.delete = create, upload, delete
-    images.url_of = lambda image_id: f"http://glance.test/images/{image_id}"
-    return nova
+from tests.compute.fakes import with_glance_writes
+from tests.fakes import wait_for
 
 
 @pytest.fixture
@@ -49,16 +20,6 @@ def nova(tmp_path):
 
 def used(nova):
     return {h: r["memory_mb"] for h, r in nova.store.used().items()}
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition never met")
 
 
 # -- resize ----------------------------------------------------------------------------------
@@ -78,11 +39,11 @@ def test_resize_moves_to_another_host_with_the_new_flavor_then_confirm(nova):
     assert server["flavor"]["original_name"] == "m1.small"
     assert used(nova) == {dest: 2048}
     assert nova.store.instance(sid)["system_metadata"] == {}
-    action = wait_action_done(nova, sid, "resize")
+    action = nova.wait_action_done(sid, "resize")
     assert [e["event"] for e in action["events"]] == [
         "conductor_migrate_server", "compute_resize_instance", "compute_finish_resize"]
     assert [e["host"] for e in action["events"]] == [dest, source, dest]
-    confirm = wait_action_done(nova, sid, "confirmResize")
+    confirm = nova.wait_action_done(sid, "confirmResize")
     assert [e["event"] for e in confirm["events"]] == ["compute_confirm_resize"]
 
 
@@ -95,7 +56,7 @@ def test_resize_revert_brings_back_the_old_flavor_on_the_source(nova):
     nova.wait(sid, "VERIFY_RESIZE")
     assert nova.action(sid, {"revertResize": None}).status_code == 202
     server = nova.wait(sid, "SHUTOFF")
-    revert = wait_action_done(nova, sid, "revertResize")
+    revert = nova.wait_action_done(sid, "revertResize")
     assert [e["event"] for e in revert["events"]] == ["compute_revert_resize",
                                                       "compute_finish_revert_resize"]
     assert server["OS-EXT-SRV-ATTR:host"] == source
@@ -133,10 +94,10 @@ def test_create_image_uploads_a_snapshot_to_glance(nova):
     assert (created["name"], created["image_type"], created["instance_uuid"],
             created["base_image_ref"], created["purpose"]) == (
         "snap", "snapshot", sid, nova.images.cirros["id"], "lab")
-    wait_for(lambda: nova.images.images[image_id]["status"] == "active")
+    assert wait_for(lambda: nova.images.images[image_id]["status"] == "active", timeout=10.0)
     assert nova.images.uploads[image_id][:4] == b"QFI\xfb"
     nova.wait(sid, "ACTIVE")
-    action = wait_action_done(nova, sid, "createImage")
+    action = nova.wait_action_done(sid, "createImage")
     assert action["events"][0]["event"] == "compute_snapshot_instance"
     # the snapshot boots
     assert nova.boot("from-snap", imageRef=image_id)["image"]["id"] == image_id
@@ -173,12 +134,13 @@ def test_shelve_offloads_and_unshelve_schedules_again(nova):
     host = back["OS-EXT-SRV-ATTR:host"]
     assert host and used(nova) == {host: 512}
     assert all(p["binding:host_id"] == host for p in nova.networks.port_table.values())
-    wait_for(lambda: image_id in nova.images.deleted)  # the shelved image is gone
+    assert wait_for(lambda: image_id in nova.images.deleted,
+                    timeout=10.0)  # the shelved image is gone
     assert nova.store.instance(sid)["system_metadata"] == {}
     names = [a["action"] for a in nova.request("GET", f"/servers/{sid}/os-instance-actions",
                                                "demo").json["instanceActions"]]
     assert names[:2] == ["unshelve", "shelve"]
-    events = [e["event"] for e in wait_action_done(nova, sid, "shelve")["events"]]
+    events = [e["event"] for e in nova.wait_action_done(sid, "shelve")["events"]]
     assert events == ["compute_shelve_instance", "compute_shelve_offload_instance"]
 
 

@@ -1,7 +1,7 @@
 """nova-api on its own: discovery, microversions, flavors, key pairs, listing, quotas,
 metadata, policy and error bodies (the flow behind it runs for real over RPC)."""
 
-PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFvYFlpD5FvXh7eWW3GkqQ7oZ6w0rZ1Xk0Oq0t3nJk1p x"
+from tests.compute.fakes import PUBLIC_KEY
 
 
 def test_version_documents_need_no_token(nova):

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from tests.compute.test_api import PUBLIC_KEY
+from tests.compute.fakes import PUBLIC_KEY
 
 
 def flavor(nova, version="2.54", **fields):

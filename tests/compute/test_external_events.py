@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.compute.test_volume_attachments import wait_until
+from tests.fakes import wait_for
 
 
 def post_events(nova, events, token="admin", version="2.96"):
@@ -32,7 +32,7 @@ def test_network_changed_refreshes_the_cache_with_the_floating_ip(nova):
     assert r.status_code == 200
     assert r.json == {"events": [{**changed(server["id"], port["id"]), "status": "completed",
                                   "code": 200}]}
-    wait_until(lambda: len(addresses(nova, server["id"])) == 2)
+    assert wait_for(lambda: len(addresses(nova, server["id"])) == 2)
     fixed, floating = addresses(nova, server["id"])
     assert (fixed["OS-EXT-IPS:type"], floating["OS-EXT-IPS:type"]) == ("fixed", "floating")
     assert floating["addr"] == "203.0.113.9"
@@ -42,7 +42,7 @@ def test_network_changed_refreshes_the_cache_with_the_floating_ip(nova):
                                              {"addr": "203.0.113.9", "version": 4}]}}
     nova.networks.fip_table.clear()  # disassociated
     post_events(nova, [changed(server["id"], port["id"])])
-    wait_until(lambda: len(addresses(nova, server["id"])) == 1)
+    assert wait_for(lambda: len(addresses(nova, server["id"])) == 1)
 
 
 def test_ips_by_network_and_unknown_network(nova):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.compute.test_api import PUBLIC_KEY
+from tests.compute.fakes import PUBLIC_KEY
 
 BASE = {"id", "name", "links", "status", "tenant_id", "user_id", "metadata", "hostId", "image",
         "flavor", "created", "updated", "addresses", "accessIPv4", "accessIPv6",

@@ -4,12 +4,11 @@ microversioned views; a deleted server gives its volumes back."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from minicloud.common.clients import ServiceError
 from minicloud.compute.volume_attachments import next_device
+from tests.fakes import wait_for
 
 VOL1, VOL2 = "5e7b0b7e-0000-4000-8000-000000000001", "5e7b0b7e-0000-4000-8000-000000000002"
 
@@ -72,13 +71,6 @@ def cinder(nova) -> FakeCinder:
     return fake
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def attach(nova, server_id, volume_id, version="2.96", **extra):
     return nova.request("POST", f"/servers/{server_id}/os-volume_attachments",
                         json={"volumeAttachment": {"volumeId": volume_id, "device": None,
@@ -98,7 +90,7 @@ def test_attach_drives_cinder_and_the_driver(nova, cinder):
     body = result.json["volumeAttachment"]
     assert (body["id"], body["serverId"], body["device"]) == (VOL1, server["id"], "/dev/vdb")
     assert body["tag"] is None and body["delete_on_termination"] is False
-    wait_until(lambda: cinder.volumes[VOL1] == "in-use")
+    assert wait_for(lambda: cinder.volumes[VOL1] == "in-use")
     host = nova.server(server["id"])["OS-EXT-SRV-ATTR:host"]
     assert cinder.calls == ["get", "create", f"update {host} /dev/vdb", "complete"]
     driver = nova.hosts[host].driver
@@ -127,7 +119,7 @@ def test_attach_errors(nova, cinder):
     again = attach(nova, server["id"], VOL1)
     assert again.status_code == 400 and "already attached" in again.json["badRequest"]["message"]
     other = nova.boot("vm2")
-    wait_until(lambda: cinder.volumes[VOL1] == "in-use")
+    assert wait_for(lambda: cinder.volumes[VOL1] == "in-use")
     taken = attach(nova, other["id"], VOL1)
     assert taken.status_code == 400 and "Invalid volume" in taken.json["badRequest"]["message"]
 
@@ -150,14 +142,14 @@ def test_detach_and_delete_give_the_volumes_back(nova, cinder):
     server = nova.boot()
     attach(nova, server["id"], VOL1)
     attach(nova, server["id"], VOL2, delete_on_termination=True)
-    wait_until(lambda: cinder.volumes.get(VOL2) == "in-use")
+    assert wait_for(lambda: cinder.volumes.get(VOL2) == "in-use")
     gone = nova.request("DELETE", f"/servers/{server['id']}/os-volume_attachments/{VOL1}")
     assert gone.status_code == 202
-    wait_until(lambda: cinder.volumes[VOL1] == "available")
-    wait_until(lambda: len(nova.server(server["id"])["os-extended-volumes:volumes_attached"])
-               == 1)
+    assert wait_for(lambda: cinder.volumes[VOL1] == "available")
+    assert wait_for(lambda: len(nova.server(server["id"])["os-extended-volumes:volumes_attached"])
+                    == 1)
     assert "begin_detaching" in cinder.calls
     assert nova.request("DELETE", f"/servers/{server['id']}").status_code == 204
     nova.wait(server["id"], None)
-    wait_until(lambda: VOL2 not in cinder.volumes)  # delete_on_termination
+    assert wait_for(lambda: VOL2 not in cinder.volumes)  # delete_on_termination
     assert cinder.attachments == {}

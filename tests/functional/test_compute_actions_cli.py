@@ -7,23 +7,13 @@ deleted again: the cloud is shared with the other functional modules."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
+from tests.fakes import wait_for
 from tests.livecloud import minicloud
 
 ADMIN = "minicloud-admin"
-
-
-def wait_for(predicate, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not met after {timeout} s")
 
 
 def cli_json_wait(cloud, *args):
@@ -79,11 +69,13 @@ def test_resize_confirm_then_resize_revert(cloud, avm):
                 "compute.finish_resize"):
         assert hop in trace, hop
     cloud.cli("server", "resize", "confirm", "avm")
-    wait_for(lambda: show(cloud, "avm")["status"] == "ACTIVE", what="ACTIVE after confirm")
+    assert wait_for(lambda: show(cloud, "avm")["status"] == "ACTIVE",
+                    timeout=30.0, interval=0.1), "ACTIVE after confirm"
     assert show(cloud, "avm")["flavor"]["name"] == "m1.small"
     cloud.cli("server", "resize", "--flavor", "m1.medium", "--wait", "avm")
     cloud.cli("server", "resize", "revert", "avm")
-    wait_for(lambda: show(cloud, "avm")["status"] == "ACTIVE", what="ACTIVE after revert")
+    assert wait_for(lambda: show(cloud, "avm")["status"] == "ACTIVE",
+                    timeout=30.0, interval=0.1), "ACTIVE after revert"
     assert show(cloud, "avm")["flavor"]["name"] == "m1.small"
     smaller = cloud.cli("server", "resize", "--flavor", "m1.tiny", "avm", check=False)
     assert smaller.returncode != 0 and "resize disk down" in smaller.stderr
@@ -111,8 +103,9 @@ def test_shelve_and_unshelve(cloud, avm):
     cloud.cli("server", "unshelve", "--wait", "avm")
     back = show(cloud, avm["id"], ADMIN)
     assert back["status"] == "ACTIVE" and back["OS-EXT-SRV-ATTR:host"]
-    wait_for(lambda: "avm-shelved" not in [i["Name"] for i in cloud.cli_json("image", "list")],
-             what="the shelved image deleted")
+    images = lambda: [i["Name"] for i in cloud.cli_json("image", "list")]  # noqa: E731
+    assert wait_for(lambda: "avm-shelved" not in images(), timeout=30.0, interval=0.1), \
+        "the shelved image deleted"
     [port] = cloud.sdk(ADMIN).network.ports(device_id=avm["id"])
     assert port.binding_host_id == back["OS-EXT-SRV-ATTR:host"]
 
@@ -130,17 +123,17 @@ def test_add_and_remove_port_and_network(cloud, avm):
     [added] = after - before
     assert len(after) == 3
     cloud.cli("server", "remove", "port", "avm", "avm-extra")
-    wait_for(lambda: cloud.cli_json("port", "show", "avm-extra")["device_id"] == "",
-             what="the port given back")
+    assert wait_for(lambda: cloud.cli_json("port", "show", "avm-extra")["device_id"] == "",
+                    timeout=30.0, interval=0.1), "the port given back"
     cloud.cli("server", "remove", "port", "avm", added)
-    wait_for(lambda: len(cloud.cli_json("port", "list", "--server", "avm")) == 1,
-             what="Nova's port deleted")
+    assert wait_for(lambda: len(cloud.cli_json("port", "list", "--server", "avm")) == 1,
+                    timeout=30.0, interval=0.1), "Nova's port deleted"
     cloud.cli("port", "delete", "avm-extra")
 
 
 def _wait_volume(conn, volume_id, status):
-    return wait_for(lambda: conn.block_storage.get_volume(volume_id).status == status,
-                    what=f"volume {status}")
+    assert wait_for(lambda: conn.block_storage.get_volume(volume_id).status == status,
+                    timeout=30.0, interval=0.1), f"volume {status}"
 
 
 def test_boot_from_an_existing_volume(cloud):
@@ -161,8 +154,8 @@ def test_boot_from_an_existing_volume(cloud):
     assert image["status"] == "active" and image["size"] == 0
     assert image["properties"]["bdm_v2"] == "True"
     [snap] = conn.block_storage.snapshots(volume_id=volume["id"])
-    wait_for(lambda: conn.block_storage.get_snapshot(snap.id).status == "available",
-             what="the snapshot available")
+    assert wait_for(lambda: conn.block_storage.get_snapshot(snap.id).status == "available",
+                    timeout=30.0, interval=0.1), "the snapshot available"
     again = cloud.cli_json("server", "create", "--image", "bfv-snap", "--flavor", "m1.tiny",
                            "--network", "private", "--wait", "bfv1b")
     [copy] = again["volumes_attached"]
@@ -174,7 +167,8 @@ def test_boot_from_an_existing_volume(cloud):
     cloud.cli("volume", "delete", copy["id"])
     cloud.cli("image", "delete", "bfv-snap")
     cloud.cli("volume", "snapshot", "delete", snap.id)
-    wait_for(lambda: conn.block_storage.find_snapshot(snap.id) is None, what="snapshot gone")
+    assert wait_for(lambda: conn.block_storage.find_snapshot(snap.id) is None,
+                    timeout=30.0, interval=0.1), "snapshot gone"
     cloud.cli("volume", "delete", "bootvol")
 
 
@@ -206,8 +200,8 @@ def test_boot_from_volume_delete_on_termination_with_the_sdk(cloud):
     assert attached["delete_on_termination"] is True
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, interval=0.2, wait=60)
-    wait_for(lambda: conn.block_storage.find_volume(attached["id"]) is None,
-             what="the boot volume deleted with its server")
+    assert wait_for(lambda: conn.block_storage.find_volume(attached["id"]) is None,
+                    timeout=30.0, interval=0.1), "the boot volume deleted with its server"
 
 
 def test_server_actions_with_the_sdk(cloud):
@@ -224,8 +218,8 @@ def test_server_actions_with_the_sdk(cloud):
     assert interface.net_id == network.id and interface.port_state
     assert len(list(conn.compute.server_interfaces(server))) == 2
     conn.compute.delete_server_interface(interface, server=server)
-    wait_for(lambda: len(list(conn.compute.server_interfaces(server))) == 1,
-             what="the interface detached")
+    assert wait_for(lambda: len(list(conn.compute.server_interfaces(server))) == 1,
+                    timeout=30.0, interval=0.1), "the interface detached"
     image_id = conn.compute.create_server_image(server, "sdk-snap", wait=True, timeout=60).id
     assert conn.image.get_image(image_id).status == "active"
     conn.compute.rebuild_server(server, image=image_id, admin_password="pw2")

@@ -2,24 +2,16 @@
 live cloud: a self-service network from scratch, agents, and the errors a learner meets."""
 
 import json
-import time
 
 import openstack.connection
 import openstack.exceptions
 import pytest
 import requests
 
+from tests.fakes import wait_for
+
 ADMIN = "minicloud-admin"
 NQ = ["--os-username", "nq-user", "--os-password", "pw", "--os-project-name", "nq"]
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +63,7 @@ def test_network_subnet_router_journey(cloud, journey):
     ports = cloud.cli_json("port", "list", "--router", "r1")
     assert [p["Fixed IP Addresses"][0]["ip_address"] for p in ports] == ["10.1.0.1"]
     assert wait_for(lambda: cloud.cli_json("port", "list", "--router", "r1")[0]["Status"]
-                    == "ACTIVE")
+                    == "ACTIVE", timeout=10.0, interval=0.1)
 
 
 def test_floating_ip_and_port(cloud, journey):

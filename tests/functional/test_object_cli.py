@@ -7,31 +7,14 @@ import hashlib
 import http.client
 import os
 import re
-import subprocess
 import urllib.parse
 
 import pytest
 import requests
 
-from tests.livecloud import BIN
+from tests.livecloud import swift
 
 TRANS_ID = re.compile(r"^tx[0-9a-f]{21}-[0-9a-f]{10}$")
-
-
-def swift_env(cloud, user="demo", project="demo") -> dict:
-    c = cloud.config
-    return {**cloud.env, "OS_AUTH_URL": c.auth_url, "OS_USERNAME": user,
-            "OS_PASSWORD": c.demo_password if user == "demo" else c.admin_password,
-            "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default",
-            "OS_PROJECT_DOMAIN_NAME": "Default", "OS_IDENTITY_API_VERSION": "3"}
-
-
-def swift(cloud, *args, cwd=None, check=True, **env) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "swift"), *args], capture_output=True, text=True,
-                            cwd=cwd, env={**swift_env(cloud), **env}, timeout=120)
-    if check:
-        assert result.returncode == 0, f"swift {args}: {result.stdout}\n{result.stderr}"
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 import requests
 import swiftclient
 
-from tests.functional.test_object_cli import swift
+from tests.livecloud import swift
 
 
 @pytest.fixture(scope="module")

@@ -13,40 +13,7 @@ from minicloud.identity import api
 from minicloud.identity.bootstrap import bootstrap
 from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore
-
-
-class Caller:
-    """HTTP calls to the app with one token (or none)."""
-
-    def __init__(self, client: testing.TestClient, token: str | None = None):
-        self.client = client
-        self.token = token
-
-    def request(self, method: str, path: str, json=None, body: str | None = None,
-                params: dict | None = None) -> testing.Result:
-        headers = {"X-Auth-Token": self.token} if self.token else {}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        return self.client.simulate_request(method, path, json=json, body=body,
-                                            params=params, headers=headers)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def head(self, path, **kw):
-        return self.request("HEAD", path, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.request("POST", path, json=json, **kw)
-
-    def put(self, path, json=None, **kw):
-        return self.request("PUT", path, json=json, **kw)
-
-    def patch(self, path, json=None, **kw):
-        return self.request("PATCH", path, json=json, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
+from tests.fakes import Caller
 
 
 class KeystoneApp:

@@ -1,65 +1,31 @@
 """Fixtures for Glance unit tests: the image app in a temporary directory, called through
-falcon's TestClient by three fake callers (Keystone is replaced by a table of tokens)."""
+falcon's TestClient by three fake callers (Keystone is replaced by tests/fakes.py's table of
+tokens)."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 
 import pytest
 from falcon import testing
 
-from minicloud.common import errors
-from minicloud.common.context import RequestContext
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.image import api, core
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
+from tests import fakes
+from tests.fakes import fake_validator
 
 SIZE_LIMIT = 64 * 1024
 
-CONTEXTS = {
-    "admin-token": dict(user_id="u-admin", user_name="admin", project_id="p-admin",
-                        roles=["admin", "member", "reader"]),
-    "demo-token": dict(user_id="u-demo", user_name="demo", project_id="p-demo",
-                       roles=["member", "reader"]),
-    "other-token": dict(user_id="u-other", user_name="bob", project_id="p-other",
-                        roles=["member", "reader"]),
-}
 
-
-def fake_validator(token: str) -> RequestContext:
-    if token not in CONTEXTS:
-        raise errors.Unauthorized()
-    return RequestContext(**CONTEXTS[token])
-
-
-class Caller:
-    """HTTP calls to the app with one token (or none)."""
-
-    def __init__(self, client: testing.TestClient, token: str | None):
-        self.client = client
-        self.token = token
-
-    def request(self, method, path, *, headers=None, **kw) -> testing.Result:
-        headers = {**({"X-Auth-Token": self.token} if self.token else {}), **(headers or {})}
-        return self.client.simulate_request(method, path, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.request("POST", path, json=json, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
+class Caller(fakes.Caller):
+    """The shared Caller with Glance's JSON-patch `patch` and image helpers."""
 
     def patch(self, path, ops, content_type="application/openstack-images-v2.1-json-patch"):
-        import json
         return self.request("PATCH", path, body=json.dumps(ops) if not isinstance(ops, str)
                             else ops, headers={"Content-Type": content_type})
 
@@ -89,9 +55,9 @@ class Glance:
         self.client, self.service = client, service
         self.store, self.files = service.store, service.files
         self.anonymous = Caller(client, None)
-        self.admin = Caller(client, "admin-token")
-        self.demo = Caller(client, "demo-token")
-        self.other = Caller(client, "other-token")
+        self.admin = Caller(client, "admin")
+        self.demo = Caller(client, "demo")
+        self.other = Caller(client, "other")
 
 
 def build(tmp_path, opener=open) -> Glance:

@@ -1,16 +1,13 @@
 """Fixtures for Neutron unit tests: neutron-server's app with its agents on a memory bus,
-called through falcon's TestClient with fixed tokens (no Keystone: a fake validator maps
-each token to a RequestContext), bootstrapped like DevStack."""
+called through falcon's TestClient with fixed tokens (no Keystone: tests/fakes.py's fake
+validator maps each token to a RequestContext), bootstrapped like DevStack."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from falcon import testing
 
-from minicloud.common import errors, rpc
-from minicloud.common.context import RequestContext
+from minicloud.common import rpc
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.network import api, bootstrap, dataplane, rpc_callbacks
@@ -18,45 +15,12 @@ from minicloud.network.core import Neutron
 from minicloud.network.notifier import Notifier
 from minicloud.network.store import NetworkStore
 
-PROJECTS = {"admin": "p-admin", "demo": "p-demo", "other": "p-other"}
-TOKENS = {
-    "admin": RequestContext(user_id="u-admin", user_name="admin", project_id="p-admin",
-                            roles=["admin", "member", "reader"]),
-    "demo": RequestContext(user_id="u-demo", user_name="demo", project_id="p-demo",
-                           roles=["member", "reader"]),
-    "other": RequestContext(user_id="u-other", user_name="other", project_id="p-other",
-                            roles=["member", "reader"]),
-    "reader": RequestContext(user_id="u-reader", user_name="reader", project_id="p-demo",
-                             roles=["reader"]),
-}
+from tests import fakes
+from tests.fakes import PROJECTS, fake_validator
 
 
-def fake_validator(token: str) -> RequestContext:
-    if token not in TOKENS:
-        raise errors.Unauthorized()
-    return RequestContext.from_dict(TOKENS[token].to_dict())
-
-
-class Caller:
-    def __init__(self, client: testing.TestClient, token: str | None):
-        self.client, self.token = client, token
-
-    def request(self, method, path, json=None, params=None, query_string=None):
-        headers = {"X-Auth-Token": self.token} if self.token else {}
-        return self.client.simulate_request(method, path, json=json, params=params,
-                                            query_string=query_string, headers=headers)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.request("POST", path, json=json, **kw)
-
-    def put(self, path, json=None, **kw):
-        return self.request("PUT", path, json=json, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
+class Caller(fakes.Caller):
+    """The shared Caller plus Neutron's `create`: POST one resource, return its body."""
 
     def create(self, collection: str, key: str, **fields) -> dict:
         if collection == "subnets":  # Neutron requires it; these tests mean IPv4
@@ -77,16 +41,6 @@ class Env:
 
     def named(self, table: str, name: str) -> dict:
         return self.store.named(table, name)
-
-
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Agents: heartbeats over RPC (alive, then dead once stopped), admin-only listing, and the
 data plane each agent reports over RPC."""
 
-from tests.network.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _agents(admin) -> dict:

@@ -1,7 +1,7 @@
 """Networks and subnets: VNIs, MTUs, admin-only attributes, CIDR and gateway validation,
 project isolation, NeutronError bodies."""
 
-from tests.network.conftest import PROJECTS
+from tests.fakes import PROJECTS
 
 
 def error_type(result) -> str:

@@ -4,7 +4,7 @@ filters, a full pool, and 20 concurrent creates that never share an address."""
 import concurrent.futures
 import re
 
-from tests.network.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _net(demo, cidr="10.1.0.0/24", **subnet):

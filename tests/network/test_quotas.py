@@ -1,6 +1,6 @@
 """Quotas (defaults, admin PUT, OverQuota) and the extension list."""
 
-from tests.network.conftest import PROJECTS
+from tests.fakes import PROJECTS
 
 
 def test_defaults_are_neutrons(demo):

@@ -1,7 +1,7 @@
 """Routers (gateway with SNAT, interfaces by subnet and by port, RouterInUse) and floating
 IPs (allocation, association rules, disassociation), and what the L3 agent configured."""
 
-from tests.network.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _public(admin) -> dict:

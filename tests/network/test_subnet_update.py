@@ -1,7 +1,7 @@
 """Updating a subnet: gateway (or none), DNS servers, host routes and DHCP, with
 Neutron's checks, and the DHCP agent told of each change; plus who sees which subnets."""
 
-from tests.network.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _subnet(demo, **fields):

@@ -1,8 +1,6 @@
 """Fixtures for Swift's unit tests: storage nodes on free ports in a temporary directory,
 a ring over them, and the proxy's facade (`Swift`) over both."""
 
-import socket
-
 import pytest
 
 from minicloud.common.trace import Tracer
@@ -12,12 +10,7 @@ from minicloud.object.proxy import ObjectController
 from minicloud.object.replicator import Replicator
 from minicloud.object.storage import StorageNode
 from minicloud.object.store import ObjectStore
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.fakes import free_port
 
 
 @pytest.fixture

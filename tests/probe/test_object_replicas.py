@@ -6,15 +6,12 @@ files on each node's disk) with the periodic replicator off; `minicloud swift ..
 the `swift` CLI drive it from outside, as a learner would.
 """
 
-import subprocess
-
 import pytest
 
 from minicloud import clientconfig
 from minicloud.cloud import Cloud
 from minicloud.config import Config
-from tests.functional.test_object_cli import swift_env
-from tests.livecloud import BIN, LiveCloud, free_port_offset, minicloud
+from tests.livecloud import LiveCloud, free_port_offset, minicloud, swift
 
 
 @pytest.fixture
@@ -28,13 +25,6 @@ def swift_cloud(tmp_path):
     live.config = config
     yield cloud, live
     cloud.stop()
-
-
-def swift(live, *args, cwd=None) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "swift"), *args], capture_output=True, text=True,
-                            cwd=cwd, env=swift_env(live), timeout=120)
-    assert result.returncode == 0, f"swift {args}: {result.stdout}\n{result.stderr}"
-    return result
 
 
 def files_per_node(cloud) -> dict:

@@ -4,13 +4,10 @@ falcon's TestClient with fixed tokens (a fake validator, no Keystone) and a fake
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from falcon import testing
 
-from minicloud.common import errors, rpc
-from minicloud.common.context import RequestContext
+from minicloud.common import rpc
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.volume import api, types
@@ -21,24 +18,12 @@ from minicloud.volume.manager import VolumeManager, VolumeNode
 from minicloud.volume.reports import start_reports
 from minicloud.volume.scheduler import SchedulerManager
 from minicloud.volume.store import VolumeStore
+from tests import fakes
+from tests.fakes import USERS, fake_validator, wait_for
 
-TOKENS = {
-    "admin": RequestContext(user_id="u-admin", user_name="admin", project_id="p-admin",
-                            roles=["admin", "member", "reader"]),
-    "demo": RequestContext(user_id="u-demo", user_name="demo", project_id="p-demo",
-                           roles=["member", "reader"]),
-    "other": RequestContext(user_id="u-other", user_name="other", project_id="p-other",
-                            roles=["member", "reader"]),
-}
 IMAGE = {"id": "img-1", "name": "cirros", "status": "active", "size": 3 * 1024 * 1024,
          "min_disk": 0, "disk_format": "qcow2", "container_format": "bare"}
 IMAGE_BYTES = b"QFI\xfb" + b"x" * (3 * 1024 * 1024 - 4)
-
-
-def fake_validator(token: str) -> RequestContext:
-    if token not in TOKENS:
-        raise errors.Unauthorized()
-    return RequestContext.from_dict({**TOKENS[token].to_dict(), "auth_token": token})
 
 
 class FakeGlance:
@@ -57,32 +42,22 @@ class FakeGlance:
             yield data[i:i + 1024 * 1024]
 
 
-class Caller:
+class Caller(fakes.Caller):
+    """The shared Caller under `/v3/{project}` (paths are relative to it; `raw_path=True`
+    sends one as given), with a microversion header unless `version` is None."""
+
     def __init__(self, client: testing.TestClient, token: str | None, project: str | None,
                  version: str | None = "volume 3.70"):
-        self.client, self.token, self.project, self.version = client, token, project, version
+        super().__init__(client, token, {"OpenStack-API-Version": version} if version else {})
+        self.project = project
 
     def url(self, path: str) -> str:
         return f"/v3/{self.project}{path}" if self.project else f"/v3{path}"
 
-    def request(self, method, path, json=None, raw_path=False, **kw):
-        headers = {"X-Auth-Token": self.token} if self.token else {}
-        if self.version:
-            headers["OpenStack-API-Version"] = self.version
-        return self.client.simulate_request(method, path if raw_path else self.url(path),
-                                            json=json, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.request("POST", path, json=json, **kw)
-
-    def put(self, path, json=None, **kw):
-        return self.request("PUT", path, json=json, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
+    def request(self, method, path, *, raw_path=False, **kw):
+        if raw_path:  # the shared Caller sends a path as it is given
+            return fakes.Caller(self.client, self.token, self.headers).request(method, path, **kw)
+        return super().request(method, path, **kw)
 
     def volume(self, volume_id: str) -> dict:
         return self.get(f"/volumes/{volume_id}").json["volume"]
@@ -97,22 +72,13 @@ class Caller:
         return self.volume(volume["id"]) if wait else volume
 
 
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 class Env:
     def __init__(self, cinder, client, backend, scheduler):
         self.cinder, self.client, self.backend, self.scheduler = cinder, client, backend, scheduler
         self.store = cinder.store
 
     def caller(self, who: str | None, project: bool = True, **kw) -> Caller:
-        return Caller(self.client, who, TOKENS[who].project_id if who and project else None,
+        return Caller(self.client, who, USERS[who]["project_id"] if who and project else None,
                       **kw)
 
 

@@ -1,7 +1,7 @@
 """The v3 attachments API Nova drives: reserve, connect, complete, delete, and the volume
 status machine around it."""
 
-from tests.volume.conftest import wait_for
+from tests.fakes import wait_for
 
 CONNECTOR = {"host": "compute1", "mountpoint": "/dev/vdb", "initiator": None}
 

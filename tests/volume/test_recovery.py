@@ -3,7 +3,7 @@
 `in-use`, and an interrupted delete is sent to the storage node again and completes."""
 
 from minicloud.volume.recovery import redo, settle_interrupted
-from tests.volume.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _as_if_crashed(env, volume_id: str, status: str) -> None:

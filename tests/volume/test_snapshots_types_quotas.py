@@ -1,6 +1,6 @@
 """Snapshots, volume types and quotas of cinder-api."""
 
-from tests.volume.conftest import wait_for
+from tests.fakes import wait_for
 
 
 def _snapshot(caller, volume_id: str, name: str = "s1") -> dict:
