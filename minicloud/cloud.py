@@ -26,6 +26,7 @@ from minicloud.image import bootstrap as image_bootstrap
 from minicloud.image.core import Glance
 from minicloud.image.files import FileStore
 from minicloud.image.store import ImageStore
+from minicloud.topology import Topology
 
 
 def build_identity(cloud: "Cloud"):
@@ -76,13 +77,15 @@ def build_compute(cloud: "Cloud"):
         cloud.stoppables.append(Heartbeat(transport, binary, "controller",
                                           config.report_interval).start())
     cloud.compute_hosts = {}
+    topology = Topology.from_config(config)
     for host in config.compute_hosts:
         auth = cloud.service_auth("compute")
         manager = ComputeManager(host, load_driver("fake", host, config), transport, tracer,
                                  config, ImageClient(auth, config.http_timeout),
                                  NetworkClient(auth, config.http_timeout),
                                  VolumeClient(auth, config.http_timeout))
-        node = ComputeHost(host, manager, transport, tracer).start()
+        node = ComputeHost(host, manager, transport, tracer,
+                           host_ip=topology.node(host).address("management")).start()
         cloud.compute_hosts[host] = node
         cloud.stoppables.append(node)
     auth = cloud.service_auth("compute")
@@ -131,7 +134,7 @@ def build_object(cloud: "Cloud"):
     config = cloud.config
     cloud.storage_nodes = {}
     for i, name in enumerate(config.storage_node_names):
-        node = StorageNode(name, config.path("storage", name), config.host,
+        node = StorageNode(name, config.path("storage", name), config.listen_host,
                            config.storage_port(i), cloud.tracer).start()
         cloud.storage_nodes[name] = node
         cloud.stoppables.append(node)
@@ -239,7 +242,7 @@ class Cloud:
         self.say("*** Starting the controller node's services")
         for service, label, build in SERVICES:
             self.apps[service] = app = build(self)
-            server = HttpServer(service, app, self.config.host, self.config.port(service),
+            server = HttpServer(service, app, self.config.listen_host, self.config.port(service),
                                 self.config.server_threads(service)).start()
             self.servers.append(server)
             self.say(f"    {service:<9} {label:<9} {self.config.base_url(service)}")

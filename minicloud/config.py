@@ -34,7 +34,11 @@ def default_home() -> Path:
 @dataclasses.dataclass
 class Config:
     home: Path = dataclasses.field(default_factory=default_home)
+    # Where clients reach the services (the catalog's URLs: the controller's address on the
+    # API network), and where the servers listen: the same address unless `bind_host` says
+    # otherwise (a container listens on 0.0.0.0 behind a published port).
     host: str = "127.0.0.1"
+    bind_host: str | None = None
     port_offset: int = 0
     region: str = "RegionOne"
     transport_url: str = "memory://"
@@ -106,6 +110,10 @@ class Config:
     def server_threads(self, service: str) -> int:
         """Worker threads of the HTTP server of a service."""
         return self.swift_proxy_threads if service == "object" else self.waitress_threads
+
+    @property
+    def listen_host(self) -> str:
+        return self.bind_host or self.host
 
     def base_url(self, service: str) -> str:
         return f"http://{self.host}:{self.port(service)}"

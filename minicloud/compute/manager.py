@@ -471,8 +471,9 @@ class ComputeManager(ShelveManager, InterfaceManager):
 class ComputeHost:
     """One running nova-compute: its RPC server on `compute.<host>` and its heartbeat."""
 
-    def __init__(self, host: str, manager: ComputeManager, transport, tracer,
-                 host_ip: str = "127.0.0.1"):
+    def __init__(self, host: str, manager: ComputeManager, transport, tracer, *,
+                 host_ip: str):
+        """`host_ip`: the node's management address (topology.py), as Nova's my_ip."""
         config = manager.config
         self.host, self.manager, self.report_interval = host, manager, config.report_interval
         self.host_ip = host_ip

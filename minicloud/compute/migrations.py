@@ -11,11 +11,12 @@ from minicloud.compute.core import Nova
 from minicloud.compute.store import isotime
 
 
-def view(req, row: dict, instance: dict | None) -> dict:
+def view(req, row: dict, instance: dict | None, dest_host: str | None, region: str) -> dict:
+    """`dest_host`: the destination's management address (its compute node's host_ip)."""
     stamp = lambda ts: isotime(ts).replace("Z", ".000000") if ts else None  # noqa: E731
     body = {"id": row["id"], "source_compute": row["source"], "dest_compute": row["dest"],
-            "source_node": row["source"], "dest_node": row["dest"], "dest_host": "127.0.0.1",
-            "source_region": "RegionOne", "dest_region": "RegionOne",
+            "source_node": row["source"], "dest_node": row["dest"], "dest_host": dest_host,
+            "source_region": region, "dest_region": region,
             "status": row["status"], "instance_uuid": row["instance_id"],
             "old_instance_type_id": None, "new_instance_type_id": None,
             "created_at": stamp(row["created"]), "updated_at": stamp(row["updated"])}
@@ -38,6 +39,9 @@ class Migrations:
         rows = self.api.store.migrations(
             instance_id=req.get_param("instance_uuid"), status=req.get_param("status"),
             kind=req.get_param("migration_type"), host=req.get_param("host"))
+        store = self.api.store
+        host_ips = {n["host"]: n["host_ip"] for n in store.compute_nodes()}
         resp.media = {"migrations": [
-            view(req, r, self.api.store.instance(r["instance_id"], include_deleted=True))
+            view(req, r, store.instance(r["instance_id"], include_deleted=True),
+                 host_ips.get(r["dest"]), self.api.config.region)
             for r in rows]}

@@ -1,8 +1,9 @@
 """First start of Neutron, as DevStack does it: the external network `public` (flat on
 physnet `public`, owned by the admin project) with `public-subnet` 203.0.113.0/24
 (gateway .1, no DHCP), and for the demo project a network `private` with
-`private-subnet` 10.0.0.0/24 and a router `router1` with its gateway on `public` and an
-interface on `private-subnet`. Safe on every start: it only adds what is missing.
+`private-subnet` 172.16.1.0/24 (the install guide's self-service network, clear of the
+nodes' own networks in topology.py) and a router `router1` with its gateway on `public`
+and an interface on `private-subnet`. Safe on every start: it only adds what is missing.
 
 Project ids come from Keystone (`GET /v3/projects?name=...` as the neutron service user).
 The same functions as the API create everything, so the agents are told as usual.
@@ -53,12 +54,12 @@ def _demo(neutron: Neutron, admin, public: dict, project: str, say) -> None:
     demo = RequestContext(user_name="neutron", project_id=project, roles=["admin"])
     private = _find(neutron, "networks", "private", project)
     if private is None:
-        say("    network   creating demo's network private (10.0.0.0/24) and router1")
+        say("    network   creating demo's network private (172.16.1.0/24) and router1")
         private = networks.create(neutron, demo, {"name": "private"})
     subnet = _find(neutron, "subnets", "private-subnet", project)
     if subnet is None:
         subnet = subnets.create(neutron, demo, {
-            "name": "private-subnet", "network_id": private["id"], "cidr": "10.0.0.0/24"})
+            "name": "private-subnet", "network_id": private["id"], "cidr": "172.16.1.0/24"})
     router = _find(neutron, "routers", "router1", project)
     if router is None:
         router = routers.create(neutron, demo, {

@@ -5,6 +5,12 @@ Every agent casts `report_state` every `agent_report_interval` seconds to topic
 `q-reports-plugin` (its heartbeat: the `agents` row's `heartbeat_at`, which
 `openstack network agent list` turns into alive or `XXX`, agents.py), and
 `update_device_up` to `q-plugin` once it wired a port (status DOWN -> ACTIVE).
+
+An agent that starts (or starts again after its node went down) first asks for everything
+it should have, its "full sync", as Neutron's agents do: the DHCP agent
+`get_active_networks_info`, the L3 agent `sync_routers`, the bridge agent
+`get_devices_details_list` (the ports bound to its host). The answers have the shapes of
+the notifier's messages, so an agent applies them with the same code.
 """
 
 from __future__ import annotations
@@ -41,6 +47,26 @@ class PluginCallbacks:
             if agent_state.get("start_flag"):
                 changes["started_at"] = now
             store.update_agent(row["id"], changes)
+
+    # -- full sync ---------------------------------------------------------------------------
+    def get_active_networks_info(self, ctx, host: str) -> list[dict]:
+        """For a DHCP agent: each network, with its subnets and ports (network_update's)."""
+        notify, store = self.neutron.notify, self.neutron.store
+        infos = (notify.dhcp_info(n["id"]) for n in store.networks())
+        return [info for info in infos
+                if info is not None and any(s["enable_dhcp"] for s in info["subnets"])]
+
+    def sync_routers(self, ctx, host: str) -> list[dict]:
+        """For an L3 agent: every router (routers_updated's)."""
+        notify, store = self.neutron.notify, self.neutron.store
+        return [info for info in (notify.router_info(r["id"]) for r in store.routers())
+                if info is not None]
+
+    def get_devices_details_list(self, ctx, host: str) -> list[dict]:
+        """For a bridge agent: the ports bound to its host, each with its network."""
+        notify, store = self.neutron.notify, self.neutron.store
+        return [{"port": notify.port_info(p), "network": notify.network_info(p["network_id"])}
+                for p in store.ports_bound_to(host)]
 
     def update_device_up(self, ctx, port_id: str, host: str) -> None:
         self._set_status(port_id, host, "ACTIVE")

@@ -237,6 +237,10 @@ class NetworkStore(QuotaLimits, Database):
     def ports(self) -> list[dict]:
         return self._all("ports")
 
+    def ports_bound_to(self, host: str) -> list[dict]:
+        return self.query("SELECT * FROM ports WHERE binding_host_id = ? ORDER BY created_at, id",
+                          (host,))
+
     def ports_on_network(self, network_id: str) -> list[dict]:
         return self.query("SELECT * FROM ports WHERE network_id = ? ORDER BY created_at, id",
                           (network_id,))

@@ -20,6 +20,7 @@ from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
 from minicloud.compute.scheduler import SchedulerManager
 from minicloud.compute.store import ComputeStore
 from minicloud.config import Config
+from minicloud.topology import Topology
 from tests.compute.fakes import FakeImages, FakeNetworks
 from tests.fakes import fake_validator
 
@@ -47,13 +48,15 @@ class Nova:
         self.stoppables.append(Heartbeat(self.transport, "nova-scheduler", "controller",
                                          self.config.report_interval).start())
         self.hosts = {}
+        topology = Topology.from_config(self.config)
         for host in self.config.compute_hosts:
             driver = FakeDriver(host, self.config.compute_vcpus, self.config.compute_ram_mb,
                                 self.config.compute_disk_gb)
             manager = ComputeManager(host, driver, self.transport, self.tracer, self.config,
                                      self.images, self.networks)
             self.hosts[host] = ComputeHost(host, manager, self.transport, self.tracer,
-                                           self.config.report_interval).start()
+                                           host_ip=topology.node(host).address("management")
+                                           ).start()
         self.api = core.Nova(self.config, self.store, self.transport, self.tracer,
                              self.images, self.networks)
         self.client = testing.TestClient(compute_api.create_app(self.api, self.tracer,

@@ -214,6 +214,9 @@ def test_hypervisors_services_and_zones(nova):
     nova.boot("vm1")
     hyps = nova.request("GET", "/os-hypervisors/detail", "admin").json["hypervisors"]
     assert {h["hypervisor_hostname"] for h in hyps} == {"compute1", "compute2"}
+    # each host's management address from the topology, as Nova reports my_ip
+    assert {h["hypervisor_hostname"]: h["host_ip"] for h in hyps} == {
+        "compute1": "10.0.0.31", "compute2": "10.0.0.32"}
     assert "vcpus" not in hyps[0] and len(hyps[0]["id"]) == 36
     old = nova.request("GET", "/os-hypervisors/detail", "admin", version="2.1").json
     used = {h["hypervisor_hostname"]: h["memory_mb_used"] for h in old["hypervisors"]}
@@ -237,6 +240,8 @@ def test_migration_list(nova):
     [row] = nova.request("GET", "/os-migrations", "admin").json["migrations"]
     assert (row["instance_uuid"], row["migration_type"], row["status"]) == (
         sid, "live-migration", "completed")
+    assert row["dest_host"] == {"compute1": "10.0.0.31", "compute2": "10.0.0.32"}[
+        row["dest_compute"]]
     assert nova.request("GET", "/os-migrations", "demo").status_code == 403
 
 

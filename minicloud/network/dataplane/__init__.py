@@ -22,27 +22,29 @@ from minicloud.network.dataplane.base import Agent
 from minicloud.network.dataplane.bridge import BridgeAgent
 from minicloud.network.dataplane.dhcp import DhcpAgent
 from minicloud.network.dataplane.l3 import L3Agent
+from minicloud.topology import Topology
 
 NETWORK_NODE = "network"
 
 
-def data_ip(host: str, index: int) -> str:
-    """The host's address on the data network (VXLAN tunnel endpoints)."""
-    return f"10.0.2.{10 + index}"
-
-
 def start_agents(config, transport, tracer=None) -> dict[str, Agent]:
+    """The agents of the network node and of every compute node; VXLAN tunnels start at
+    each node's data-network address (topology.py)."""
+    topology = Topology.from_config(config)
+    data_ip = {node.name: node.address("data") for node in topology.nodes
+               if "data" in node.networks}
     common = {"transport": transport, "tracer": tracer,
               "report_interval": config.agent_report_interval,
               "rpc_timeout": config.rpc_response_timeout, "workers": config.agent_workers}
     agents: dict[str, Agent] = {
         "network-l3": L3Agent(NETWORK_NODE, **common),
         "network-dhcp": DhcpAgent(NETWORK_NODE, **common),
-        "network-bridge": BridgeAgent(NETWORK_NODE, local_ip=data_ip(NETWORK_NODE, 0),
+        "network-bridge": BridgeAgent(NETWORK_NODE, local_ip=data_ip[NETWORK_NODE],
                                       physical_interfaces={"public": "network-ext"}, **common),
     }
-    for index, host in enumerate(config.compute_hosts, start=1):
-        agents[f"{host}-bridge"] = BridgeAgent(host, local_ip=data_ip(host, index), **common)
+    for node in topology.with_role("compute"):
+        agents[f"{node.name}-bridge"] = BridgeAgent(node.name, local_ip=data_ip[node.name],
+                                                    **common)
     for agent in agents.values():
         agent.start()
     return agents

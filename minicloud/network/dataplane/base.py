@@ -1,6 +1,8 @@
-"""What every agent does: listen on its RPC topic as its host, send a heartbeat
-(`report_state` cast to `q-plugin`) every `report_interval` seconds, report wired ports
-up, and answer `get_dataplane` with a copy of what it configured."""
+"""What every agent does: listen on its RPC topic as its host, ask neutron-server for
+everything it should have configured (its full sync: on start, and again on each heartbeat
+until that succeeds), send a heartbeat (`report_state` cast to `q-reports-plugin`) every
+`report_interval` seconds, report wired ports up, and answer `get_dataplane` with a copy
+of what it configured."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 import threading
 
 from minicloud.common import rpc
+from minicloud.common.context import RequestContext
 from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
 
 LOG = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ class Agent:
                                     workers=workers)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._synced = False
 
     @property
     def name(self) -> str:
@@ -47,8 +51,10 @@ class Agent:
         return {}
 
     def start(self) -> "Agent":
-        self.server.start()
+        self.server.start()  # listening first: an update sent during the sync is not lost
         self._stopped.clear()
+        self._synced = False
+        self._sync()
         self._report(start_flag=True)
         self._thread = threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.name}",
                                         daemon=True)
@@ -69,7 +75,21 @@ class Agent:
 
     def _heartbeat(self) -> None:
         while not self._stopped.wait(self.report_interval):
+            if not self._synced:
+                self._sync()
             self._report()
+
+    def _sync(self) -> None:
+        try:
+            self.full_sync(RequestContext(user_name=self.binary))
+        except rpc.RPCError as exc:  # neutron-server away (or timed out): next beat
+            LOG.warning("%s: full sync failed, trying again later: %s", self.name, exc)
+            return
+        self._synced = True
+
+    def full_sync(self, ctx) -> None:
+        """Ask neutron-server for what this agent should have, and configure it."""
+        raise NotImplementedError
 
     def _report(self, start_flag: bool = False) -> None:
         state = {"agent_type": self.agent_type, "binary": self.binary, "host": self.host,

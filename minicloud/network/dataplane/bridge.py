@@ -45,6 +45,14 @@ class BridgeAgent(Agent):
         return {"name": self.physical_interfaces.get(physnet, f"<no interface for {physnet}>"),
                 "type": "physical", "physical_network": physnet}
 
+    def full_sync(self, ctx) -> None:
+        devices = self.plugin.call(ctx, "get_devices_details_list", host=self.host)
+        with self.lock:
+            self.state["bridges"].clear()
+            self.state["ports"].clear()
+        for device in devices:
+            self.port_update(ctx, device["port"], device["network"])
+
     # -- RPC from neutron-server (fanout q-agent-notifier) -----------------------------------
     def port_update(self, ctx, port: dict, network: dict | None) -> None:
         bound_here = port.get("binding:host_id") == self.host

@@ -35,6 +35,13 @@ class DhcpAgent(Agent):
     def configurations(self) -> dict:
         return {"dhcp_driver": "dnsmasq (simulated)", "networks": len(self.state["namespaces"])}
 
+    def full_sync(self, ctx) -> None:
+        networks = self.plugin.call(ctx, "get_active_networks_info", host=self.host)
+        with self.lock:
+            self.state["namespaces"].clear()
+        for network in networks:
+            self.network_update(ctx, network)
+
     # -- RPC from neutron-server (cast dhcp_agent.<host>) -------------------------------------
     def network_update(self, ctx, network: dict) -> None:
         dhcp_subnets = [s for s in network["subnets"] if s["enable_dhcp"]]

@@ -59,6 +59,12 @@ class L3Agent(Agent):
         return {"agent_mode": "legacy", "routers": len(self.state["namespaces"]),
                 "interface_driver": "linuxbridge"}
 
+    def full_sync(self, ctx) -> None:
+        routers = self.plugin.call(ctx, "sync_routers", host=self.host)
+        with self.lock:
+            self.state["namespaces"].clear()
+        self.routers_updated(ctx, routers)
+
     # -- RPC from neutron-server (cast l3_agent.<host>) ---------------------------------------
     def routers_updated(self, ctx, routers: list[dict]) -> None:
         with self.lock:
