@@ -17,7 +17,8 @@ def own_cloud(tmp_path):
 
 def test_up_narrates_and_prints_how_to_use_it(own_cloud):
     out = own_cloud.up().stdout
-    assert "Starting the controller node's services" in out
+    for node in ("controller", "network", "compute1", "compute2", "storage1"):
+        assert f"Starting node {node} (" in out, node
     assert "identity" in out and own_cloud.config.auth_url.rsplit("/", 1)[0] in out
     assert "demo" in out and "admin" in out and "OS_CLOUD=minicloud" in out
     assert f"OS_CLIENT_CONFIG_FILE={own_cloud.clouds_yaml}" in out

@@ -180,6 +180,17 @@ def ensure_ring(config, ports: dict | None = None) -> Ring:
     return ring
 
 
+def place_node(config, name: str, port: int) -> None:
+    """Record in the ring the port a storage node really has (it had to take another one
+    than planned); the proxy and the replicator see it within RingFile's check_every."""
+    path = config.path(RING_FILE)
+    ring = Ring.load(path)
+    for device in ring.devices:
+        if device.node == name:
+            device.ip, device.port = config.host, port
+    ring.save(path)
+
+
 class RingFile:
     """The ring as the proxy and replicator see it: re-read when `ring.json` changes."""
 

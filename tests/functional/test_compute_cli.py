@@ -85,7 +85,7 @@ def test_keypair_import(cloud, keypair):
 
 def test_server_create_wait_is_active_with_an_address(cloud, vm1):
     assert vm1["status"] == "ACTIVE" and vm1["key_name"] == "mykey"
-    assert vm1["addresses"]["private"][0].startswith("10.")  # as OSC's JSON formats it
+    assert vm1["addresses"]["private"][0].startswith("172.16.1.")  # as OSC's JSON formats it
     assert vm1["flavor"]["original_name"] == "m1.tiny"
 
 
@@ -130,7 +130,7 @@ def test_floating_ip_reaches_server_addresses_through_external_events(cloud, vm1
     def story():  # the trace of that command: Neutron told Nova, the host asked Neutron
         return minicloud("trace", "last", home=cloud.home).stdout
 
-    _poll(lambda: "network info cache: private 10." in story())
+    _poll(lambda: "network info cache: private 172.16.1." in story())
     for hop in ("neutron-server -> nova-api", "POST /v2.1/os-server-external-events",
                 "cast compute.external_instance_event", "-> neutron-server", f"+ {fip}"):
         assert hop in story(), hop

@@ -14,6 +14,7 @@ from minicloud.network import api, bootstrap, dataplane, rpc_callbacks
 from minicloud.network.core import Neutron
 from minicloud.network.notifier import Notifier
 from minicloud.network.store import NetworkStore
+from minicloud.topology import Topology
 
 from tests import fakes
 from tests.fakes import PROJECTS, fake_validator
@@ -56,7 +57,12 @@ def env(config):
                                               timeout=config.rpc_quick_timeout),
                       transport=transport, tracer=tracer)
     plugin = rpc_callbacks.start_plugin_rpc(neutron)
-    cloud_agents = dataplane.start_agents(config, transport)
+    cloud_agents = {}
+    for node in Topology.from_config(config).nodes:
+        if node.role in ("network", "compute"):
+            cloud_agents.update(dataplane.agents_for(node, config, transport))
+    for agent in cloud_agents.values():
+        agent.start()
     bootstrap.bootstrap(neutron, {"admin": PROJECTS["admin"], "demo": PROJECTS["demo"]},
                         say=lambda line: None)
     app = api.create_app(neutron, tracer, fake_validator)

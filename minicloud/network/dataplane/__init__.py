@@ -12,8 +12,9 @@ answer `get_dataplane` calls with what they configured.
               external interface)
     computeN  Linux bridge agent
 
-`start_agents()` starts them all and returns them by name (`network-l3`,
-`compute2-bridge`, ...); `.stop()` stops one (its heartbeats stop: it turns `XXX`).
+`agents_for(node, ...)` makes the agents of one node, by name (`network-l3`,
+`compute2-bridge`, ...); network/service.py starts them on their nodes; `.stop()` stops
+one (its heartbeats stop: it turns `XXX`), `.start()` brings it back (it syncs first).
 """
 
 from __future__ import annotations
@@ -22,32 +23,22 @@ from minicloud.network.dataplane.base import Agent
 from minicloud.network.dataplane.bridge import BridgeAgent
 from minicloud.network.dataplane.dhcp import DhcpAgent
 from minicloud.network.dataplane.l3 import L3Agent
-from minicloud.topology import Topology
 
-NETWORK_NODE = "network"
-
-
-def start_agents(config, transport, tracer=None) -> dict[str, Agent]:
-    """The agents of the network node and of every compute node; VXLAN tunnels start at
-    each node's data-network address (topology.py)."""
-    topology = Topology.from_config(config)
-    data_ip = {node.name: node.address("data") for node in topology.nodes
-               if "data" in node.networks}
+def agents_for(node, config, transport, tracer=None) -> dict[str, Agent]:
+    """The agents a node runs (`node`: a topology.Node of the network or compute role), by
+    name (`network-l3`, `compute2-bridge`), not started yet. VXLAN tunnels start at the
+    node's address on the data network; the network node's external interface carries
+    physnet `public`."""
     common = {"transport": transport, "tracer": tracer,
               "report_interval": config.agent_report_interval,
               "rpc_timeout": config.rpc_response_timeout, "workers": config.agent_workers}
-    agents: dict[str, Agent] = {
-        "network-l3": L3Agent(NETWORK_NODE, **common),
-        "network-dhcp": DhcpAgent(NETWORK_NODE, **common),
-        "network-bridge": BridgeAgent(NETWORK_NODE, local_ip=data_ip[NETWORK_NODE],
-                                      physical_interfaces={"public": "network-ext"}, **common),
-    }
-    for node in topology.with_role("compute"):
-        agents[f"{node.name}-bridge"] = BridgeAgent(node.name, local_ip=data_ip[node.name],
-                                                    **common)
-    for agent in agents.values():
-        agent.start()
-    return agents
+    local_ip = node.address("data")
+    if node.role == "compute":
+        return {f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, **common)}
+    return {f"{node.name}-l3": L3Agent(node.name, **common),
+            f"{node.name}-dhcp": DhcpAgent(node.name, **common),
+            f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, physical_interfaces={
+                "public": f"{node.name}-ext"}, **common)}
 
 
-__all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "start_agents"]
+__all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "agents_for"]
