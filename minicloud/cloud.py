@@ -13,6 +13,7 @@ The handles tests and the operator's routes use live here: `compute_hosts["compu
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from typing import Callable
 
@@ -21,6 +22,7 @@ from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
 from minicloud.common.server import HttpServer
 from minicloud.common.trace import Tracer
 from minicloud.common.trace_store import TraceStore
+from minicloud.control import ControlServer
 from minicloud.identity.bootstrap import SERVICE_USERS
 from minicloud.node import Node
 from minicloud.topology import Topology
@@ -58,6 +60,7 @@ class Cloud:
         self.storage_nodes: dict = {}
         self.volume_nodes: dict = {}
         self.swift_replicator = None
+        self.control: ControlServer | None = None
 
     def service_auth(self, service: str) -> ServiceAuth:
         """The login as the service's own Keystone user (glance, nova, ...). One per service
@@ -91,6 +94,7 @@ class Cloud:
         for node in self.nodes.values():
             for ready in node.when_all_up:
                 ready()
+        self.control = ControlServer(self.config.home, self.answer).start()
         self.say(f"*** Cloud ready in {time.monotonic() - t0:.2f} s")
 
     def _start_controller(self, node: Node) -> None:
@@ -110,9 +114,40 @@ class Cloud:
             if start is not None:
                 start(node)
 
+    # -- the control socket (`minicloud nodes`, `minicloud node stop|start`) -------------------
+    def answer(self, request: dict) -> dict:
+        op, name = request.get("op"), request.get("node")
+        if op == "nodes":
+            return {"nodes": [self.describe(node) for node in self.nodes.values()]}
+        if op not in ("stop", "start"):
+            return {"error": f"unknown request {op!r}: nodes, stop or start"}
+        node = self.nodes.get(name)
+        if node is None:
+            return {"error": f"no node {name!r}: {', '.join(self.nodes)}"}
+        if node.role == "controller":
+            return {"error": "the controller serves the APIs of this process: "
+                             "`minicloud down` stops the whole cloud"}
+        if op == "stop" and node.running:
+            node.stop()
+        elif op == "start" and not node.running:
+            node.start()
+        return {"node": self.describe(node)}
+
+    def describe(self, node: Node) -> dict:
+        listens = ([self.config.base_url(service) for service, _ in SERVICES]
+                   if node.role == "controller" else [])
+        if node.name in self.storage_nodes:
+            listens.append(f"http://{self.config.host}:{self.storage_nodes[node.name].port}")
+        return {"name": node.name, "role": node.role, "pid": os.getpid(),
+                "running": node.running, "addresses": node.spec.addresses,
+                "services": list(node.spec.services), "listens": listens}
+
     def stop(self) -> None:
         """The other nodes first (last started, first stopped), then the controller's RPC
         servers and periodic work, then its APIs."""
+        if self.control is not None:
+            self.control.stop()
+            self.control = None
         for node in reversed(list(self.nodes.values())):
             node.stop()
         for server in reversed(self.servers):

@@ -27,6 +27,7 @@ class Node:
         self.spec = spec
         self.runtime = runtime
         self.parts: list = []  # started pieces, stopped in reverse order
+        self.running = False
         self.when_all_up: list[Callable[[], None]] = []  # once every node has started
 
     @property
@@ -53,17 +54,27 @@ class Node:
         self.runtime.say(line)
 
     def keep(self, part):
-        """Remember a started piece (anything with `stop()`); returns it."""
+        """Remember a started piece (anything with `stop()` and `start()`); returns it."""
         self.parts.append(part)
+        self.running = True
         return part
 
     def stop(self) -> None:
-        while self.parts:
-            part = self.parts.pop()
+        """Stop every part, last started first: the node is down (its heartbeats stop, so
+        the cloud shows its services down once their down time has passed)."""
+        for part in reversed(self.parts):
             try:
                 part.stop()
             except Exception:  # noqa: BLE001 - the node's other parts must stop too
                 LOG.exception("%s: stopping %r failed", self.name, part)
+        self.running = False
+
+    def start(self) -> None:
+        """Start every part again, in the order they first started: the node is back, with
+        what it had (a compute node's servers, a storage node's disk)."""
+        for part in self.parts:
+            part.start()
+        self.running = True
 
 
 Part = Callable[[Node], object]

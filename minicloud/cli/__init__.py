@@ -5,13 +5,15 @@
     minicloud status              is it running, and does every endpoint answer
     minicloud env                 shell lines that point the openstack CLI at it
     minicloud trace list|show ID|last [--mermaid|--tree]
+    minicloud nodes               the nodes: role, PID, addresses, services, up or stopped
+    minicloud node stop|start N   a node fails, or comes back
     minicloud agents              what each Neutron agent has configured (the data plane)
     minicloud ring build|show     Swift's object ring
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
 
-Commands with more to say live beside this file: agents.py (`agents`), swift.py (`ring`,
-`swift`).
+Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
+`node`), swift.py (`ring`, `swift`).
 """
 
 from __future__ import annotations
@@ -163,6 +165,18 @@ def cmd_swift(args) -> int:
     return swift.cmd_swift(_config(args), args)
 
 
+def cmd_nodes(args) -> int:
+    from minicloud.cli import nodes
+
+    return nodes.cmd_nodes(_config(args), args)
+
+
+def cmd_node(args) -> int:
+    from minicloud.cli import nodes
+
+    return nodes.cmd_node(_config(args), args)
+
+
 def cmd_check(args) -> int:
     from minicloud import check
 
@@ -208,8 +222,10 @@ def parser() -> argparse.ArgumentParser:
                    "DHCP)").set_defaults(func=cmd_agents)
     sub.add_parser("check", help="are the databases and files consistent (after a crash, "
                    "say)").set_defaults(func=cmd_check)
+    from minicloud.cli.nodes import add_parsers as add_node_parsers
     from minicloud.cli.swift import add_parsers as add_swift_parsers
 
+    add_node_parsers(sub, cmd_nodes, cmd_node)
     add_swift_parsers(sub, cmd_ring, cmd_swift)
     return p
 

@@ -105,13 +105,15 @@ class StorageNodeAction:
     """`POST /minicloud/storage/<node>/stop|start|wipe`: fail, revive or wipe a node."""
 
     def __init__(self, swift: Swift):
-        self.nodes = swift.nodes
+        self.nodes, self.ring = swift.nodes, swift.ring
 
     def on_post(self, req, resp, node, action):
         check_admin(req)
         if node not in self.nodes or action not in ("stop", "start", "wipe"):
             raise errors.NotFound(f"No storage node {node} or action {action}.")
         getattr(self.nodes[node], action)()
+        if action == "start":  # it may have had to take another port: read the ring now
+            self.ring.refresh()
         n = self.nodes[node]
         resp.media = {"name": n.name, "running": n.running, "objects": n.object_files()}
 

@@ -20,6 +20,9 @@ def controller(node):
     config, runtime = node.config, node.runtime
     ensure_ring(config)
     ring = RingFile(config.path(RING_FILE))
+    # Storage nodes that had to take another port than planned say so in the ring file
+    # as they start; the proxy reads it again as soon as every node runs.
+    node.when_all_up.append(ring.refresh)
     replicator = Replicator(ring)
     runtime.swift_replicator = replicator
     node.keep(PeriodicReplicator(replicator, config.replicator_interval).start())

@@ -154,12 +154,15 @@ class VolumeNode:
                                  service=manager.service, tracer=tracer, workers=workers)
         self.interval = report_interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._report, daemon=True,
-                                        name=f"cinder-volume-{manager.node}")
+        self._thread: threading.Thread | None = None
 
     def start(self) -> "VolumeNode":
+        """Serve RPC and report capacity; again after a stop (the node came back)."""
         self.rpc.start()
         self.manager.announce()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._report, daemon=True,
+                                        name=f"cinder-volume-{self.manager.node}")
         self._thread.start()
         return self
 
@@ -172,4 +175,7 @@ class VolumeNode:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
         self.rpc.stop()

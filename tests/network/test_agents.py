@@ -1,6 +1,8 @@
 """Agents: heartbeats over RPC (alive, then dead once stopped), admin-only listing, and the
 data plane each agent reports over RPC."""
 
+import time
+
 from tests.fakes import wait_for
 
 
@@ -72,7 +74,19 @@ def test_a_restarted_agent_gets_everything_back_by_a_full_sync(env, admin):
     """A node that comes back has lost what its agents configured (a real reboot loses
     bridges, namespaces and dnsmasq): each agent asks neutron-server for it all again."""
     names = ("network-l3", "network-dhcp", "network-bridge")
-    before = {name: env.agents[name].get_dataplane(None) for name in names}
+
+    def planes() -> dict:
+        return {name: env.agents[name].get_dataplane(None) for name in names}
+
+    def settled() -> dict | None:  # every update the bootstrap sent has arrived
+        first = planes()
+        (ns,) = first["network-l3"]["namespaces"].values()
+        wired = ns["nat"] and any(d["name"].startswith("qr-") for d in ns["devices"])
+        time.sleep(0.2)
+        return first if wired and planes() == first else None
+
+    before = wait_for(settled)
+    assert before
     assert before["network-l3"]["namespaces"] and before["network-dhcp"]["namespaces"]
     assert before["network-bridge"]["bridges"]
     for name in names:

@@ -1,0 +1,67 @@
+"""`minicloud nodes` and `minicloud node stop|start NAME`: the cloud's nodes, the role of
+each, its addresses on the networks of the plan (topology.py), what it runs and whether
+it runs; stopping a node is a node failing (its services go down in `openstack compute
+service list` and `network agent list` once their down time has passed), starting it
+again brings it back with what it had.
+
+In the in-process mode all nodes share one process, so they share one PID, and they
+listen on 127.0.0.1: the plan's addresses are the ones each node has in the modes that
+give it a network of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from minicloud.control import NotRunning, ask
+
+NOT_RUNNING = "The cloud is not running: `minicloud up` starts it."
+
+
+SHORT = {"management": "mgmt", "data": "data", "external": "ext", "api": "api"}
+
+
+def _table(nodes: list[dict]) -> str:
+    header = f"{'NODE':<11} {'ROLE':<11} {'PID':>7}  {'STATE':<8} ADDRESSES / SERVICES"
+    lines = [header]
+    for n in nodes:
+        addresses = "  ".join(f"{SHORT.get(net, net)} {ip}" for net, ip in n["addresses"].items())
+        lines.append(f"{n['name']:<11} {n['role']:<11} {n['pid']:>7}  "
+                     f"{'up' if n['running'] else 'STOPPED':<8} {addresses}")
+        lines.append(f"{'':<40} {' '.join(n['services'])}")
+    return "\n".join(lines)
+
+
+def cmd_nodes(config, args) -> int:
+    try:
+        nodes = ask(config.home, {"op": "nodes"})["nodes"]
+    except NotRunning:
+        print(NOT_RUNNING, file=sys.stderr)
+        return 1
+    print(json.dumps(nodes, indent=2) if args.format == "json" else _table(nodes))
+    return 0
+
+
+def cmd_node(config, args) -> int:
+    try:
+        answer = ask(config.home, {"op": args.action, "node": args.name})
+    except NotRunning:
+        print(NOT_RUNNING, file=sys.stderr)
+        return 1
+    if "error" in answer:
+        print(answer["error"], file=sys.stderr)
+        return 2
+    node = answer["node"]
+    print(f"{node['name']}: {'up' if node['running'] else 'stopped'}")
+    return 0
+
+
+def add_parsers(sub, run_nodes, run_node) -> None:
+    nodes = sub.add_parser("nodes", help="the cloud's nodes: role, PID, addresses, services, "
+                                         "up or stopped")
+    nodes.add_argument("-f", "--format", choices=("table", "json"), default="table")
+    nodes.set_defaults(func=run_nodes)
+    node = sub.add_parser("node", help="stop a node (as if it failed) or start it again")
+    node.add_argument("action", choices=("stop", "start"))
+    node.add_argument("name", help="network, compute1, storage2, ...")
+    node.set_defaults(func=run_node)
