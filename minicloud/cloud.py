@@ -12,67 +12,24 @@ The handles tests and the operator's routes use live here: `compute_hosts["compu
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from typing import Callable
 
 from minicloud.common import rpc
-from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
 from minicloud.common.server import HttpServer
-from minicloud.common.trace import Tracer
-from minicloud.common.trace_store import TraceStore
 from minicloud.control import ControlServer
-from minicloud.identity.bootstrap import SERVICE_USERS
-from minicloud.node import Node
+from minicloud.node import SERVICES, Node, Runtime, parts, start_parts
 from minicloud.topology import Topology
 
-# (service, what OpenStack calls it), in the order the controller starts them: Keystone
-# first (everyone logs in), Glance and Neutron before Nova (it calls both).
-SERVICES: list[tuple[str, str]] = [
-    ("identity", "Keystone"),
-    ("image", "Glance"),
-    ("network", "Neutron"),
-    ("compute", "Nova"),
-    ("volume", "Cinder"),
-    ("object", "Swift"),
-]
-
-
-def parts(service: str) -> dict[str, Callable]:
-    """A service's parts by role (its `service.py`'s PARTS)."""
-    return importlib.import_module(f"minicloud.{service}.service").PARTS
-
-
-class Cloud:
+class Cloud(Runtime):
     def __init__(self, config, say: Callable[[str], None] = print):
-        self.config = config
-        self.say = say
-        self.tracer = Tracer(TraceStore(config.path("trace.db")))
-        self.transport: rpc.Transport | None = None
+        super().__init__(config, say)
         self.topology = Topology.from_config(config)
         self.nodes: dict[str, Node] = {}
         self.apps: dict = {}
         self.servers: list[HttpServer] = []
-        self._auths: dict[str, ServiceAuth] = {}
-        self.compute_hosts: dict = {}
-        self.agents: dict = {}
-        self.storage_nodes: dict = {}
-        self.volume_nodes: dict = {}
-        self.swift_replicator = None
         self.control: ControlServer | None = None
-
-    def service_auth(self, service: str) -> ServiceAuth:
-        """The login as the service's own Keystone user (glance, nova, ...). One per service
-        in this process: each login costs a password hash on Keystone's side."""
-        if service not in self._auths:
-            self._auths[service] = ServiceAuth(self.config.auth_url, SERVICE_USERS[service],
-                                               self.config.service_password)
-        return self._auths[service]
-
-    def token_validator(self, service: str) -> RemoteTokenValidator:
-        """What the service's auth middleware uses: Keystone validates callers' tokens."""
-        return RemoteTokenValidator(self.service_auth(service), self.config.token_cache_seconds)
 
     def start(self) -> None:
         t0 = time.monotonic()
@@ -109,10 +66,7 @@ class Cloud:
     def _start_node(self, node: Node) -> None:
         self.say(f"*** Starting node {node.name} ({node.role}): "
                  f"{', '.join(node.spec.services)}")
-        for service, _ in SERVICES:
-            start = parts(service).get(node.role)
-            if start is not None:
-                start(node)
+        start_parts(node)
 
     # -- the control socket (`minicloud nodes`, `minicloud node stop|start`) -------------------
     def answer(self, request: dict) -> dict:
@@ -153,7 +107,4 @@ class Cloud:
         for server in reversed(self.servers):
             server.stop()
         self.servers.clear()
-        if self.transport is not None:
-            self.transport.close()
-        if self.tracer.store is not None:
-            self.tracer.store.flush()
+        self.close()

@@ -164,3 +164,11 @@ class Config:
         data.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Config":
+        """A node's configuration file (the same JSON as `minicloud.json`), as a launcher
+        writes it for a node it starts elsewhere."""
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

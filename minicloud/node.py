@@ -8,18 +8,87 @@ cinder-volume) and hands each piece to `node.keep()`, so the node can stop it ag
 What must wait for the other nodes (Cinder sending again the creates a crash interrupted
 to the storage node) goes in `node.when_all_up`.
 
-A node reaches what its process shares through `node.runtime` (the launcher): the
-configuration, the message bus, the tracer and the services' Keystone logins.
+A node reaches what its process shares through `node.runtime` (a `Runtime`: the in-process
+launcher, cloud.py, or the one node of `minicloud node run`, node_process.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Callable
 
 from minicloud import topology
+from minicloud.common import rpc
+from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
+from minicloud.common.trace import Tracer
+from minicloud.common.trace_store import TraceStore
+from minicloud.identity.bootstrap import SERVICE_USERS
 
 LOG = logging.getLogger(__name__)
+
+
+# (service, what OpenStack calls it), in the order a node starts them: Keystone first
+# (everyone logs in), Glance and Neutron before Nova (it calls both).
+SERVICES: list[tuple[str, str]] = [
+    ("identity", "Keystone"),
+    ("image", "Glance"),
+    ("network", "Neutron"),
+    ("compute", "Nova"),
+    ("volume", "Cinder"),
+    ("object", "Swift"),
+]
+
+
+def parts(service: str) -> dict[str, Callable]:
+    """A service's parts by role (its `service.py`'s PARTS)."""
+    return importlib.import_module(f"minicloud.{service}.service").PARTS
+
+
+def start_parts(node: "Node") -> None:
+    """Every service's part for the node's role (the controller's are started by the
+    launcher, which also serves their APIs)."""
+    for service, _ in SERVICES:
+        start = parts(service).get(node.role)
+        if start is not None:
+            start(node)
+
+
+class Runtime:
+    """What the nodes of one process share: the configuration, the message bus, the
+    tracer, the services' Keystone logins, and handles on the started parts by name
+    (`compute_hosts["compute2"]`, `agents["compute2-bridge"]`, `storage_nodes["storage2"]`,
+    `volume_nodes["storage1"]`), which tests and the operator's routes use."""
+
+    def __init__(self, config, say: Callable[[str], None] = print):
+        self.config = config
+        self.say = say
+        self.tracer = Tracer(TraceStore(config.path("trace.db")))
+        self.transport: rpc.Transport | None = None
+        self._auths: dict[str, ServiceAuth] = {}
+        self.compute_hosts: dict = {}
+        self.agents: dict = {}
+        self.storage_nodes: dict = {}
+        self.volume_nodes: dict = {}
+        self.swift_replicator = None
+
+    def service_auth(self, service: str) -> ServiceAuth:
+        """The login as the service's own Keystone user (glance, nova, ...). One per service
+        in this process: each login costs a password hash on Keystone's side."""
+        if service not in self._auths:
+            self._auths[service] = ServiceAuth(self.config.auth_url, SERVICE_USERS[service],
+                                               self.config.service_password)
+        return self._auths[service]
+
+    def token_validator(self, service: str) -> RemoteTokenValidator:
+        """What the service's auth middleware uses: Keystone validates callers' tokens."""
+        return RemoteTokenValidator(self.service_auth(service), self.config.token_cache_seconds)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        if self.tracer.store is not None:
+            self.tracer.store.flush()
 
 
 class Node:

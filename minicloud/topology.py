@@ -67,6 +67,10 @@ ROLES = {r.name: r for r in (
 )}
 
 
+# Host numbers by role: controller .11, network .21, compute .31-.39, storage .41-.49.
+FIRST_NUMBER = {"controller": 11, "network": 21, "compute": 31, "storage": 41}
+
+
 @dataclasses.dataclass(frozen=True)
 class Node:
     name: str
@@ -101,9 +105,11 @@ class Topology:
     def from_config(cls, config) -> "Topology":
         """controller, network, the compute hosts and storage nodes the config names;
         the Cinder backend runs on the storage node `config.volume_backend_host`."""
-        nodes = [Node("controller", "controller", 11), Node("network", "network", 21)]
-        nodes += [Node(name, "compute", 31 + i) for i, name in enumerate(config.compute_hosts)]
-        nodes += [Node(name, "storage", 41 + i,
+        nodes = [Node("controller", "controller", FIRST_NUMBER["controller"]),
+                 Node("network", "network", FIRST_NUMBER["network"])]
+        nodes += [Node(name, "compute", FIRST_NUMBER["compute"] + i)
+                  for i, name in enumerate(config.compute_hosts)]
+        nodes += [Node(name, "storage", FIRST_NUMBER["storage"] + i,
                        ("cinder-volume",) if name == config.volume_backend_host else ())
                   for i, name in enumerate(config.storage_node_names)]
         return cls(tuple(nodes))
@@ -113,6 +119,19 @@ class Topology:
             if node.name == name:
                 return node
         raise KeyError(f"no node {name} in this cloud")
+
+    def place(self, name: str, role: str) -> Node:
+        """The node `name` of the plan, or a new one of `role` with the next free host
+        number of that role (a third compute node started by hand is .33)."""
+        for node in self.nodes:
+            if node.name == name:
+                if node.role != role:
+                    raise ValueError(f"{name} is a {node.role} node, not a {role} node")
+                return node
+        first = FIRST_NUMBER[role]
+        taken = {n.number for n in self.nodes}
+        number = next(n for n in range(first, first + 10) if n not in taken)
+        return Node(name, role, number)
 
     def with_role(self, role: str) -> list[Node]:
         return [node for node in self.nodes if node.role == role]

@@ -1,6 +1,7 @@
 """`minicloud nodes` and `minicloud node stop|start NAME`: the cloud's nodes, the role of
 each, its addresses on the networks of the plan (topology.py), what it runs and whether
-it runs; stopping a node is a node failing (its services go down in `openstack compute
+it runs; `node run` runs one more node in a process of its own (node_process.py);
+stopping a node is a node failing (its services go down in `openstack compute
 service list` and `network agent list` once their down time has passed), starting it
 again brings it back with what it had.
 
@@ -43,6 +44,8 @@ def cmd_nodes(config, args) -> int:
 
 
 def cmd_node(config, args) -> int:
+    if args.action == "run":
+        return _run(config, args)
     try:
         answer = ask(config.home, {"op": args.action, "node": args.name})
     except NotRunning:
@@ -56,12 +59,35 @@ def cmd_node(config, args) -> int:
     return 0
 
 
+def _run(config, args) -> int:
+    from minicloud import node_process
+    from minicloud.config import Config
+
+    if args.config:
+        config = Config.from_file(args.config)
+    try:
+        return node_process.run(config, args.role, args.name)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
 def add_parsers(sub, run_nodes, run_node) -> None:
     nodes = sub.add_parser("nodes", help="the cloud's nodes: role, PID, addresses, services, "
                                          "up or stopped")
     nodes.add_argument("-f", "--format", choices=("table", "json"), default="table")
     nodes.set_defaults(func=run_nodes)
-    node = sub.add_parser("node", help="stop a node (as if it failed) or start it again")
-    node.add_argument("action", choices=("stop", "start"))
-    node.add_argument("name", help="network, compute1, storage2, ...")
+    node = sub.add_parser("node", help="stop a node (as if it failed), start it again, or "
+                                       "run a node in this process")
+    actions = node.add_subparsers(dest="action", required=True)
+    for action, text in (("stop", "stop a node's services, as if it failed"),
+                         ("start", "start a stopped node again")):
+        one = actions.add_parser(action, help=text)
+        one.add_argument("name", help="network, compute1, storage2, ...")
+    run = actions.add_parser("run", help="run one node in this process until Ctrl-C "
+                                         "(what a container runs); needs RabbitMQ")
+    run.add_argument("--role", required=True, choices=("network", "compute", "storage"))
+    run.add_argument("--name", required=True, help="e.g. compute3")
+    run.add_argument("--config", help="the node's configuration file (default: the data "
+                                      "directory's minicloud.json)")
     node.set_defaults(func=run_node)

@@ -1,0 +1,64 @@
+"""`minicloud node run`: one node in a process of its own, as a container or a second
+machine runs it.
+
+It reads its configuration (the data directory's `minicloud.json`, or `--config FILE`
+written by a launcher: the transport URL, Keystone's URL, the service password), joins
+the cloud over RabbitMQ and Keystone's REST API, starts the parts its role runs (every
+service's `service.py`), and stops them on SIGTERM or Ctrl-C. Nothing of the controller
+is shared with it but the message bus, the APIs, and (while every process runs on one
+machine) the data directory's `trace.db`, where its spans join the controller's.
+
+The controller is not started this way: `minicloud up` runs it, with the nodes of the
+plan; this adds nodes to it (`--role compute --name compute3`).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from minicloud.node import Node, Runtime, start_parts
+from minicloud.topology import Topology
+
+ROLES = ("network", "compute", "storage")
+
+
+class NodeProcess(Runtime):
+    def __init__(self, config, role: str, name: str, say=print):
+        super().__init__(config, say)
+        if role not in ROLES:
+            raise ValueError(f"a {role} node runs with `minicloud up`; `node run` starts "
+                             f"{', '.join(ROLES)} nodes")
+        if config.transport_url.startswith("memory"):
+            raise ValueError("a node in a process of its own talks to the others over "
+                             "RabbitMQ: start the cloud with `minicloud up --transport-url "
+                             "rabbit://USER:PASSWORD@HOST:5672/VHOST`")
+        self.node = Node(Topology.from_config(config).place(name, role), self)
+
+    def start(self) -> "NodeProcess":
+        from minicloud.common import rpc
+
+        spec = self.node.spec
+        self.transport = rpc.get_transport(self.config.transport_url)
+        self.say(f"*** Starting node {spec.name} ({spec.role}): {', '.join(spec.services)}")
+        self.say("    " + "  ".join(f"{net} {ip}" for net, ip in spec.addresses.items()))
+        start_parts(self.node)
+        self.say(f"*** Node {spec.name} is up")
+        return self
+
+    def stop(self) -> None:
+        self.node.stop()
+        self.close()
+
+
+def run(config, role: str, name: str, say=print) -> int:
+    """Start the node, and run until SIGTERM or SIGINT; then stop it cleanly."""
+    process = NodeProcess(config, role, name, say)
+    done = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
+    process.start()
+    done.wait()
+    say(f"*** Stopping node {name}")
+    process.stop()
+    return 0
