@@ -14,15 +14,18 @@ so is unshelving an offloaded server, which is scheduled again like a new one.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from minicloud.common import rpc, servicegroup, trace
-from minicloud.compute import views
+from minicloud.compute import filters, views
 from minicloud.compute.scheduler import host_state
 from minicloud.compute.store import ComputeStore, isotime
 
 LOG = logging.getLogger(__name__)
+
+# What a claim checks again, inside its transaction, on the host the scheduler chose.
+RESOURCE_FILTERS = (filters.RamFilter(), filters.DiskFilter(), filters.VCPUFilter())
+CLAIM_ATTEMPTS = 10
 
 
 class ConductorManager:
@@ -33,7 +36,6 @@ class ConductorManager:
         # What the conductor sends a compute host builds or moves a server.
         self.compute = rpc.RPCClient(transport, "compute", service="nova-conductor",
                                      tracer=tracer, timeout=config.rpc_long_timeout)
-        self._claim_lock = threading.Lock()
 
     # -- what the scheduler sees ------------------------------------------------------------
     def host_states(self) -> list[dict]:
@@ -45,12 +47,30 @@ class ConductorManager:
                 for n in self.store.compute_nodes()]
 
     def _schedule(self, ctx, instance: dict, spec: dict) -> tuple[str, str]:
-        """Ask the scheduler, then claim on the chosen host (one claim at a time)."""
-        with self._claim_lock:
+        """Ask the scheduler, then claim on the chosen host. A host that another build
+        filled in between is asked about again with fresh host states, as Nova asks again
+        when a Placement claim fails."""
+        for _ in range(CLAIM_ATTEMPTS):
             answer = self.scheduler.call(ctx, "select_destinations", spec=spec,
                                          hosts=self.host_states())
-            self.store.allocate(instance["id"], answer["host"], spec["flavor"])
-        return answer["host"], answer["explanation"]
+            if self._claim(instance["id"], answer["host"], spec["flavor"]):
+                return answer["host"], answer["explanation"]
+        raise rpc.RemoteError("NoValidHost", f"No valid host was found: {CLAIM_ATTEMPTS} "
+                                             "claims lost to other builds.")
+
+    def _claim(self, instance_id: str, host: str, flavor: dict) -> bool:
+        """Allocate the flavor on the host if it still fits (Placement's claim): checked
+        and written in one database transaction, so two conductors, or two threads of one,
+        cannot both take a host's last room."""
+        with self.store.transaction():
+            node = self.store.compute_node(host)
+            if node is None:
+                return False
+            state = host_state(node, None, self.store.used().get(host), up=True)
+            if any(f.reject(state, {"flavor": flavor}) for f in RESOURCE_FILTERS):
+                return False
+            self.store.allocate(instance_id, host, flavor)
+        return True
 
     # -- building ---------------------------------------------------------------------------
     def build_instances(self, ctx, instance_id: str, spec: dict, retry: dict | None = None):
@@ -268,7 +288,7 @@ class ConductorManager:
     # -- interfaces (os-interface) ----------------------------------------------------------
     def vif_added(self, ctx, instance_id: str, vif: dict, event: dict):
         """A compute host plugged a port: it joins the server's network info."""
-        with self._claim_lock:  # one read-modify-write of network_info at a time
+        with self.store.transaction():  # one read-modify-write of network_info at a time
             instance = self.store.instance(instance_id)
             if instance is None:
                 return None
@@ -276,7 +296,7 @@ class ConductorManager:
             return self.instance_update(ctx, instance_id, {"network_info": info + [vif]}, event)
 
     def vif_removed(self, ctx, instance_id: str, port_id: str, event: dict):
-        with self._claim_lock:
+        with self.store.transaction():
             instance = self.store.instance(instance_id)
             if instance is None:
                 return None

@@ -11,7 +11,6 @@ their own RPC clients (conductor.py, manager.py).
 from __future__ import annotations
 
 import logging
-import threading
 
 from minicloud.common import errors, rpc, servicegroup
 from minicloud.common.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
@@ -39,7 +38,6 @@ class Nova:
         self.compute = rpc.RPCClient(transport, "compute", service="nova-api", tracer=tracer,
                                      timeout=config.rpc_response_timeout)
         # Quotas are counted, not reserved: one count-then-record at a time.
-        self.quota_lock = threading.Lock()
 
     # -- who sees what ----------------------------------------------------------------------
     def instance(self, req, server_id: str) -> dict:

@@ -61,7 +61,7 @@ class ResizeAction:
         check_state(instance, "resize", ("active", "stopped"))
         self._need_host(instance, "resize")
         flavor = check_flavor(self.api, instance, args["flavorRef"])
-        with self.api.quota_lock:
+        with self.api.store.transaction():  # quota check and claim in one
             check_upsize_quota(self.api, instance, flavor)
             instance = self._start(req, instance, action, "resize_prep")
         self.api.conductor.cast(req.context.ctx, "migrate_server", instance_id=instance["id"],

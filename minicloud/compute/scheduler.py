@@ -7,7 +7,8 @@ trace shows. No host left → NoValidHost, which the conductor turns into the se
 
 Difference from Nova: Nova's scheduler reads host states from the cell database and claims
 resources in Placement; here the conductor sends the host states with the request and
-claims the allocation itself, under one lock, once the scheduler has answered.
+claims the allocation itself once the scheduler has answered, checking the host still
+has room inside one database transaction (and asking again if another build took it).
 """
 
 from __future__ import annotations

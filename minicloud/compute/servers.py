@@ -243,8 +243,8 @@ class Servers:
         groups = check_security_groups(api, ctx, body.get("security_groups"))
         access = check_access_ips(body)
         check_metadata_quota(api, ctx.project_id, body.get("metadata") or {})
-        with api.quota_lock:
-            check_quota(api, ctx.project_id, flavor, count)
+        with api.store.transaction():  # the check and the rows as one: two nova-apis
+            check_quota(api, ctx.project_id, flavor, count)  # cannot both take the last one
             instances = [self._record(ctx, body, flavor, ref, networks, key, groups, zone,
                                       f"{body['name']}-{i + 1}" if count > 1 else body["name"],
                                       access)
