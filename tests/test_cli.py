@@ -1,7 +1,11 @@
 """The `minicloud` command's life cycle: up, a second up, status, env, down, stale PID files,
 and the trace commands."""
 
+import json
+import socket
 import subprocess
+import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +79,24 @@ def test_trace_list_and_show_find_a_cli_request(cloud):
     assert shown.returncode == 0
     assert "keystone" in shown.stdout and "POST /v3/auth/tokens" in shown.stdout
     assert minicloud("trace", "show", "no-such-trace", home=cloud.home).returncode == 1
+
+
+def test_down_leaves_no_process_port_socket_or_temporary_file(own_cloud):
+    own_cloud.up()
+    home = own_cloud.home
+    pid = int((home / "minicloud.pid").read_text())
+    nodes = json.loads(minicloud("nodes", "-f", "json", home=home).stdout)
+    urls = [url for node in nodes for url in node["listens"]]
+    assert len(urls) == 6 + 3  # six APIs on the controller, an object server per storage node
+    assert (home / "control.sock").exists()
+    own_cloud.down()
+    status = Path(f"/proc/{pid}/status")  # gone, or a zombie its new parent has yet to reap
+    assert not status.exists() or "\nState:\tZ" in status.read_text()
+    for url in urls:
+        where = urllib.parse.urlsplit(url)
+        with socket.socket() as probe:
+            assert probe.connect_ex((where.hostname, where.port)) != 0, url
+    assert not (home / "control.sock").exists() and not (home / "minicloud.pid").exists()
+    leftovers = [p for p in home.rglob("*")
+                 if p.name.endswith(".tmp") or p.parent.name == "swift-proxy-tmp"]
+    assert leftovers == []
