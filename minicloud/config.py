@@ -25,6 +25,7 @@ SERVICE_PORTS = {
 }
 
 CONFIG_FILE = "minicloud.json"
+USERS_SECRETS = ("admin_password", "demo_password")  # the controller's alone
 
 
 def default_home() -> Path:
@@ -137,12 +138,28 @@ class Config:
         return self.home.joinpath(*parts)
 
     def save(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        """`minicloud.json` in the data directory: what `minicloud` commands read."""
+        self.write(self.path(CONFIG_FILE))
+
+    def save_for_node(self, name: str) -> Path:
+        """`nodes/<name>.json`: what a node started elsewhere needs (`minicloud node run
+        --config`), as a launcher writes nova.conf: the service password, not the users'."""
+        return self.write(self.path("nodes", f"{name}.json"), leave_out=USERS_SECRETS)
+
+    def write(self, path: Path, leave_out: tuple = ()) -> Path:
+        """The configuration as JSON, readable by its owner alone from the first byte on
+        (it holds the service password)."""
         data = dataclasses.asdict(self)
         data["home"] = str(self.home)
-        path = self.path(CONFIG_FILE)
-        path.write_text(json.dumps(data, indent=2) + "\n")
-        path.chmod(0o600)  # it holds the service password
+        data.update({key: "" for key in leave_out})
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(data, indent=2) + "\n")
+        os.chmod(tmp, 0o600)  # an older file of that name may have had other rights
+        tmp.replace(path)
+        return path
 
     @classmethod
     def load(cls, home: str | Path | None = None, **overrides) -> "Config":

@@ -46,6 +46,12 @@ def cmd_nodes(config, args) -> int:
 def cmd_node(config, args) -> int:
     if args.action == "run":
         return _run(config, args)
+    if args.action == "config":
+        path = config.save_for_node(args.name)
+        print(f"Wrote {path} (mode 0600: it holds the services' password)")
+        print(f"Start the node with: minicloud node run --role ROLE --name {args.name} "
+              f"--config {path}")
+        return 0
     try:
         answer = ask(config.home, {"op": args.action, "node": args.name})
     except NotRunning:
@@ -84,6 +90,9 @@ def add_parsers(sub, run_nodes, run_node) -> None:
                          ("start", "start a stopped node again")):
         one = actions.add_parser(action, help=text)
         one.add_argument("name", help="network, compute1, storage2, ...")
+    conf = actions.add_parser("config", help="write the configuration file a node started "
+                                             "elsewhere needs (nodes/NAME.json)")
+    conf.add_argument("name", help="e.g. compute3")
     run = actions.add_parser("run", help="run one node in this process until Ctrl-C "
                                          "(what a container runs); needs RabbitMQ")
     run.add_argument("--role", required=True, choices=("network", "compute", "storage"))

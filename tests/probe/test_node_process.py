@@ -6,6 +6,7 @@ it is killed with SIGKILL."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -48,9 +49,16 @@ def cloud(tmp_path_factory, transport_url):
 
 @pytest.fixture(scope="module")
 def compute3(cloud):
+    home = str(cloud.config.home)
+    made = subprocess.run([sys.executable, "-m", "minicloud", "--home", home, "node", "config",
+                           "compute3"], capture_output=True, text=True, timeout=60)
+    path = cloud.config.path("nodes", "compute3.json")
+    assert made.returncode == 0 and str(path) in made.stdout, made.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["admin_password"] == ""  # not the node's business
     process = subprocess.Popen(
-        [sys.executable, "-m", "minicloud", "--home", str(cloud.config.home), "node", "run",
-         "--role", "compute", "--name", "compute3"],
+        [sys.executable, "-m", "minicloud", "node", "run", "--role", "compute",
+         "--name", "compute3", "--config", str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield process
     process.kill()
@@ -73,7 +81,7 @@ def test_a_compute_node_in_its_own_process_runs_servers(cloud, compute3):
     config = cloud.config
     admin, demo = token(config, "admin"), token(config, "demo")
     assert wait_for(lambda: compute_services(config, admin).get("compute3", {}).get("state")
-                    == "up", timeout=30), compute3.stdout and ""
+                    == "up", timeout=30), "compute3 did not register with the conductor"
     for host in ("compute1", "compute2"):  # only compute3 may take the next server
         service = compute_services(config, admin)[host]
         r = requests.put(f"{config.base_url('compute')}/v2.1/os-services/{service['id']}",
