@@ -18,6 +18,7 @@ from typing import Callable
 
 from minicloud.common import rpc
 from minicloud.common.server import HttpServer
+from minicloud.common.trace_forward import start_collector
 from minicloud.control import ControlServer
 from minicloud.node import SERVICES, Node, Runtime, parts, start_parts
 from minicloud.topology import Topology
@@ -45,6 +46,8 @@ class Cloud(Runtime):
         for spec in self.topology.nodes:
             node = self.nodes[spec.name] = Node(spec, self)
             if spec.role == "controller":
+                # spans of nodes in other processes (`minicloud node run`) arrive here
+                node.keep(start_collector(self.transport, self.tracer.store, node.name))
                 self._start_controller(node)
             else:
                 self._start_node(node)

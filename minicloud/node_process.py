@@ -5,8 +5,8 @@ It reads its configuration (the data directory's `minicloud.json`, or `--config 
 written by a launcher: the transport URL, Keystone's URL, the service password), joins
 the cloud over RabbitMQ and Keystone's REST API, starts the parts its role runs (every
 service's `service.py`), and stops them on SIGTERM or Ctrl-C. Nothing of the controller
-is shared with it but the message bus, the APIs, and (while every process runs on one
-machine) the data directory's `trace.db`, where its spans join the controller's.
+is shared with it but the message bus and the APIs: its spans travel to the controller's
+`trace.db` over the bus too (common/trace_forward.py).
 
 The controller is not started this way: `minicloud up` runs it, with the nodes of the
 plan; this adds nodes to it (`--role compute --name compute3`).
@@ -17,6 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 
+from minicloud.common.trace_forward import TraceForwarder
 from minicloud.node import Node, Runtime, start_parts
 from minicloud.topology import Topology
 
@@ -40,6 +41,7 @@ class NodeProcess(Runtime):
 
         spec = self.node.spec
         self.transport = rpc.get_transport(self.config.transport_url)
+        self.tracer.store = TraceForwarder(self.transport)  # to the controller's trace.db
         self.say(f"*** Starting node {spec.name} ({spec.role}): {', '.join(spec.services)}")
         self.say("    " + "  ".join(f"{net} {ip}" for net, ip in spec.addresses.items()))
         start_parts(self.node)
