@@ -6,8 +6,10 @@ nodes and the storage nodes, each running the parts its role runs (`<service>/se
 says which, node.py how a node keeps them). All nodes share one message bus and one
 tracer. `Cloud.start()` narrates what it starts, as a learner would want to see it.
 
-The handles tests and the operator's routes use live here: `compute_hosts["compute2"]`,
-`agents["compute2-bridge"]`, `storage_nodes["storage2"]`, `volume_nodes["storage1"]`.
+The handles tests and the operator's routes use are the Runtime's (node.py):
+`compute_hosts["compute2"]`, `agents["compute2-bridge"]`, `storage_nodes["storage2"]`,
+`volume_nodes["storage1"]`. `minicloud nodes` and `minicloud node stop|start` reach the
+launcher through its control socket (control.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from minicloud.control import ControlServer
 from minicloud.node import SERVICES, Node, Runtime, parts, start_parts
 from minicloud.topology import Topology
 
+
 class Cloud(Runtime):
     def __init__(self, config, say: Callable[[str], None] = print):
         super().__init__(config, say)
@@ -37,7 +40,7 @@ class Cloud(Runtime):
         missing = set(self.config.services) - {service for service, _ in SERVICES}
         if missing:  # a port without a service: `minicloud up` would wait for it forever
             raise RuntimeError(f"config.SERVICE_PORTS lists {sorted(missing)}, which "
-                               f"cloud.SERVICES does not build")
+                               f"node.SERVICES does not build")
         self.config.home.mkdir(parents=True, exist_ok=True)
         self.config.save()
         self.say(f"*** Data directory: {self.config.home}")
