@@ -49,8 +49,9 @@ class Cloud(Runtime):
         for spec in self.topology.nodes:
             node = self.nodes[spec.name] = Node(spec, self)
             if spec.role == "controller":
-                # spans of nodes in other processes (`minicloud node run`) arrive here
-                node.keep(start_collector(self.transport, self.tracer.store, node.name))
+                if not self.config.transport_url.startswith("memory"):
+                    # spans of nodes in other processes (`minicloud node run`) arrive here
+                    node.keep(start_collector(self.transport, self.tracer.store, node.name))
                 self._start_controller(node)
             else:
                 self._start_node(node)

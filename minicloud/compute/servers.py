@@ -159,15 +159,18 @@ def _group_named(api: Nova, ctx, name: str) -> bool:
         raise errors.ApiError(f"Neutron answered {exc.status}: {exc}") from None
 
 
-def check_quota(api: Nova, project_id: str, flavor: dict, count: int) -> None:
+def check_quota(api: Nova, project_id: str, flavor: dict, count: int, *,
+                recheck: bool = False) -> None:
+    """Room for `count` servers of `flavor`; with `recheck`, they were just created and
+    are counted already (Nova's quota recheck)."""
     limits, used = api.quotas(project_id), api.store.usage(project_id)
     asked = {"instances": count, "cores": flavor["vcpus"] * count, "ram": flavor["ram"] * count}
     for resource in ("instances", "cores", "ram"):
-        limit = limits[resource]
-        if limit >= 0 and used[resource] + asked[resource] > limit:
+        limit, before = limits[resource], used[resource] - (asked[resource] if recheck else 0)
+        if limit >= 0 and before + asked[resource] > limit:
             raise errors.Forbidden(
                 f"Quota exceeded for {resource}: Requested {asked[resource]}, but already "
-                f"used {used[resource]} of {limit} {resource}", kind="forbidden")
+                f"used {before} of {limit} {resource}", kind="forbidden")
 
 
 def check_metadata_quota(api: Nova, project_id: str, metadata: dict) -> None:
@@ -243,12 +246,17 @@ class Servers:
         groups = check_security_groups(api, ctx, body.get("security_groups"))
         access = check_access_ips(body)
         check_metadata_quota(api, ctx.project_id, body.get("metadata") or {})
-        with api.store.transaction():  # the check and the rows as one: two nova-apis
-            check_quota(api, ctx.project_id, flavor, count)  # cannot both take the last one
+        with api.create_lock:
+            check_quota(api, ctx.project_id, flavor, count)
             instances = [self._record(ctx, body, flavor, ref, networks, key, groups, zone,
                                       f"{body['name']}-{i + 1}" if count > 1 else body["name"],
                                       access)
                          for i in range(count)]
+            try:  # Nova's quota recheck: another nova-api may have taken the room meanwhile
+                check_quota(api, ctx.project_id, flavor, count, recheck=True)
+            except errors.Forbidden:
+                api.store.delete_instances([instance["id"] for instance in instances])
+                raise
         for instance in instances:
             boot_volumes.reserve(api, ctx, instance, boot)
             spec = {"instance_id": instance["id"], "flavor": flavor, "image": _image_props(image),

@@ -256,6 +256,14 @@ class ComputeStore(Database, QuotaLimits):
             db["instances"].insert(encode(row))
         return self.instance(fields["id"])
 
+    def delete_instances(self, instance_ids: list[str]) -> None:
+        """Rows that must not exist after all (a create that lost its quota recheck)."""
+        marks = ", ".join("?" for _ in instance_ids)
+        with self.transaction() as db:
+            for table, column in (("action_events", "instance_id"),
+                                  ("instance_actions", "instance_id"), ("instances", "id")):
+                db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", instance_ids)
+
     def update_instance(self, instance_id: str, **fields) -> dict | None:
         fields["updated"] = self.clock()
         with self.transaction() as db:
@@ -263,9 +271,13 @@ class ComputeStore(Database, QuotaLimits):
         return self.instance(instance_id, include_deleted=True)
 
     def usage(self, project_id: str) -> dict:
-        rows = self.instances(project_id=project_id)
-        return {"instances": len(rows), "cores": sum(r["flavor"]["vcpus"] for r in rows),
-                "ram": sum(r["flavor"]["ram"] for r in rows)}
+        """The project's live servers, vCPUs and RAM, summed by SQLite (a quota check runs
+        inside the create's write transaction: it must not read every row into Python)."""
+        row = self.query("SELECT COUNT(*) AS instances, "
+                         "COALESCE(SUM(json_extract(flavor, '$.vcpus')), 0) AS cores, "
+                         "COALESCE(SUM(json_extract(flavor, '$.ram')), 0) AS ram "
+                         "FROM instances WHERE deleted = 0 AND project_id = ?", (project_id,))[0]
+        return {"instances": row["instances"], "cores": row["cores"], "ram": row["ram"]}
 
     # -- instance actions -------------------------------------------------------------------
     def start_action(self, ctx, instance_id: str, action: str) -> None:

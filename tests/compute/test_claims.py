@@ -30,3 +30,37 @@ def test_two_conductors_never_overcommit_a_host(tmp_path):
     used = conductors[1].store.used()["compute1"]
     assert (used["instances"], used["vcpus"], used["memory_mb"]) == (5, 5, 2560)
     transport.close()
+
+
+def test_two_nova_apis_never_pass_a_quota_together(nova):
+    """Two nova-apis with their own connections: the second creates its server while the
+    first has counted the project's servers but not yet written its own (the race, made
+    certain by running the second inside the first's count). The first's quota recheck,
+    after its row is written, finds the project over its limit: 403, and its row is gone."""
+    from falcon import testing
+
+    from minicloud.compute import api as compute_api
+    from minicloud.compute.core import Nova
+    from tests.fakes import fake_validator
+
+    other = Nova(nova.config, ComputeStore(nova.config.path("compute.db")), nova.transport,
+                 nova.tracer, nova.images, nova.networks)
+    second = testing.TestClient(compute_api.create_app(other, nova.tracer, fake_validator))
+    nova.store.set_quota_limit("p-demo", "instances", 1)
+    body = {"server": {"name": "q", "imageRef": nova.images.cirros["id"], "flavorRef": "1",
+                       "networks": "none"}}
+    headers = {"X-Auth-Token": "demo", "OpenStack-API-Version": "compute 2.96"}
+    codes, counted = [], nova.store.usage
+
+    def usage(project_id):
+        used = counted(project_id)
+        if not codes:  # the first nova-api has counted: the second one runs now
+            codes.append(second.simulate_post("/v2.1/servers", json=body,
+                                              headers=headers).status_code)
+        return used
+
+    nova.store.usage = usage
+    codes.append(nova.client.simulate_post("/v2.1/servers", json=body,
+                                           headers=headers).status_code)
+    assert codes == [202, 403]
+    assert counted("p-demo")["instances"] == 1
