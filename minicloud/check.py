@@ -29,7 +29,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
-from minicloud.common.db import Database
 from minicloud.compute.store import ComputeStore
 from minicloud.config import Config
 from minicloud.identity.store import IdentityStore
@@ -56,10 +55,6 @@ def _open(name: str, path: Path):
     return STORES[name](path, read_only=True) if path.exists() else None
 
 
-def _database(store) -> Database:
-    return store.database if isinstance(store, ObjectStore) else store
-
-
 class Checker:
     """Each `check_*` method returns the problems it found, as sentences."""
 
@@ -75,7 +70,7 @@ class Checker:
     def close(self) -> None:
         for store in self.stores.values():
             if store is not None:
-                _database(store).close()
+                store.close()
 
     def read(self, service: str, how: Callable) -> list:
         """`how(store)`: what the service's store answers, or [] (and a problem noted)."""
@@ -98,7 +93,7 @@ class Checker:
         problems = []
         for name, store in self.stores.items():
             if store is not None:
-                verdict = _database(store).integrity_problem()
+                verdict = store.integrity_problem()
                 if verdict is not None:
                     problems.append(f"{name}.db fails SQLite's integrity check: {verdict}")
         return problems

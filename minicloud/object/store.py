@@ -73,6 +73,12 @@ class ObjectStore:
     def db(self):
         return self.database.db
 
+    def integrity_problem(self) -> str | None:
+        return self.database.integrity_problem()
+
+    def close(self) -> None:
+        self.database.close()
+
     def _one(self, sql: str, params: tuple) -> dict | None:
         rows = list(self.db.query(sql, params))
         return rows[0] if rows else None

@@ -6,6 +6,7 @@ of what it configured."""
 
 from __future__ import annotations
 
+import abc
 import copy
 import logging
 import threading
@@ -17,7 +18,7 @@ from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
 LOG = logging.getLogger(__name__)
 
 
-class Agent:
+class Agent(abc.ABC):
     agent_type = binary = topic = ""
     availability_zone: str | None = "nova"
 
@@ -87,9 +88,9 @@ class Agent:
             return
         self._synced = True
 
+    @abc.abstractmethod
     def full_sync(self, ctx) -> None:
         """Ask neutron-server for what this agent should have, and configure it."""
-        raise NotImplementedError
 
     def _report(self, start_flag: bool = False) -> None:
         state = {"agent_type": self.agent_type, "binary": self.binary, "host": self.host,
