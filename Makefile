@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 LAB    ?= 01
+MODE   ?= in-process
 # The suite is mostly real CLI calls (about a second of CPU each): one worker per core;
 # a test module stays on one worker, in order (its tests share one server, one lab cloud).
 TEST_WORKERS ?= 2
@@ -12,7 +13,8 @@ LAB_DIR = $(firstword $(wildcard labs/lab$(shell printf '%02d' $(LAB) 2>/dev/nul
 
 help:
 	@echo "make install        create $(VENV) with minicloud, the OpenStack clients and the dev tools"
-	@echo "make lab-up         start the in-process cloud in the background"
+	@echo "make lab-up         start the cloud in the background, every node in one process"
+	@echo "make lab-up MODE=processes   one process per node, over RabbitMQ"
 	@echo "make lab-down       stop it"
 	@echo "make lab-check LAB=01   grade a lab's checkpoints against the running cloud"
 	@echo "make test           the project's tests (what CI runs), including the docs build"
@@ -30,7 +32,7 @@ install: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh
 
 lab-up: $(BIN)/minicloud
-	$(BIN)/minicloud up
+	$(BIN)/minicloud up --mode $(MODE)
 
 lab-down: $(BIN)/minicloud
 	$(BIN)/minicloud down

@@ -9,9 +9,15 @@ RabbitMQ lets `guest` in from loopback only. Each rabbitmqctl call takes a secon
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import socket
 import subprocess
 from urllib.parse import quote
+
+HOW_TO_START = ("Install and start one: `apt-get install rabbitmq-server && rabbitmq-server "
+                "-detached` (as root), or name another broker with --transport-url "
+                "rabbit://USER:PASSWORD@HOST:5672/VHOST.")
 
 
 class BrokerError(Exception):
@@ -32,6 +38,38 @@ def create(vhost: str, user: str, password: str) -> None:
     _ctl("add_vhost", vhost)
     _ctl("add_user", user, password)
     _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+
+
+def ensure(vhost: str, user: str, password: str) -> None:
+    """As `create`, for a broker that may have them already (a second `lab-up`): the user
+    gets this password."""
+    _ctl("add_vhost", vhost)  # rabbitmqctl accepts a vhost that exists
+    try:
+        _ctl("add_user", user, password)
+    except BrokerError as exc:
+        if "already exists" not in str(exc):
+            raise
+        _ctl("change_password", user, password)
+    _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+
+
+def answers(host: str = "127.0.0.1", port: int = 5672) -> bool:
+    """Does anything accept connections on the broker's port?"""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def for_cloud(name: str, host: str = "127.0.0.1", port: int = 5672) -> str:
+    """The transport URL of a cloud's own vhost and user `name` (made or updated here,
+    with a new password), on the broker at host:port."""
+    if not answers(host, port):
+        raise BrokerError(f"no RabbitMQ answers on {host}:{port}. {HOW_TO_START}")
+    password = secrets.token_urlsafe(18)
+    ensure(name, name, password)
+    return url(name, password, name, host, port)
 
 
 def delete(vhost: str, user: str) -> None:

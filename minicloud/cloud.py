@@ -14,7 +14,6 @@ launcher through its control socket (control.py).
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable
 
@@ -47,14 +46,15 @@ class Cloud(Runtime):
         self.transport = rpc.get_transport(self.config.transport_url)
         self.say(f"*** Message bus: {self.config.transport_url.split('@')[-1]}")
         for spec in self.topology.nodes:
-            node = self.nodes[spec.name] = Node(spec, self)
             if spec.role == "controller":
+                node = self.nodes[spec.name] = Node(spec, self)
                 if not self.config.transport_url.startswith("memory"):
                     # spans of nodes in other processes (`minicloud node run`) arrive here
                     node.keep(start_collector(self.transport, self.tracer.store, node.name))
                 self._start_controller(node)
             else:
-                self._start_node(node)
+                self.nodes[spec.name] = self._start_node(spec)
+        self._wait_for_nodes()
         for node in self.nodes.values():
             for ready in node.when_all_up:
                 ready()
@@ -70,36 +70,52 @@ class Cloud(Runtime):
             self.servers.append(server)
             self.say(f"    {service:<9} {label:<9} {self.config.base_url(service)}")
 
-    def _start_node(self, node: Node) -> None:
+    def _start_node(self, spec) -> Node:
+        """A node of another role, in this process (the processes launcher, processes.py,
+        starts a child process instead)."""
+        node = Node(spec, self)
         self.say(f"*** Starting node {node.name} ({node.role}): "
                  f"{', '.join(node.spec.services)}")
         start_parts(node)
+        return node
 
-    # -- the control socket (`minicloud nodes`, `minicloud node stop|start`) -------------------
+    def _wait_for_nodes(self) -> None:
+        """Nodes in this process are up once started; children are waited for here."""
+
+    # -- the control socket (`minicloud nodes`, `minicloud node stop|start|kill`) --------------
     def answer(self, request: dict) -> dict:
         op, name = request.get("op"), request.get("node")
         if op == "nodes":
-            return {"nodes": [self.describe(node) for node in self.nodes.values()]}
-        if op not in ("stop", "start"):
-            return {"error": f"unknown request {op!r}: nodes, stop or start"}
+            return {"mode": self.config.mode,
+                    "nodes": [self.describe(node) for node in self.nodes.values()]}
+        if op not in ("stop", "start", "kill"):
+            return {"error": f"unknown request {op!r}: nodes, stop, start or kill"}
         node = self.nodes.get(name)
         if node is None:
             return {"error": f"no node {name!r}: {', '.join(self.nodes)}"}
         if node.role == "controller":
             return {"error": "the controller serves the APIs of this process: "
                              "`minicloud down` stops the whole cloud"}
-        if op == "stop" and node.running:
-            node.stop()
-        elif op == "start" and not node.running:
-            node.start()
+        try:
+            if op == "start" and not node.running:
+                node.start()
+            elif op == "kill":  # no goodbye (SIGKILL where the node is a process)
+                node.kill()
+            elif op == "stop" and node.running:
+                node.stop()
+        except RuntimeError as exc:  # a child that would not come up
+            return {"error": str(exc)}
         return {"node": self.describe(node)}
 
-    def describe(self, node: Node) -> dict:
+    def describe(self, node) -> dict:
         listens = ([self.config.base_url(service) for service, _ in SERVICES]
                    if node.role == "controller" else [])
-        if node.name in self.storage_nodes:
-            listens.append(f"http://{self.config.host}:{self.storage_nodes[node.name].port}")
-        return {"name": node.name, "role": node.role, "pid": os.getpid(),
+        if node.role == "storage":
+            index = self.config.storage_node_names.index(node.name)
+            port = getattr(self.storage_nodes.get(node.name), "port",
+                           self.config.storage_port(index))
+            listens.append(f"http://{self.config.host}:{port}")
+        return {"name": node.name, "role": node.role, "pid": node.pid,
                 "running": node.running, "addresses": node.spec.addresses,
                 "services": list(node.spec.services), "listens": listens}
 

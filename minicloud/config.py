@@ -25,6 +25,9 @@ SERVICE_PORTS = {
 }
 
 CONFIG_FILE = "minicloud.json"
+# How `minicloud up` runs the nodes of the plan (topology.py): all in its own process, or
+# each one (but the controller, which is the launcher's) as a child `minicloud node run`.
+MODES = ("in-process", "processes")
 USERS_SECRETS = ("admin_password", "demo_password")  # the controller's alone
 
 
@@ -43,6 +46,7 @@ class Config:
     port_offset: int = 0
     region: str = "RegionOne"
     transport_url: str = "memory://"
+    mode: str = "in-process"  # one of MODES
     token_ttl: int = 3600
     admin_password: str = "secret"
     demo_password: str = "secret"

@@ -73,8 +73,9 @@ def start_background(config, say=print, timeout: float = 60) -> int:
     config.home.mkdir(parents=True, exist_ok=True)
     log = config.path(LOG_FILE)
     log.write_text("")
+    config.save()  # what the foreground process reads (the broker's password stays out of ps)
     args = [sys.executable, "-m", "minicloud", "--home", str(config.home), "up", "--foreground",
-            "--port-offset", str(config.port_offset), "--transport-url", config.transport_url]
+            "--port-offset", str(config.port_offset), "--mode", config.mode]
     with open(log, "ab") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Callable
 
 from minicloud import topology
@@ -144,6 +145,14 @@ class Node:
         for part in self.parts:
             part.start()
         self.running = True
+
+    def kill(self) -> None:
+        """In one process a node cannot die alone: the same as `stop`."""
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        return os.getpid()
 
 
 Part = Callable[[Node], object]

@@ -8,20 +8,25 @@ service's `service.py`), and stops them on SIGTERM or Ctrl-C. Nothing of the con
 is shared with it but the message bus and the APIs: its spans travel to the controller's
 `trace.db` over the bus too (common/trace_forward.py).
 
-The controller is not started this way: `minicloud up` runs it, with the nodes of the
-plan; this adds nodes to it (`--role compute --name compute3`).
+The controller is not started this way: `minicloud up` runs it. In the processes mode
+(`minicloud up --mode processes`, processes.py) every other node of the plan runs this
+way, as a child of the launcher; by hand it adds nodes (`--role compute --name compute3`).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
 
 from minicloud.common.trace_forward import TraceForwarder
 from minicloud.node import Node, Runtime, start_parts
 from minicloud.topology import Topology
 
 ROLES = ("network", "compute", "storage")
+LAUNCHER_PID = "MINICLOUD_LAUNCHER_PID"  # set by the processes launcher (processes.py)
+PARENT_CHECK = 0.5  # seconds between two looks at whether the launcher still runs
 
 
 class NodeProcess(Runtime):
@@ -42,6 +47,7 @@ class NodeProcess(Runtime):
         spec = self.node.spec
         self.transport = rpc.get_transport(self.config.transport_url)
         self.tracer.store = TraceForwarder(self.transport)  # to the controller's trace.db
+        self.tracer.stamp = {"pid": os.getpid()}
         self.say(f"*** Starting node {spec.name} ({spec.role}): {', '.join(spec.services)}")
         self.say("    " + "  ".join(f"{net} {ip}" for net, ip in spec.addresses.items()))
         start_parts(self.node)
@@ -53,8 +59,26 @@ class NodeProcess(Runtime):
         self.close()
 
 
+def follow_launcher() -> None:
+    """Started by the processes launcher (processes.py): stop when it is gone, even if it
+    died by SIGKILL. The node watches its parent pid and stops itself as SIGTERM would.
+    (The kernel's PR_SET_PDEATHSIG would fire when the launcher's *thread* that started
+    the node ends, and the launcher restarts nodes from short-lived threads.)"""
+    launcher = os.environ.get(LAUNCHER_PID)
+    if not launcher:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(launcher):
+            time.sleep(PARENT_CHECK)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="follow-launcher", daemon=True).start()
+
+
 def run(config, role: str, name: str, say=print) -> int:
     """Start the node, and run until SIGTERM or SIGINT; then stop it cleanly."""
+    follow_launcher()
     process = NodeProcess(config, role, name, say)
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

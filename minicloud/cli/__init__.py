@@ -1,12 +1,13 @@
 """The `minicloud` command: start, stop and inspect a cloud, and read its request traces.
 
-    minicloud up [--foreground]   start the cloud (in the background unless --foreground)
+    minicloud up [--foreground] [--mode in-process|processes]
+                                  start the cloud (in the background unless --foreground)
     minicloud down                stop it
     minicloud status              is it running, and does every endpoint answer
     minicloud env                 shell lines that point the openstack CLI at it
     minicloud trace list|show ID|last [--mermaid|--tree]
     minicloud nodes               the nodes: role, PID, addresses, services, up or stopped
-    minicloud node stop|start N   a node fails, or comes back
+    minicloud node stop|kill|start N   a node fails (cleanly, or as a crash), or comes back
     minicloud agents              what each Neutron agent has configured (the data plane)
     minicloud ring build|show     Swift's object ring
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
@@ -19,13 +20,14 @@ Commands with more to say live beside this file: agents.py (`agents`), nodes.py 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
 from pathlib import Path
 
-from minicloud import clientconfig, daemon
-from minicloud.config import Config, default_home
+from minicloud import broker, clientconfig, daemon
+from minicloud.config import MODES, Config, default_home
 
 
 def _config(args, **overrides) -> Config:
@@ -33,17 +35,23 @@ def _config(args, **overrides) -> Config:
 
 
 def cmd_up(args) -> int:
-    config = _config(args, port_offset=args.port_offset, transport_url=args.transport_url)
+    config = _config(args, port_offset=args.port_offset, transport_url=args.transport_url,
+                     mode=args.mode)
     pid = daemon.running_pid(config)
     if pid is not None:
         print(f"minicloud is already running (pid {pid}, data in {config.home}); "
               "`minicloud down` stops it.")
         return 0
     if args.foreground:
-        from minicloud.cloud import Cloud
-
-        daemon.run_foreground(config, Cloud, say=lambda line: print(line, flush=True))
+        daemon.run_foreground(config, _launcher(config.mode),
+                              say=lambda line: print(line, flush=True))
         return 0
+    if config.mode == "processes" and config.transport_url.startswith("memory"):
+        try:
+            config.transport_url = _cloud_broker(config)
+        except broker.BrokerError as exc:
+            print(f"The processes mode needs RabbitMQ: {exc}", file=sys.stderr)
+            return 1
     t0 = time.monotonic()
     print(f"*** Starting minicloud in the background (log: {config.path(daemon.LOG_FILE)})")
     try:
@@ -60,6 +68,28 @@ def cmd_up(args) -> int:
     print(f"*** minicloud is up (pid {pid}) after {time.monotonic() - t0:.2f} s")
     _print_usage(config, written, user_config)
     return 0
+
+
+def _launcher(mode: str):
+    """The class that starts the nodes of the plan in this mode."""
+    if mode == "processes":
+        from minicloud.processes import ProcessCloud
+
+        return ProcessCloud
+    from minicloud.cloud import Cloud
+
+    return Cloud
+
+
+def _cloud_broker(config: Config) -> str:
+    """A vhost and a user of the cloud's own on the local broker (guest may only log in
+    from loopback, which nodes elsewhere are not): `minicloud` for the learner's cloud,
+    `minicloud-<hash of the data directory>` for any other."""
+    default = config.home == Config(home=Path.home() / ".minicloud").home
+    name = "minicloud" if default else \
+        "minicloud-" + hashlib.sha256(str(config.home).encode()).hexdigest()[:8]
+    print(f"*** RabbitMQ: vhost {name}, user {name} (rabbitmqctl)")
+    return broker.for_cloud(name)
 
 
 def _print_usage(config: Config, written, user_config: bool) -> None:
@@ -192,7 +222,11 @@ def parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the cloud")
     up.add_argument("--foreground", action="store_true", help="run in this terminal")
     up.add_argument("--port-offset", type=int, help="add this to every service port")
-    up.add_argument("--transport-url", help="memory:// (default) or rabbit://user:pw@host:5672/")
+    up.add_argument("--mode", choices=MODES, default="in-process",
+                    help="in-process (default): every node in one process; processes: one "
+                         "process per node, over RabbitMQ")
+    up.add_argument("--transport-url", help="memory:// (default) or rabbit://user:pw@host:5672/; "
+                    "the processes mode makes a vhost and user of its own unless given one")
     up.add_argument("--no-user-config", action="store_true",
                     help="do not add the clouds to ~/.config/openstack/clouds.yaml")
     up.set_defaults(func=cmd_up)

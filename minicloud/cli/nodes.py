@@ -1,11 +1,12 @@
-"""`minicloud nodes` and `minicloud node stop|start NAME`: the cloud's nodes, the role of
-each, its addresses on the networks of the plan (topology.py), what it runs and whether
-it runs; `node run` runs one more node in a process of its own (node_process.py);
-stopping a node is a node failing (its services go down in `openstack compute
-service list` and `network agent list` once their down time has passed), starting it
-again brings it back with what it had.
+"""`minicloud nodes` and `minicloud node stop|kill|start NAME`: the cloud's nodes, the role
+of each, its process, its addresses on the networks of the plan (topology.py), what it
+runs and whether it runs; `node run` runs one more node in a process of its own
+(node_process.py); stopping or killing a node is a node failing (its services go down in
+`openstack compute service list` and `network agent list` once their down time has
+passed), starting it again brings it back with what it had.
 
-In the in-process mode all nodes share one process, so they share one PID, and they
+In the in-process mode all nodes share one process, so they share one PID; in the
+processes mode (processes.py) each node but the controller is a process of its own. Both
 listen on 127.0.0.1: the plan's addresses are the ones each node has in the modes that
 give it a network of its own."""
 
@@ -27,7 +28,7 @@ def _table(nodes: list[dict]) -> str:
     lines = [header]
     for n in nodes:
         addresses = "  ".join(f"{SHORT.get(net, net)} {ip}" for net, ip in n["addresses"].items())
-        lines.append(f"{n['name']:<11} {n['role']:<11} {n['pid']:>7}  "
+        lines.append(f"{n['name']:<11} {n['role']:<11} {n['pid'] or '-':>7}  "
                      f"{'up' if n['running'] else 'STOPPED':<8} {addresses}")
         lines.append(f"{'':<40} {' '.join(n['services'])}")
     return "\n".join(lines)
@@ -86,7 +87,10 @@ def add_parsers(sub, run_nodes, run_node) -> None:
     node = sub.add_parser("node", help="stop a node (as if it failed), start it again, or "
                                        "run a node in this process")
     actions = node.add_subparsers(dest="action", required=True)
-    for action, text in (("stop", "stop a node's services, as if it failed"),
+    for action, text in (("stop", "stop a node's services cleanly (SIGTERM in the "
+                                   "processes mode)"),
+                         ("kill", "kill a node as a crash does (SIGKILL in the processes "
+                                  "mode; in one process the same as stop)"),
                          ("start", "start a stopped node again")):
         one = actions.add_parser(action, help=text)
         one.add_argument("name", help="network, compute1, storage2, ...")

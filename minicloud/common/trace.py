@@ -72,6 +72,9 @@ class Tracer:
     def __init__(self, store: TraceStore | None = None, clock=time.time):
         self.store = store
         self.clock = clock
+        # Attributes every span of this process carries: where nodes run in processes of
+        # their own, the launcher sets {"pid": ...}, so a trace shows which process did what.
+        self.stamp: dict = {}
 
     def start(self, service: str, operation: str, *, trace_id: str | None = None,
               parent_id: str | None = None, request_id: str | None = None, **attrs) -> Span:
@@ -80,7 +83,7 @@ class Tracer:
             trace_id, parent_id = parent.trace_id, parent_id or parent.span_id
         span = Span(trace_id=trace_id or new_id(), span_id=new_id(), parent_id=parent_id,
                     service=service, operation=operation, start=self.clock(),
-                    request_id=request_id, attrs=attrs)
+                    request_id=request_id, attrs={**self.stamp, **attrs})
         span.context_token = _current.set(span)
         return span
 

@@ -239,9 +239,7 @@ class Servers:
         boot, ref = boot_volumes.from_image(image, boot, ref)  # a volume-backed snapshot
         networks = check_networks(api, ctx, body.get("networks"), at_least(req, "2.37"))
         key = check_key(api, ctx, body.get("key_name"))
-        zone = body.get("availability_zone")
-        if zone and zone != "nova":
-            raise errors.BadRequest("The requested availability zone is not available")
+        zone, forced = forced_host(ctx, body.get("availability_zone"))
         count = _count(body)
         groups = check_security_groups(api, ctx, body.get("security_groups"))
         access = check_access_ips(body)
@@ -260,7 +258,7 @@ class Servers:
         for instance in instances:
             boot_volumes.reserve(api, ctx, instance, boot)
             spec = {"instance_id": instance["id"], "flavor": flavor, "image": _image_props(image),
-                    "availability_zone": zone}
+                    "availability_zone": zone, "force_hosts": forced}
             api.conductor.cast(ctx, "build_instances", instance_id=instance["id"], spec=spec)
         first = instances[0]
         resp.status = falcon.HTTP_202
@@ -289,6 +287,20 @@ class Servers:
             **access})
         self.api.store.start_action(ctx, instance["id"], "create")
         return instance
+
+
+def forced_host(ctx, requested: str | None) -> tuple[str | None, list[str]]:
+    """`availability_zone` as Nova reads it: `ZONE`, or `ZONE:HOST` (also `ZONE:HOST:NODE`,
+    a node being its host here), which places the server on HOST past the scheduler's
+    other filters and is for admins only (policy servers:create:forced_host)."""
+    zone, _, where = (requested or "").partition(":")
+    if zone and zone != "nova":
+        raise errors.BadRequest("The requested availability zone is not available")
+    host = where.partition(":")[0] or where.partition(":")[2]
+    if where and not ctx.is_admin:
+        raise errors.Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
+                               "to be performed.")
+    return zone or None, [host] if host else []
 
 
 def _image_props(image: dict) -> dict:

@@ -128,3 +128,21 @@ def test_an_unexpected_failure_on_the_host_leaves_error_and_nothing_behind(nova)
     server = nova.boot("vm", wait="ERROR")
     assert "Neutron answered garbage" in server["fault"]["message"]
     assert nova.networks.port_table == {} and nova.store.used() == {}
+
+
+def test_an_admin_places_a_server_on_a_host_with_zone_colon_host(nova):
+    for _ in range(2):  # both on compute2, which spreading by RAM alone would never do
+        server = nova.boot("pinned", token="admin", availability_zone="nova:compute2")
+        assert nova.server(server["id"])["OS-EXT-SRV-ATTR:host"] == "compute2"
+        assert server["OS-EXT-AZ:availability_zone"] == "nova"
+    body = {"name": "x", "imageRef": nova.images.cirros["id"], "flavorRef": "1",
+            "networks": [{"uuid": nova.networks.private["id"]}]}
+    denied = nova.request("POST", "/servers", "demo",
+                          {"server": {**body, "availability_zone": "nova:compute2"}})
+    assert denied.status_code == 403 and "forced_host" in denied.text
+    other = nova.request("POST", "/servers", "admin",
+                         {"server": {**body, "availability_zone": "elsewhere:compute2"}})
+    assert other.status_code == 400
+    nowhere = nova.boot("nowhere", token="admin", availability_zone="nova:compute9",
+                        wait="ERROR")
+    assert "IgnoreForceHostsFilter" in nowhere["fault"]["message"]

@@ -1,0 +1,146 @@
+"""The processes launcher (`minicloud up --mode processes`): one OS process per node.
+
+The controller runs in the launcher's own process, as in the in-process mode (cloud.py):
+the APIs, the conductor, the schedulers, neutron-server. Every other node of the plan
+(topology.py) is a child process running `minicloud node run --role ROLE --name NAME
+--config nodes/NAME.json` (node_process.py), which is what a container or a second
+machine runs. A child knows the cloud only through its configuration file (written here,
+mode 0600, without the users' passwords), RabbitMQ and the APIs; its output goes to
+`logs/NAME.log` in the data directory, and its spans to the controller's trace.db.
+
+`minicloud node stop NAME` sends the child SIGTERM (it stops cleanly), `kill` SIGKILL (a
+crash), `start` starts a new child. A child stops by itself when the launcher is gone
+(node_process.follow_launcher), so even a launcher killed with SIGKILL leaves no node
+behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from minicloud.cloud import Cloud
+from minicloud.node_process import LAUNCHER_PID
+from minicloud.topology import Node as NodeSpec
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+class ChildNode:
+    """A node of the plan running as a child process; the launcher's handle on it."""
+
+    def __init__(self, spec: NodeSpec, config, say):
+        self.spec, self.config, self.say = spec, config, say
+        self.process: subprocess.Popen | None = None
+        self.when_all_up: list = []
+        self.log = config.path("logs", f"{spec.name}.log")
+        self._log_start = 0  # where this child's output begins in its log
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def role(self) -> str:
+        return self.spec.role
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.running else None
+
+    def spawn(self) -> None:
+        """Start the child; `wait_up` waits for it to say it is up."""
+        path = self.config.save_for_node(self.name)
+        self.log.parent.mkdir(mode=0o700, exist_ok=True)
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
+        args = [sys.executable, "-m", "minicloud", "node", "run", "--role", self.role,
+                "--name", self.name, "--config", str(path)]
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", LAUNCHER_PID: str(os.getpid())})
+        self.say(f"*** Starting node {self.name} ({self.role}), pid {self.process.pid}: "
+                 f"{', '.join(self.spec.services)}")
+
+    def wait_up(self, timeout: float = START_TIMEOUT) -> None:
+        """Until the child's log says `*** Node NAME is up`; RuntimeError if it exits first
+        or takes longer than `timeout`."""
+        ready = f"*** Node {self.name} is up".encode()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready in self._output():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node {self.name} exited with status "
+                                   f"{self.process.returncode}; see {self.log}")
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"node {self.name} did not come up within {timeout:.0f} s; "
+                           f"see {self.log}")
+
+    def _output(self) -> bytes:
+        with open(self.log, "rb") as f:
+            f.seek(self._log_start)
+            return f.read()
+
+    def start(self) -> None:
+        self.spawn()
+        self.wait_up()
+
+    def stop(self) -> None:
+        """SIGTERM: the node stops its parts and says goodbye; SIGKILL if it hangs."""
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: the node dies as in a crash; its services go down after their down time."""
+        if self.running:
+            self.process.kill()
+            self.process.wait()
+
+
+class ProcessCloud(Cloud):
+    """The controller here; every other node a child process, started all at once."""
+
+    def __init__(self, config, say=print):
+        super().__init__(config, say)
+        if config.transport_url.startswith("memory"):
+            raise ValueError("nodes in processes of their own talk over RabbitMQ, not the "
+                             "in-memory bus: give `--transport-url rabbit://...`")
+        self.tracer.stamp = {"pid": os.getpid()}
+
+    def _start_node(self, spec) -> ChildNode:
+        child = ChildNode(spec, self.config, self.say)
+        child.spawn()
+        return child
+
+    def _wait_for_nodes(self) -> None:
+        for node in self.nodes.values():
+            if isinstance(node, ChildNode):
+                node.wait_up()
+                self.say(f"    {node.name} is up")
+
+    def start(self) -> None:
+        try:
+            super().start()
+        except BaseException:
+            self.stop()  # no child outlives a launcher that failed to start
+            raise
+
+    def stop(self) -> None:
+        for node in self.nodes.values():  # all at once: each stops in its own time
+            if isinstance(node, ChildNode) and node.running:
+                node.process.send_signal(signal.SIGTERM)
+        super().stop()
