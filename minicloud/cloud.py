@@ -6,10 +6,11 @@ nodes and the storage nodes, each running the parts its role runs (`<service>/se
 says which, node.py how a node keeps them). All nodes share one message bus and one
 tracer. `Cloud.start()` narrates what it starts, as a learner would want to see it.
 
-The handles tests and the operator's routes use are the Runtime's (node.py):
+The handles tests use are the Runtime's (node.py):
 `compute_hosts["compute2"]`, `agents["compute2-bridge"]`, `storage_nodes["storage2"]`,
-`volume_nodes["storage1"]`. `minicloud nodes` and `minicloud node stop|start` reach the
-launcher through its control socket (control.py).
+`volume_nodes["storage1"]`. `minicloud nodes` and `minicloud node stop|kill|start` reach
+the launcher through its control socket (control.py). The processes launcher
+(processes.py) is this class with every node but the controller in a child process.
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ class Runtime:
     """What the nodes of one process share: the configuration, the message bus, the
     tracer, the services' Keystone logins, and handles on the started parts by name
     (`compute_hosts["compute2"]`, `agents["compute2-bridge"]`, `storage_nodes["storage2"]`,
-    `volume_nodes["storage1"]`), which tests and the operator's routes use."""
+    `volume_nodes["storage1"]`), which tests use; the services themselves reach another
+    node only over RPC and REST, as they must where it is another process."""
 
     def __init__(self, config, say: Callable[[str], None] = print):
         self.config = config

@@ -69,6 +69,9 @@ ROLES = {r.name: r for r in (
 
 # Host numbers by role: controller .11, network .21, compute .31-.39, storage .41-.49.
 FIRST_NUMBER = {"controller": 11, "network": 21, "compute": 31, "storage": 41}
+# The names of the plan's one controller and one network node: the hosts that services
+# address by name (cinder-api's report topic, the L3 and DHCP agents' topics).
+CONTROLLER, NETWORK_NODE = "controller", "network"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,8 +108,8 @@ class Topology:
     def from_config(cls, config) -> "Topology":
         """controller, network, the compute hosts and storage nodes the config names;
         the Cinder backend runs on the storage node `config.volume_backend_host`."""
-        nodes = [Node("controller", "controller", FIRST_NUMBER["controller"]),
-                 Node("network", "network", FIRST_NUMBER["network"])]
+        nodes = [Node(CONTROLLER, "controller", FIRST_NUMBER["controller"]),
+                 Node(NETWORK_NODE, "network", FIRST_NUMBER["network"])]
         nodes += [Node(name, "compute", FIRST_NUMBER["compute"] + i)
                   for i, name in enumerate(config.compute_hosts)]
         nodes += [Node(name, "storage", FIRST_NUMBER["storage"] + i,

@@ -9,6 +9,7 @@ watch the cluster heal.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import requests
@@ -86,7 +87,11 @@ def cmd_swift(config: Config, args) -> int:
         else:
             action = args.swift_command.split("-")[0]
             nodes = [_admin_call(config, "POST", f"/minicloud/storage/{args.node}/{action}")]
-    except (ServiceError, requests.RequestException, errors.ApiError, ValueError) as exc:
+    except ServiceError as exc:  # the proxy answered: an unknown node (404), a dead one (503)
+        print(f"The object service refused it ({exc.status}): {_text(str(exc))}",
+              file=sys.stderr)
+        return 1
+    except (requests.RequestException, errors.ApiError, ValueError) as exc:
         print(f"Could not reach the object service (is the cloud up? `minicloud status`): "
               f"{exc}", file=sys.stderr)
         return 1
@@ -94,9 +99,21 @@ def cmd_swift(config: Config, args) -> int:
         print(json.dumps(nodes))
         return 0
     for n in nodes:
-        state = "running" if n["running"] else "STOPPED"
-        print(f"{n['name']:<10} {state:<8} {n['objects']:>6} objects")
+        print(_node_line(n))
     return 0
+
+
+def _text(message: str) -> str:
+    """Swift's error bodies are a line of HTML: the words only."""
+    return " ".join(re.sub(r"<[^>]+>", " ", message).split())
+
+
+def _node_line(node: dict) -> str:
+    """`storage2   STOPPED       15 objects`; a node that did not answer: UNREACHABLE."""
+    if not node.get("reachable", True):
+        return f"{node['name']:<10} UNREACHABLE {'?':>3} objects"
+    state = "running" if node["running"] else "STOPPED"
+    return f"{node['name']:<10} {state:<8} {node['objects']:>6} objects"
 
 
 def add_parsers(sub, run_ring, run_swift) -> None:

@@ -16,10 +16,11 @@ import logging
 
 from minicloud.common import rpc
 from minicloud.network.store import NetworkStore, load
+from minicloud.topology import NETWORK_NODE
 
 LOG = logging.getLogger(__name__)
 
-NETWORK_HOST = "network"  # where the L3 and DHCP agents run
+NETWORK_HOST = NETWORK_NODE  # where the L3 and DHCP agents run (topology.py)
 BRIDGE_TOPIC, L3_TOPIC, DHCP_TOPIC, PLUGIN_TOPIC = ("q-agent-notifier", "l3_agent",
                                                     "dhcp_agent", "q-plugin")
 # Heartbeats travel on their own topic, as in Neutron, and untraced: one every few seconds

@@ -28,6 +28,9 @@ missing, so a node that was down or lost its disk catches up.
     conditions.py   its conditional and range answers (304, 412, 206, 416)
     diskfile.py     its files: `.data` and `.ts`, metadata in an xattr, spare files
     replicator.py   off the request path: brings every partition's replicas up to date
+    nodes.py        the operator's reach to the storage nodes over RPC (stop, start,
+                    wipe, status), and where a node says which port it listens on
+    service.py      which of these run on the controller, which on a storage node
 
 LIMITATIONS compared with real Swift:
 - Accounts and containers are rows in one SQLite database on the controller, not

@@ -10,7 +10,9 @@ the storage nodes the ring names (objects.py); every resource is built from the 
 Errors are short HTML: the clients only look at the status code.
 
 Admin-only routes under `/minicloud/` let `minicloud swift ...` (and tests, and labs)
-stop, start and wipe a storage node and run the replicator now.
+stop, start and wipe a storage node and run the replicator now. The storage routes reach
+each node over RPC (nodes.py), in every mode, with a short timeout: a node that does not
+answer is listed as unreachable (`"reachable": false`), and an action on it is a 503.
 """
 
 from __future__ import annotations
@@ -90,32 +92,26 @@ class Info:
 
 
 class StorageNodes:
-    """`GET /minicloud/storage`: each storage node, up or down, and its object count."""
+    """`GET /minicloud/storage`: each storage node of the ring, up, down or unreachable,
+    and its object count (null when it does not answer)."""
 
     def __init__(self, swift: Swift):
-        self.nodes = swift.nodes
+        self.storage = swift.storage
 
     def on_get(self, req, resp):
         check_admin(req)
-        resp.media = {"nodes": [{"name": n.name, "port": n.port, "running": n.running,
-                                 "objects": n.object_files()} for n in self.nodes.values()]}
+        resp.media = {"nodes": self.storage.statuses(req.context.ctx)}
 
 
 class StorageNodeAction:
     """`POST /minicloud/storage/<node>/stop|start|wipe`: fail, revive or wipe a node."""
 
     def __init__(self, swift: Swift):
-        self.nodes, self.ring = swift.nodes, swift.ring
+        self.storage = swift.storage
 
     def on_post(self, req, resp, node, action):
         check_admin(req)
-        if node not in self.nodes or action not in ("stop", "start", "wipe"):
-            raise errors.NotFound(f"No storage node {node} or action {action}.")
-        getattr(self.nodes[node], action)()
-        if action == "start":  # it may have had to take another port: read the ring now
-            self.ring.refresh()
-        n = self.nodes[node]
-        resp.media = {"name": n.name, "running": n.running, "objects": n.object_files()}
+        resp.media = self.storage.act(req.context.ctx, node, action)
 
 
 class Replicate:

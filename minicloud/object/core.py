@@ -1,10 +1,10 @@
 """What every resource of Swift's proxy works on: the account/container store, the object
-controller that talks to the storage nodes, the replicator, the storage nodes themselves,
-the expirer pass and the proxy's spool directory; and the rule they share, whose account
-a request may use.
+controller that talks to the storage nodes, the replicator, the operator's reach to the
+storage nodes over RPC (nodes.py), the expirer pass and the proxy's spool directory; and
+the rule they share, whose account a request may use.
 
-cloud.py builds one `Swift` and api.py hands it to each resource; a unit test builds one
-over storage nodes in a temporary directory.
+service.py builds one `Swift` and api.py hands it to each resource; a unit test builds one
+over storage nodes in a temporary directory and the memory bus.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from minicloud.common import errors
 from minicloud.object import constraints
 from minicloud.object.expirer import Expirer
+from minicloud.object.nodes import StorageAdmin
 from minicloud.object.proxy import ObjectController
 from minicloud.object.replicator import Replicator
 from minicloud.object.store import ObjectStore
@@ -21,12 +22,12 @@ from minicloud.object.store import ObjectStore
 
 class Swift:
     def __init__(self, store: ObjectStore, controller: ObjectController,
-                 replicator: Replicator, nodes: dict, tmp_dir: Path):
+                 replicator: Replicator, storage: StorageAdmin, tmp_dir: Path):
         self.store = store
         self.controller = controller
         self.ring = controller.ring
         self.replicator = replicator
-        self.nodes = nodes  # name -> storage.StorageNode
+        self.storage = storage  # the storage nodes' admin endpoints, over RPC
         self.tmp_dir = Path(tmp_dir)  # where a large PUT's body is spooled
         self.expirer = Expirer(store, controller)
 

@@ -182,7 +182,8 @@ def ensure_ring(config, ports: dict | None = None) -> Ring:
 
 def place_node(config, name: str, port: int) -> None:
     """Record in the ring the port a storage node really has (it had to take another one
-    than planned); the proxy and the replicator see it within RingFile's check_every."""
+    than planned). Only the controller writes it (nodes.RingPlacer, told by the node over
+    RPC); the proxy and the replicator see it within RingFile's check_every."""
     path = config.path(RING_FILE)
     ring = Ring.load(path)
     for device in ring.devices:

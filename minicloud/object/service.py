@@ -1,44 +1,65 @@
-"""Where Swift runs: the proxy and the replicator on the controller; an object server on
-every storage node, with its device under `<home>/storage/<node>/`, reachable in the
-in-process launcher as `runtime.storage_nodes["storage2"]` (what `minicloud swift
-stop-node` stops)."""
+"""Where Swift runs: the proxy, the replicator and the ring's keeper on the controller; an
+object server on every storage node, with its device under `<home>/storage/<node>/`.
+
+The controller and the storage nodes share only the message bus and HTTP (nodes.py): the
+proxy reaches each node's object server over HTTP at the port the ring names, and its
+operator's routes reach the node's RPC server (`swift-storage.<node>`). A storage node
+that had to take another port than planned tells the controller (`swift-ring`), which
+alone writes `ring.json`. In the in-process launcher a node's object server is also
+`runtime.storage_nodes["storage2"]`, for tests; the controller never uses it.
+"""
 
 from __future__ import annotations
 
+from minicloud.common import rpc
 from minicloud.object import api
 from minicloud.object.core import Swift
+from minicloud.object.nodes import (RING_TOPIC, STORAGE_TOPIC, RingPlacer, StorageAdmin,
+                                    StorageNodeService, ask_nodes_to_announce)
 from minicloud.object.proxy import ObjectController, proxy_tmp
 from minicloud.object.replicator import PeriodicReplicator, Replicator
-from minicloud.object.ring import RING_FILE, RingFile, ensure_ring, place_node
+from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
 from minicloud.object.storage import StorageNode
 from minicloud.object.store import ObjectStore
 
 
+def _storage_admin(node, ring: RingFile) -> StorageAdmin:
+    """The ring's keeper (it hears where the storage nodes listen), and the client the
+    proxy's operator's routes ask the nodes with."""
+    config, transport, tracer = node.config, node.transport, node.tracer
+    placer = RingPlacer(config, ring)
+    node.keep(rpc.RPCServer(transport, RING_TOPIC, node.name, [placer], service="swift-proxy",
+                            tracer=tracer, workers=1).start())
+    ask_nodes_to_announce(transport)  # nodes in other processes may run on other ports
+    client = rpc.RPCClient(transport, STORAGE_TOPIC, service="swift-proxy", tracer=tracer,
+                           timeout=config.rpc_quick_timeout)
+    return StorageAdmin(client, ring, placer)
+
+
 def controller(node):
-    """The ring (built on first start, with every node at its planned port), the periodic
-    replicator, then the proxy."""
+    """The ring (built on first start, with every node at its planned port) and its
+    keeper, the periodic replicator, then the proxy."""
     config, runtime = node.config, node.runtime
     ensure_ring(config)
     ring = RingFile(config.path(RING_FILE))
-    # Storage nodes that had to take another port than planned say so in the ring file
-    # as they start; the proxy reads it again as soon as every node runs.
-    node.when_all_up.append(ring.refresh)
+    storage = _storage_admin(node, ring)
     replicator = Replicator(ring)
     runtime.swift_replicator = replicator
     node.keep(PeriodicReplicator(replicator, config.replicator_interval).start())
     swift = Swift(ObjectStore(config.path("object.db")), ObjectController(ring, node.tracer),
-                  replicator, runtime.storage_nodes, proxy_tmp(config.home))
+                  replicator, storage, proxy_tmp(config.home))
     return api.create_app(swift, node.tracer, runtime.token_validator("object"))
 
 
 def storage_node(node):
+    """The object server and its RPC server; a port taken by another program makes the
+    node take a free one, and say so to the controller."""
     config = node.config
     planned = config.storage_port(config.storage_node_names.index(node.name))
     server = StorageNode(node.name, config.path("storage", node.name), config.listen_host,
                          planned, node.tracer)
-    # a port taken by another program: the node takes a free one, and the ring learns it
-    server.on_port_change = lambda: place_node(config, node.name, server.port)
-    node.runtime.storage_nodes[node.name] = node.keep(server.start())
+    node.runtime.storage_nodes[node.name] = server
+    node.keep(StorageNodeService(server, node.transport, node.tracer).start())
     node.say(f"    {'object':<9} {'Swift':<9} http://{config.host}:{server.port}")
 
 

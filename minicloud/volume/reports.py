@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from minicloud.common import rpc
+from minicloud.topology import CONTROLLER
 from minicloud.volume.core import REPORTS_TOPIC, Cinder
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +47,6 @@ class VolumeReports:
 
 def start_reports(cinder: Cinder, transport, tracer=None) -> rpc.RPCServer:
     """cinder-api's endpoint for the reports, with `Config.volume_workers` threads."""
-    return rpc.RPCServer(transport, REPORTS_TOPIC, "controller", [VolumeReports(cinder)],
+    return rpc.RPCServer(transport, REPORTS_TOPIC, CONTROLLER, [VolumeReports(cinder)],
                          service="cinder-api", tracer=tracer,
                          workers=cinder.config.volume_workers).start()

@@ -16,6 +16,7 @@ import datetime
 import falcon
 
 from minicloud.common import policy, rpc, servicegroup
+from minicloud.topology import CONTROLLER
 from minicloud.volume import microversions
 from minicloud.volume.core import Cinder
 
@@ -58,7 +59,7 @@ class Services:
     def on_get(self, req, resp):
         now = self.cinder.clock()
         reported = reported_volume_services(self.cinder, req.context.ctx)
-        rows = [_row(req, "cinder-scheduler", "controller", reported is not None, now)]
+        rows = [_row(req, "cinder-scheduler", CONTROLLER, reported is not None, now)]
         down_time = self.cinder.config.service_down_time
         rows += [_row(req, "cinder-volume", r["host"],
                       servicegroup.service_is_up(r, down_time, now), r["last_seen"])
