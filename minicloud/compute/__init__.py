@@ -27,6 +27,7 @@ and off the HTTP path, over RPC:
     scheduler.py        picks a host (filters.py, weighers.py)
     manager.py          nova-compute on each host (manager_shelve.py, manager_interfaces.py)
     driver.py           the hypervisor interface and the fake driver
+    volume_drivers.py   how a host reaches a volume's disk (mounts Cinder's NFS share)
 
 LIMITATIONS compared with real Nova:
 - One cell, one region, one availability zone (`nova`); no cells v2, no Placement service:
@@ -52,7 +53,10 @@ LIMITATIONS compared with real Nova:
   but nova-api picks the device name itself (real Nova asks the compute host,
   `reserve_block_device_name`), and calls Cinder with the `nova` service token.
 - Cold migration and live migration move the fake VM's state between hosts; there is no
-  disk copy and no pre-checks beyond the scheduler's filters.
+  disk copy and no pre-checks beyond the scheduler's filters, and the destination does
+  not mount the volumes' share (Nova's pre_live_migration connects them there).
+- Volumes: only Cinder's `nfs` connection info is connected (volume_drivers.py); the
+  "mount" is a symlink on one machine and is never unmounted.
 - Quotas are counted at create time (instances, cores, ram); there are no reservations.
 - Instance actions record one event per hop; the scheduler's explanation of its choice is
   put in the event's `details` (real Nova only puts fault details there).

@@ -4,7 +4,9 @@ The compute manager never touches a hypervisor itself: it asks its driver to spa
 destroy, power on/off, reboot, pause, suspend, migrate, attach things and read the console.
 This is the seam where the namespace and Docker drivers plug in; the `fake` driver is a
 state machine in memory that takes `delay` seconds per operation (default 0) and writes a
-console log that tells the boot story.
+console log that tells the boot story. Volumes reach it as Cinder's connection info; it
+finds their disks through volume_drivers.py (the NFS share mounted under
+`<state_path>/mnt`), as a real hypervisor would open them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import abc
 import struct
 import threading
 import time
+from pathlib import Path
+
+from minicloud.compute import volume_drivers
 
 # power_state values as Nova reports them (OS-EXT-STS:power_state).
 NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED = 0, 1, 3, 4, 6, 7
@@ -90,8 +95,9 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def attach_volume(self, instance: dict, volume_id: str, device: str,
                       connection_info: dict | None = None) -> None:
-        """Attach the disk Cinder describes in `connection_info` (for the file backend,
-        {"driver_volume_type": "file", "data": {"device_path": ...}}) as `device`."""
+        """Attach the disk Cinder describes in `connection_info` as `device` (this cloud's
+        backend: {"driver_volume_type": "nfs", "data": {"export": "10.0.0.41:/...",
+        "name": "volume-<id>", ...}}, see volume_drivers.py)."""
         ...
 
     @abc.abstractmethod
@@ -136,13 +142,15 @@ class _FakeVM:
 
 class FakeDriver(ComputeDriver):
     """A hypervisor in a dictionary. `fail_spawn` (a set of instance names, or True) makes
-    spawn raise, which tests use to see a reschedule."""
+    spawn raise, which tests use to see a reschedule. `state_path` is the host's own
+    directory (Nova's state_path): volume shares are mounted under its `mnt/`."""
 
     hypervisor_type = "fake"
 
     def __init__(self, host: str, vcpus: int, memory_mb: int, local_gb: int,
-                 delay: float = 0.0, clock=time.time):
+                 delay: float = 0.0, clock=time.time, *, state_path: Path):
         self.host, self.delay, self.clock = host, delay, clock
+        self.mounts = volume_drivers.Mounts(Path(state_path) / "mnt")
         self._resources = {"vcpus": vcpus, "memory_mb": memory_mb, "local_gb": local_gb}
         self.vms: dict[str, _FakeVM] = {}
         self.fail_spawn: set | bool = set()
@@ -169,17 +177,13 @@ class FakeDriver(ComputeDriver):
         if fail is True or (fail and instance.get("name") in fail):
             raise DriverError(f"fake hypervisor {self.host} could not start {instance['name']}")
         self._wait()
+        disks = self._connect_all(block_device_info or [])
         vm = _FakeVM(instance["name"])
         with self._lock:
             self.vms[instance["id"]] = vm
         flavor = instance["flavor"]
         self._log(vm, f"Linux version 6.1.0-cirros (fake hypervisor on {self.host})")
-        root = next((b for b in block_device_info or [] if b["device_name"] == "/dev/vda"), None)
-        if root is not None:  # boot from volume: the root disk is a Cinder volume
-            vm.volumes[root["volume_id"]] = "/dev/vda"
-            self._log(vm, f"Command line: root=/dev/vda (volume {root['volume_id']})")
-        else:
-            self._log(vm, f"Command line: root=LABEL=cirros-rootfs image={image.get('name')}")
+        self._plug_disks(vm, image, block_device_info or [], disks)
         self._log(vm, f"Memory: {flavor['ram']} MB, CPUs: {flavor['vcpus']}, "
                       f"disk: {flavor['disk']} GB")
         for vif in network_info:
@@ -197,6 +201,36 @@ class FakeDriver(ComputeDriver):
                           f"use 'sudo' for root.")
         vm.console.append(f"{instance['name']} login:")
         vm.state = RUNNING
+
+    def _plug_disks(self, vm: _FakeVM, image: dict, bdms: list[dict],
+                    disks: dict[str, Path]) -> None:
+        """The boot story's root disk (a Cinder volume at /dev/vda when booted from one) and
+        the mapped volumes, each with the disk it was connected to."""
+        root = next((b for b in bdms if b["device_name"] == "/dev/vda"), None)
+        if root is not None:
+            self._log(vm, f"Command line: root=/dev/vda (volume {root['volume_id']})")
+        else:
+            self._log(vm, f"Command line: root=LABEL=cirros-rootfs image={image.get('name')}")
+        for bdm in sorted(bdms, key=lambda b: b["device_name"]):
+            vm.volumes[bdm["volume_id"]] = bdm["device_name"]
+            if bdm["volume_id"] in disks:
+                self._log(vm, f"virtio_blk: disk {bdm['device_name']} is "
+                              f"{disks[bdm['volume_id']]}")
+
+    def _connect(self, connection_info: dict | None) -> Path:
+        """The disk of a volume, its share mounted; what cannot be connected is a
+        DriverError (an unknown kind of volume, a share without the disk)."""
+        try:
+            return volume_drivers.connect_volume(connection_info, self.mounts)
+        except (volume_drivers.VolumeDriverNotFound, volume_drivers.VolumeConnectError,
+                OSError) as exc:
+            raise DriverError(f"{self.host}: cannot connect the volume: {exc}") from None
+
+    def _connect_all(self, bdms: list[dict]) -> dict[str, Path]:
+        """The disks of the mapped volumes that come with connection info (at unshelve, a
+        volume connected before the shelve comes without: the hypervisor kept it)."""
+        return {b["volume_id"]: self._connect(b["connection_info"]) for b in bdms
+                if b.get("connection_info")}
 
     def rebuild(self, instance, image, network_info):
         volumes = dict(self._vm(instance).volumes) if instance["id"] in self.vms else {}
@@ -269,9 +303,9 @@ class FakeDriver(ComputeDriver):
 
     def attach_volume(self, instance, volume_id, device, connection_info=None):
         vm = self._vm(instance)
+        path = self._connect(connection_info)
         vm.volumes[volume_id] = device
-        path = ((connection_info or {}).get("data") or {}).get("device_path")
-        self._log(vm, f"virtio_blk: new disk {device}" + (f" (backed by {path})" if path else ""))
+        self._log(vm, f"virtio_blk: new disk {device} (backed by {path})")
 
     def detach_volume(self, instance, volume_id):
         vm = self._vm(instance)
@@ -307,4 +341,4 @@ def load_driver(name: str, host: str, config) -> ComputeDriver:
     if name != "fake":
         raise ValueError(f"unknown compute driver {name!r} (this cloud has: fake)")
     return FakeDriver(host, config.compute_vcpus, config.compute_ram_mb, config.compute_disk_gb,
-                      delay=config.fake_driver_delay)
+                      delay=config.fake_driver_delay, state_path=config.path("compute", host))

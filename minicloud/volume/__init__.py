@@ -1,11 +1,12 @@
 """Cinder, the block storage service (block-storage API v3 on port 8776).
 
 A volume is a record in `volume.db` plus a sparse file of its size on a storage node
-(`<data dir>/storage/storage1/cinder-volumes/`). cinder-api (the routes) records it
+(`<data dir>/storage/storage1/cinder-volumes/`, which the node exports as an NFS share). cinder-api (the routes) records it
 `creating` and casts it to cinder-scheduler, which picks a storage node and casts to that
 node's cinder-volume; the node makes the file (empty, from a Glance image, a snapshot or
 another volume) and reports `available` or `error` back to cinder-api over RPC. Nova
-attaches a volume through the v3 attachments API: the connection info is the file's path.
+attaches a volume through the v3 attachments API: the connection info is that of Cinder's
+NFS driver, the share and the file's name on it (the compute host mounts the share).
 
 The files in the order a request passes them:
 
@@ -21,13 +22,15 @@ The files in the order a request passes them:
                      statements are common/quota_store.py's)
     views.py         how each resource is rendered, per microversion and caller
     scheduler.py     cinder-scheduler (capacity filter and weigher)
-    manager.py       cinder-volume on a storage node; backend.py its file backend
+    manager.py       cinder-volume on a storage node; backend.py its backend (files on a share)
     reports.py       what cinder-volume and the scheduler report back to cinder-api
     recovery.py      at start: what a crash left half-way is settled or sent again
 
 LIMITATIONS compared with real Cinder:
-- One backend kind, files on the storage node's disk (no LVM/iSCSI, Ceph, NFS); no pools
-  beyond one per node, no multi-backend per node, no volume migration or retype.
+- One backend kind, files on the storage node's disk shared as an NFS-style export (no
+  LVM/iSCSI, Ceph); on one machine the compute host's "mount" is a symlink to the
+  directory, no NFS server runs and mount options are ignored. No pools beyond one per
+  node, no multi-backend per node, no volume migration or retype.
 - cinder-volume reports outcomes to cinder-api over RPC instead of writing the database.
 - No backups, groups/consistency groups, transfers, QoS specs, encryption, multiattach,
   manage/unmanage, replication, messages, availability zones other than `nova`.

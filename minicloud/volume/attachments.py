@@ -7,7 +7,7 @@
     DELETE /attachments/{id}                           `detaching`, unexported, `available`
 
 nova-compute calls these with its service token and the caller's context; the connection
-info of the file backend is the path of the volume's file on the storage node.
+info is that of Cinder's NFS driver: the storage node's share and the volume's file on it.
 """
 
 from __future__ import annotations

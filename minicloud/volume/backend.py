@@ -1,11 +1,13 @@
-"""The file backend of a storage node: a volume is a sparse file of its size in the node's
-own directory (`<data dir>/storage/storage1/cinder-volumes/volume-<id>`), the role a logical
-volume of the `cinder-volumes` volume group plays for Cinder's reference LVM driver.
+"""The backend of a storage node, a shared filesystem as in Cinder's NFS driver: a volume
+is a sparse file of its size in the node's own directory
+(`<data dir>/storage/storage1/cinder-volumes/volume-<id>`), and the node exports that
+directory as one share, `<its management address>:<the directory>` (`10.0.0.41:/...`).
 
 A sparse file takes no disk space until written, so a 1000 GB volume costs nothing until
-an image is written into it. Snapshots are copies of the file (holes stay holes); the
-connection info an attach gets is the file's path (what the `file` connector of os-brick
-would hand the hypervisor).
+an image is written into it. Snapshots are copies of the file (holes stay holes). The
+connection info an attach gets names the share and the file on it, never a path of this
+node's: the compute host mounts the share and opens `<its mount>/volume-<id>`
+(compute/volume_drivers.py).
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ CHUNK = 1024 * 1024
 
 
 class FileBackend:
-    def __init__(self, root: Path, capacity_gb: int = 1000):
-        self.root = Path(root)
+    """`address`: the storage node's management address (topology.py), the server part of
+    the share; what a compute host mounts is `export`."""
+
+    def __init__(self, root: Path, capacity_gb: int = 1000, *, address: str):
+        self.root = Path(root).absolute()
         self.root.mkdir(parents=True, exist_ok=True)
         self.capacity_gb = capacity_gb
+        self.export = f"{address}:{self.root}"
 
     def path(self, volume_id: str) -> Path:
         return self.root / f"volume-{volume_id}"
@@ -91,8 +97,12 @@ class FileBackend:
         return self.path(volume_id).exists()
 
     def connection_info(self, volume_id: str) -> dict:
-        return {"driver_volume_type": "file",
-                "data": {"device_path": str(self.path(volume_id)), "volume_id": volume_id}}
+        """What Cinder's NFS driver answers: the share, the file's name on it, the share's
+        mount options (none) and the disk format (a sparse file is `raw`)."""
+        return {"driver_volume_type": "nfs",
+                "data": {"export": self.export, "name": self.path(volume_id).name,
+                         "options": None, "format": "raw", "volume_id": volume_id,
+                         "access_mode": "rw"}}
 
     def provisioned_gb(self) -> int:
         if not self.root.is_dir():
@@ -101,7 +111,7 @@ class FileBackend:
 
     def capabilities(self) -> dict:
         provisioned = self.provisioned_gb()
-        return {"volume_backend_name": "file", "storage_protocol": "file",
+        return {"volume_backend_name": "file", "storage_protocol": "nfs",
                 "driver_version": "1.0", "total_capacity_gb": self.capacity_gb,
                 "provisioned_capacity_gb": provisioned,
                 "free_capacity_gb": max(0, self.capacity_gb - provisioned)}

@@ -2,7 +2,8 @@
 
 It listens on topic `cinder-volume` as `<node>@file` (Cinder's host@backend), does the work
 cinder-api and cinder-scheduler cast to it (create from nothing, an image, a snapshot or
-another volume; delete; extend; snapshots) and calls (export a volume to a compute host),
+another volume; delete; extend; snapshots) and calls (export a volume to a compute host:
+the NFS share that holds it and its file's name, backend.py),
 and reports every outcome back to cinder-api over RPC (topic `cinder-volume-reports`): a
 storage node never touches the controller's database. It also tells the scheduler, every
 `report_interval` seconds and after each change, how much space it has left.
@@ -122,12 +123,18 @@ class VolumeManager:
 
     # -- attach: export a volume to a compute host ------------------------------------------
     def initialize_connection(self, ctx, volume_id: str, connector: dict) -> dict:
+        """The share and file the compute host `connector` names will mount and open. The
+        share is exported to every host once, so no per-host export is made here (as in
+        Cinder's NFS driver, which takes any connector)."""
         if not self.backend.exists(volume_id):
             raise FileNotFoundError(f"volume {volume_id} is not on {self.server}")
-        return self.backend.connection_info(volume_id)
+        info = self.backend.connection_info(volume_id)
+        LOG.info("%s: volume %s for %s: share %s, file %s", self.server, volume_id,
+                 (connector or {}).get("host"), info["data"]["export"], info["data"]["name"])
+        return info
 
     def terminate_connection(self, ctx, volume_id: str, connector: dict) -> None:
-        return None  # a file needs no unexport
+        return None  # the share stays exported; a compute host keeps its mount
 
     # -- capacity reports to the scheduler ---------------------------------------------------
     def announce(self, ctx=None) -> None:

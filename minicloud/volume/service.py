@@ -1,7 +1,8 @@
 """Where Cinder runs: cinder-api (with the endpoint for cinder-volume's reports) and
 cinder-scheduler on the controller; cinder-volume on one storage node,
 `Config.volume_backend_host` (its volumes are files under
-`<home>/storage/<node>/cinder-volumes/`), reachable in the in-process launcher as
+`<home>/storage/<node>/cinder-volumes/`, shared with the compute hosts as the NFS export
+`<its management address>:<that directory>`), reachable in the in-process launcher as
 `runtime.volume_nodes["storage1"]`."""
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def storage_node(node):
     if node.name != config.volume_backend_host:
         return
     backend = FileBackend(config.path("storage", node.name, "cinder-volumes"),
-                          config.volume_backend_capacity_gb)
+                          config.volume_backend_capacity_gb,
+                          address=node.spec.address("management"))  # the share's server
     manager = VolumeManager(node.name, backend, node.transport, node.tracer, _images(node))
     volume = VolumeNode(manager, node.transport, node.tracer, config.report_interval,
                         workers=config.volume_workers).start()

@@ -51,7 +51,8 @@ class Nova:
         topology = Topology.from_config(self.config)
         for host in self.config.compute_hosts:
             driver = FakeDriver(host, self.config.compute_vcpus, self.config.compute_ram_mb,
-                                self.config.compute_disk_gb)
+                                self.config.compute_disk_gb,
+                                state_path=self.config.path("compute", host))
             manager = ComputeManager(host, driver, self.transport, self.tracer, self.config,
                                      self.images, self.networks)
             self.hosts[host] = ComputeHost(host, manager, self.transport, self.tracer,

@@ -17,9 +17,12 @@ from tests.compute.fakes import with_glance_writes
 
 
 class FakeVolumes:
-    """Cinder as clients.VolumeClient shows it: volumes and attachments in dictionaries."""
+    """Cinder as clients.VolumeClient shows it: volumes and attachments in dictionaries,
+    each volume a file in `share`, exported as Cinder's NFS driver would."""
 
-    def __init__(self):
+    def __init__(self, share):
+        self.share, self.export = share, f"10.0.0.41:{share}"
+        share.mkdir(parents=True, exist_ok=True)
         self.volumes: dict[str, dict] = {}
         self.attachments: dict[str, dict] = {}
         self.tokens: list = []
@@ -29,6 +32,7 @@ class FakeVolumes:
     def add(self, **fields) -> dict:
         volume = {"id": str(uuid.uuid4()), "status": "available", "size": 1, **fields}
         self.volumes[volume["id"]] = volume
+        (self.share / f"volume-{volume['id']}").write_bytes(b"")
         return volume
 
     def get(self, volume_id, token=None):
@@ -61,8 +65,10 @@ class FakeVolumes:
 
     def attachment_update(self, attachment_id, connector):
         self.attachments[attachment_id]["connector"] = connector
-        return {**self.attachments[attachment_id],
-                "connection_info": {"driver_volume_type": "file", "data": {}}}
+        attachment = self.attachments[attachment_id]
+        return {**attachment, "connection_info": {"driver_volume_type": "nfs", "data": {
+            "export": self.export, "name": f"volume-{attachment['volume_id']}",
+            "options": None, "format": "raw"}}}
 
     def attachment_complete(self, attachment_id):
         self.volumes[self.attachments[attachment_id]["volume_id"]]["status"] = "in-use"
@@ -76,7 +82,7 @@ class FakeVolumes:
 @pytest.fixture
 def nova(tmp_path):
     service = Nova(tmp_path)
-    service.volumes = FakeVolumes()
+    service.volumes = FakeVolumes(tmp_path / "storage" / "storage1" / "cinder-volumes")
     service.api.volumes = service.volumes
     for host in service.hosts.values():
         host.manager.volumes = service.volumes
@@ -108,6 +114,9 @@ def test_boot_from_an_existing_volume(nova):
     assert attachment["connector"]["mountpoint"] == "/dev/vda"
     console = nova.action(server["id"], {"os-getConsoleOutput": {}}).json["output"]
     assert f"root=/dev/vda (volume {volume['id']})" in console
+    host = nova.hosts[nova.server(server["id"])["OS-EXT-SRV-ATTR:host"]]
+    disk = host.driver.mounts.mount_point(nova.volumes.export) / f"volume-{volume['id']}"
+    assert f"disk /dev/vda is {disk}" in console and disk.exists()
     # rebuild only with the volume's own image
     r = nova.action(server["id"], {"rebuild": {"imageRef": nova.images.add()["id"]}})
     assert r.status_code == 400 and "volume-backed" in r.json["badRequest"]["message"]

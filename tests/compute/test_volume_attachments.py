@@ -4,6 +4,8 @@ microversioned views; a deleted server gives its volumes back."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from minicloud.common.clients import ServiceError
@@ -14,12 +16,18 @@ VOL1, VOL2 = "5e7b0b7e-0000-4000-8000-000000000001", "5e7b0b7e-0000-4000-8000-00
 
 
 class FakeCinder:
-    """Cinder's attachments API, in memory, recording the calls in order."""
+    """Cinder's attachments API, in memory, recording the calls in order; the volumes'
+    files are in `share`, which it exports as Cinder's NFS driver would."""
 
-    def __init__(self):
+    def __init__(self, share: Path):
         self.volumes = {VOL1: "available", VOL2: "available"}
         self.attachments: dict[str, str] = {}
         self.calls: list[str] = []
+        self.share, self.export = share, f"10.0.0.41:{share}"
+        self.kind = "nfs"  # the driver_volume_type attachment_update answers
+        share.mkdir(parents=True)
+        for volume_id in self.volumes:
+            (share / f"volume-{volume_id}").write_bytes(volume_id.encode())
 
     def get(self, volume_id, token=None):
         self.calls.append("get")
@@ -39,9 +47,11 @@ class FakeCinder:
 
     def attachment_update(self, attachment_id, connector):
         self.calls.append(f"update {connector['host']} {connector['mountpoint']}")
-        self.volumes[self.attachments[attachment_id]] = "attaching"
-        return {"connection_info": {"driver_volume_type": "file",
-                                    "data": {"device_path": f"/srv/{attachment_id}"}}}
+        volume_id = self.attachments[attachment_id]
+        self.volumes[volume_id] = "attaching"
+        return {"connection_info": {"driver_volume_type": self.kind,
+                                    "data": {"export": self.export, "options": None,
+                                             "name": f"volume-{volume_id}", "format": "raw"}}}
 
     def attachment_complete(self, attachment_id):
         self.calls.append("complete")
@@ -64,7 +74,7 @@ class FakeCinder:
 
 @pytest.fixture
 def cinder(nova) -> FakeCinder:
-    fake = FakeCinder()
+    fake = FakeCinder(nova.config.path("storage", "storage1", "cinder-volumes"))
     nova.api.volumes = fake
     for host in nova.hosts.values():
         host.manager.volumes = fake
@@ -95,7 +105,9 @@ def test_attach_drives_cinder_and_the_driver(nova, cinder):
     assert cinder.calls == ["get", "create", f"update {host} /dev/vdb", "complete"]
     driver = nova.hosts[host].driver
     assert driver.vms[server["id"]].volumes == {VOL1: "/dev/vdb"}
-    assert f"backed by /srv/att-{VOL1}" in driver.get_console_output({"id": server["id"]})
+    disk = driver.mounts.mount_point(cinder.export) / f"volume-{VOL1}"
+    assert f"backed by {disk}" in driver.get_console_output({"id": server["id"]})
+    assert disk.read_bytes() == VOL1.encode()  # the share's file, through the mount
     shown = nova.server(server["id"])
     assert shown["os-extended-volumes:volumes_attached"] == [
         {"id": VOL1, "delete_on_termination": False}]
@@ -153,3 +165,26 @@ def test_detach_and_delete_give_the_volumes_back(nova, cinder):
     nova.wait(server["id"], None)
     assert wait_for(lambda: VOL2 not in cinder.volumes)  # delete_on_termination
     assert cinder.attachments == {}
+
+
+def test_a_volume_of_a_kind_the_host_cannot_connect_fails_the_attach(nova, cinder):
+    """An iSCSI target (no connector for it on this host): the attach fails with a clear
+    event, the mapping goes and the volume is available again; no 500 anywhere."""
+    server = nova.boot()
+    cinder.kind = "iscsi"
+    result = attach(nova, server["id"], VOL1)
+    assert result.status_code == 200, result.text
+    assert wait_for(lambda: cinder.volumes[VOL1] == "available")
+    actions = nova.request("GET", f"/servers/{server['id']}/os-instance-actions").json
+    action = next(a for a in actions["instanceActions"] if a["action"] == "attach_volume")
+    path = f"/servers/{server['id']}/os-instance-actions/{action['request_id']}"
+
+    def attach_event():
+        events = nova.request("GET", path, token="admin").json["instanceAction"]["events"]
+        return next((e for e in events if e["event"] == "compute_attach_volume"), None)
+
+    event = wait_for(attach_event)
+    assert event and event["result"] == "Error"
+    assert nova.server(server["id"])["os-extended-volumes:volumes_attached"] == []
+    assert "Could not find a handler for iscsi volume" in str(event.get("details"))
+    assert nova.server(server["id"])["status"] == "ACTIVE"

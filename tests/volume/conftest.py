@@ -10,6 +10,7 @@ from falcon import testing
 from minicloud.common import rpc
 from minicloud.common.trace import Tracer
 from minicloud.config import Config
+from minicloud.topology import Topology
 from minicloud.volume import api, types
 from minicloud.volume.backend import FileBackend
 from minicloud.common.clients import ServiceError
@@ -97,7 +98,9 @@ def env(config):
     parts = [start_reports(cinder, transport),
              rpc.RPCServer(transport, SCHEDULER_TOPIC, "controller", [scheduler],
                            workers=config.scheduler_workers).start()]
-    backend = FileBackend(config.path("storage1", "volumes"), config.volume_backend_capacity_gb)
+    storage1 = Topology.from_config(config).place("storage1", "storage")
+    backend = FileBackend(config.path("storage1", "volumes"), config.volume_backend_capacity_gb,
+                          address=storage1.address("management"))
     node = VolumeNode(VolumeManager("storage1", backend, transport, images=FakeGlance()),
                       transport, report_interval=60, workers=config.volume_workers).start()
     app = api.create_app(cinder, Tracer(), fake_validator)

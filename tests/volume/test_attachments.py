@@ -1,7 +1,14 @@
 """The v3 attachments API Nova drives: reserve, connect, complete, delete, and the volume
 status machine around it."""
 
+import os
+
+import pytest
+
+from minicloud.compute.driver import DriverError, FakeDriver
+from minicloud.topology import Topology
 from tests.fakes import wait_for
+from tests.volume.conftest import IMAGE_BYTES
 
 CONNECTOR = {"host": "compute1", "mountpoint": "/dev/vdb", "initiator": None}
 
@@ -24,8 +31,8 @@ def test_attach_flow_and_volume_view(admin, demo, env):
     volume = demo.create_volume(name="v1")
     attachment = _attach(admin, volume["id"])
     info = attachment["connection_info"]
-    assert info["driver_volume_type"] == "file"
-    assert info["data"]["device_path"] == str(env.backend.path(volume["id"]))
+    assert info["driver_volume_type"] == "nfs"
+    assert info["data"]["name"] == env.backend.path(volume["id"]).name
     done = admin.post(f"/attachments/{attachment['id']}/action", json={"os-complete": None})
     assert done.status_code == 204
     shown = demo.volume(volume["id"])
@@ -82,3 +89,59 @@ def test_attachments_need_microversion_3_27(env, demo):
 def test_attachment_of_unknown_volume_is_404(admin):
     result = admin.post("/attachments", json={"attachment": {"volume_id": "nope"}})
     assert result.status_code == 404 and "itemNotFound" in result.json
+
+
+def _fake_host(config, name="compute1") -> FakeDriver:
+    return FakeDriver(name, 4, 4096, 40, state_path=config.path("compute", name))
+
+
+def _server(driver: FakeDriver, name: str) -> dict:
+    instance = {"id": f"id-{name}", "name": name,
+                "flavor": {"ram": 512, "vcpus": 1, "disk": 1}}
+    driver.spawn(instance, {"name": "cirros"}, [])
+    return instance
+
+
+def test_the_compute_host_reads_the_storage_nodes_file_through_the_share(admin, demo, env,
+                                                                        config):
+    """The export is the storage node's management address and its volumes directory; the
+    compute host mounts it once under its own state dir and opens the very file
+    cinder-volume wrote (a volume made from an image holds the image's bytes)."""
+    volume = demo.create_volume(imageRef="img-1")
+    info = _attach(admin, volume["id"])["connection_info"]
+    storage1 = Topology.from_config(config).place("storage1", "storage")
+    server, directory = info["data"]["export"].split(":", 1)
+    assert server == storage1.address("management") == "10.0.0.41"
+    assert directory == str(env.backend.root) and info["data"]["format"] == "raw"
+    driver = _fake_host(config)
+    instance = _server(driver, "vm1")
+    driver.attach_volume(instance, volume["id"], "/dev/vdb", info)
+    mount = config.path("compute", "compute1", "mnt") / os.listdir(
+        config.path("compute", "compute1", "mnt"))[0]
+    disk = mount / f"volume-{volume['id']}"
+    assert f"virtio_blk: new disk /dev/vdb (backed by {disk})" in \
+        driver.get_console_output(instance)
+    assert disk.samefile(env.backend.path(volume["id"]))
+    with open(disk, "rb") as f:
+        assert f.read(len(IMAGE_BYTES)) == IMAGE_BYTES
+    # a second volume of the same share: the same mount, used again
+    other = demo.create_volume()
+    driver.attach_volume(instance, other["id"], "/dev/vdc",
+                         _attach(admin, other["id"])["connection_info"])
+    assert os.listdir(mount.parent) == [mount.name]
+    assert f"backed by {mount / ('volume-' + other['id'])}" in driver.get_console_output(instance)
+
+
+def test_a_share_without_the_volume_or_an_unknown_kind_is_a_driver_error(admin, demo,
+                                                                        config):
+    volume = demo.create_volume()
+    info = _attach(admin, volume["id"])["connection_info"]
+    driver = _fake_host(config)
+    instance = _server(driver, "vm1")
+    with pytest.raises(DriverError, match="Could not find a handler for iscsi volume"):
+        driver.attach_volume(instance, volume["id"], "/dev/vdb",
+                             {"driver_volume_type": "iscsi", "data": {}})
+    missing = {**info, "data": {**info["data"], "name": "volume-gone"}}
+    with pytest.raises(DriverError, match="volume-gone"):
+        driver.attach_volume(instance, volume["id"], "/dev/vdb", missing)
+    assert driver.vms[instance["id"]].volumes == {}

@@ -7,7 +7,7 @@ from minicloud.volume.scheduler import NoValidBackend, SchedulerManager
 
 
 def test_sparse_volume_snapshot_and_extend(tmp_path):
-    backend = FileBackend(tmp_path, capacity_gb=10)
+    backend = FileBackend(tmp_path, capacity_gb=10, address="10.0.0.41")
     path = backend.create("v1", 2)
     assert path.stat().st_size == 2 * GiB and path.stat().st_blocks == 0
     with open(path, "r+b") as f:
@@ -22,14 +22,18 @@ def test_sparse_volume_snapshot_and_extend(tmp_path):
     backend.extend("v1", 3)
     assert path.stat().st_size == 3 * GiB
     assert backend.capabilities()["free_capacity_gb"] == 5
-    assert backend.connection_info("v1")["data"]["device_path"] == str(path)
+    info = backend.connection_info("v1")
+    assert info["driver_volume_type"] == "nfs"
+    assert backend.capabilities()["storage_protocol"] == "nfs"
+    assert info["data"]["export"] == f"10.0.0.41:{tmp_path}"
+    assert tmp_path / info["data"]["name"] == path
     backend.delete("v1")
     backend.delete_snapshot("s1")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_image_larger_than_volume_fails(tmp_path):
-    backend = FileBackend(tmp_path)
+    backend = FileBackend(tmp_path, address="10.0.0.41")
     with pytest.raises(ValueError):
         backend.create_from_image("v1", 1, iter([b"x" * (GiB // 2), b"x" * (GiB // 2 + 1)]))
 

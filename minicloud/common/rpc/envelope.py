@@ -5,7 +5,7 @@ Every RPC message, on every transport, is one JSON object of this shape::
     {"v": 1, "kind": "call", "msg_id": "6f1c...", "topic": "compute", "server": "compute1",
      "method": "build_instance", "args": {"instance_id": "..."},
      "context": {"user_id": "...", "project_id": "...", "request_id": "req-...", ...},
-     "trace_id": "9a2e...", "span_id": "41bb...", "reply_to": "amq.rabbitmq.reply-to.g1h...",
+     "trace_id": "9a2e...", "span_id": "41bb...", "reply_to": "reply_5c0e...",
      "ttl": 60.0, "result": null, "failure": null}
 
 `kind` is call, cast, fanout or reply. A reply keeps the request's msg_id (that is how the
