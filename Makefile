@@ -30,6 +30,7 @@ $(BIN)/minicloud: pyproject.toml
 
 install: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh
+	bash scripts/install-system-packages.sh
 
 lab-up: $(BIN)/minicloud
 	$(BIN)/minicloud up --mode $(MODE)
