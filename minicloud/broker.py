@@ -67,7 +67,7 @@ def for_cloud(name: str, host: str = "127.0.0.1", port: int = 5672) -> str:
     with a new password), on the broker at host:port."""
     if not answers(host, port):
         raise BrokerError(f"no RabbitMQ answers on {host}:{port}. {HOW_TO_START}")
-    password = secrets.token_urlsafe(18)
+    password = secrets.token_hex(16)  # token_urlsafe may start with "-": an option to rabbitmqctl
     ensure(name, name, password)
     return url(name, password, name, host, port)
 

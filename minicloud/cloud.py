@@ -67,7 +67,8 @@ class Cloud(Runtime):
         for service, label in SERVICES:
             self.apps[service] = app = parts(service)["controller"](node)
             server = HttpServer(service, app, self.config.listen_host, self.config.port(service),
-                                self.config.server_threads(service)).start()
+                                self.config.server_threads(service),
+                                reuse_port=self.config.api_workers_of(service) > 0).start()
             self.servers.append(server)
             self.say(f"    {service:<9} {label:<9} {self.config.base_url(service)}")
 

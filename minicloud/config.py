@@ -27,7 +27,7 @@ SERVICE_PORTS = {
 CONFIG_FILE = "minicloud.json"
 # How `minicloud up` runs the nodes of the plan (topology.py): all in its own process, or
 # each one (but the controller, which is the launcher's) as a child `minicloud node run`.
-MODES = ("in-process", "processes")
+MODES = ("in-process", "processes", "netns")
 USERS_SECRETS = ("admin_password", "demo_password")  # the controller's alone
 
 
@@ -43,6 +43,13 @@ class Config:
     # otherwise (a container listens on 0.0.0.0 behind a published port).
     host: str = "127.0.0.1"
     bind_host: str | None = None
+    # Where the other nodes reach the controller's services (the catalog's internal and
+    # admin endpoints): its management address in the netns mode; None: `host`.
+    internal_host: str | None = None
+    # Whether each node has the plan's addresses (topology.py) in a network stack of its
+    # own (netns mode): then a node is reached at its management address, else at `host`.
+    own_addresses: bool = False
+    netns_prefix: str = "mc"  # netns mode: mc-controller, mc-mgmt, ... (tests use "mct")
     port_offset: int = 0
     region: str = "RegionOne"
     transport_url: str = "memory://"
@@ -74,10 +81,21 @@ class Config:
     # object servers in the same process need too; more workers only queue for it (4 KiB
     # PUTs from 10 clients: about 360/s with 2 workers, 300/s with 8).
     swift_proxy_threads: int = 2
+    # Processes serving a controller API beside the launcher's own server, on the same port
+    # (SO_REUSEPORT: the kernel spreads the connections), as uWSGI's `processes` serve
+    # Keystone and Swift's `workers` its proxy: one interpreter lock per process. Used by
+    # the processes mode only (api_workers_of); services that keep no state of their own
+    # in memory may have them (api_worker.py).
+    api_workers: dict = dataclasses.field(
+        default_factory=lambda: {"identity": 2, "object": 2})
     # Neutron: VNIs of tenant (VXLAN) networks, agent heartbeats, default quotas.
     vni_range: str = "1001:2000"
     agent_report_interval: float = 4.0  # seconds between an agent's report_state casts
     agent_down_time: float = 15.0  # no report for this long: the agent is shown dead (XXX)
+    # What the bridge agents do: "simulated" records what they would configure; "linux"
+    # makes the bridges, VXLAN devices and FDB entries in the namespace the agent runs in
+    # (a node's namespace or container: the netns and Docker modes).
+    dataplane: str = "simulated"
     network_quotas: dict = dataclasses.field(default_factory=dict)  # e.g. {"network": 5}
     image_size_limit: int = 1024**3  # bytes of one image (Glance: image_size_cap)
     # Nova: the compute nodes of the in-process cloud and what each one offers.
@@ -89,6 +107,9 @@ class Config:
     ram_allocation_ratio: float = 1.5
     disk_allocation_ratio: float = 1.0
     fake_driver_delay: float = 0.0  # seconds each fake-driver operation takes
+    # "fake" (a state machine) or "netns" (an instance is a network namespace with a guest
+    # process: compute/netns_driver.py; needs root)
+    compute_driver: str = "fake"
     shelved_offload_time: int = 0  # Nova: 0 offloads a shelved server at once, -1 never
     scheduler_weigher: str = "ram_spread"  # or ram_stack, cpu_spread, random
     scheduler_max_attempts: int = 3
@@ -116,6 +137,10 @@ class Config:
         """Worker threads of the HTTP server of a service."""
         return self.swift_proxy_threads if service == "object" else self.waitress_threads
 
+    def api_workers_of(self, service: str) -> int:
+        """Worker processes of a service's API besides the launcher's: none in-process."""
+        return int(self.api_workers.get(service, 0)) if self.mode == "processes" else 0
+
     @property
     def listen_host(self) -> str:
         return self.bind_host or self.host
@@ -130,9 +155,22 @@ class Config:
     def storage_node_names(self) -> list[str]:
         return [f"storage{i + 1}" for i in range(self.storage_nodes)]
 
+    def internal_url(self, service: str) -> str:
+        return f"http://{self.internal_host or self.host}:{self.port(service)}"
+
     @property
     def auth_url(self) -> str:
+        """Keystone as the learner's clients reach it (clouds.yaml)."""
         return self.base_url("identity") + "/v3"
+
+    @property
+    def internal_auth_url(self) -> str:
+        """Keystone as the services log in (the catalog's internal endpoint)."""
+        return self.internal_url("identity") + "/v3"
+
+    def address_of(self, node) -> str:
+        """Where other nodes reach `node` (a topology.Node)."""
+        return node.address("management") if self.own_addresses else self.host
 
     @property
     def services(self) -> list[str]:

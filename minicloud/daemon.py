@@ -87,7 +87,9 @@ def start_background(config, say=print, timeout: float = 60) -> int:
         if proc.poll() is not None:
             _show_new_lines(log, shown, say)
             raise RuntimeError(f"the cloud exited with status {proc.returncode}; see {log}")
-        if pid_file(config).exists() and all_ready(config):
+        # the launcher saved the addresses its endpoints really have (netns mode: the API
+        # network's) before it wrote the PID file
+        if pid_file(config).exists() and all_ready(type(config).load(config.home)):
             _show_new_lines(log, shown, say)
             return proc.pid
         time.sleep(0.05)

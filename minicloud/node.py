@@ -21,10 +21,9 @@ from typing import Callable
 
 from minicloud import topology
 from minicloud.common import rpc
-from minicloud.common.keystone import RemoteTokenValidator, ServiceAuth
+from minicloud.common.keystone import SERVICE_USERS, RemoteTokenValidator, ServiceAuth
 from minicloud.common.trace import Tracer
 from minicloud.common.trace_store import TraceStore
-from minicloud.identity.bootstrap import SERVICE_USERS
 
 LOG = logging.getLogger(__name__)
 
@@ -78,7 +77,8 @@ class Runtime:
         """The login as the service's own Keystone user (glance, nova, ...). One per service
         in this process: each login costs a password hash on Keystone's side."""
         if service not in self._auths:
-            self._auths[service] = ServiceAuth(self.config.auth_url, SERVICE_USERS[service],
+            self._auths[service] = ServiceAuth(self.config.internal_auth_url,
+                                               SERVICE_USERS[service],
                                                self.config.service_password)
         return self._auths[service]
 

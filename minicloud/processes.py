@@ -12,6 +12,12 @@ mode 0600, without the users' passwords), RabbitMQ and the APIs; its output goes
 crash), `start` starts a new child. A child stops by itself when the launcher is gone
 (node_process.follow_launcher), so even a launcher killed with SIGKILL leaves no node
 behind.
+
+The controller's APIs named in `Config.api_workers` also get worker processes
+(api_worker.py, `ApiWorkerChild` here): children that serve the same API on the same
+port, started with the controller and stopped with the cloud. They are part of the
+controller, not nodes of the plan: `minicloud nodes -f json` lists them under its
+`workers`.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import subprocess
 import sys
 import time
 
+from minicloud import api_worker
 from minicloud.cloud import Cloud
+from minicloud.node import SERVICES
 from minicloud.node_process import LAUNCHER_PID
 from minicloud.topology import Node as NodeSpec
 
@@ -58,22 +66,32 @@ class ChildNode:
 
     def spawn(self) -> None:
         """Start the child; `wait_up` waits for it to say it is up."""
-        path = self.config.save_for_node(self.name)
+        path = self.config.save_for_node(self.spec.name)
         self.log.parent.mkdir(mode=0o700, exist_ok=True)
         self._log_start = self.log.stat().st_size if self.log.exists() else 0
-        args = [sys.executable, "-m", "minicloud", "node", "run", "--role", self.role,
-                "--name", self.name, "--config", str(path)]
+        args = self._command(path)
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", LAUNCHER_PID: str(os.getpid())})
-        self.say(f"*** Starting node {self.name} ({self.role}), pid {self.process.pid}: "
-                 f"{', '.join(self.spec.services)}")
+        self.say(self._started())
+
+    def _command(self, path) -> list[str]:
+        return [sys.executable, "-m", "minicloud", "node", "run", "--role", self.role,
+                "--name", self.name, "--config", str(path)]
+
+    def _started(self) -> str:
+        return (f"*** Starting node {self.name} ({self.role}), pid {self.process.pid}: "
+                f"{', '.join(self.spec.services)}")
+
+    @property
+    def ready_line(self) -> str:
+        return f"*** Node {self.name} is up"
 
     def wait_up(self, timeout: float = START_TIMEOUT) -> None:
-        """Until the child's log says `*** Node NAME is up`; RuntimeError if it exits first
-        or takes longer than `timeout`."""
-        ready = f"*** Node {self.name} is up".encode()
+        """Until the child's log says it is up (`ready_line`); RuntimeError if it exits
+        first or takes longer than `timeout`."""
+        ready = self.ready_line.encode()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if ready in self._output():
@@ -111,6 +129,31 @@ class ChildNode:
             self.process.wait()
 
 
+class ApiWorkerChild(ChildNode):
+    """A worker process of one of the controller's APIs (api_worker.py), with the
+    controller's configuration file; its output goes to `logs/<service>-api-N.log`."""
+
+    def __init__(self, spec: NodeSpec, service: str, index: int, config, say):
+        self.service, self.index = service, index
+        super().__init__(spec, config, say)
+        self.log = config.path("logs", f"{self.name}.log")
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-api-{self.index}"
+
+    def _command(self, path) -> list[str]:
+        return [sys.executable, "-m", "minicloud.api_worker", self.service,
+                "--name", self.name, "--config", str(path)]
+
+    def _started(self) -> str:
+        return f"    {self.service:<9} API worker {self.name}, pid {self.process.pid}"
+
+    @property
+    def ready_line(self) -> str:
+        return f"*** API worker {self.name} is up"
+
+
 class ProcessCloud(Cloud):
     """The controller here; every other node a child process, started all at once."""
 
@@ -120,6 +163,21 @@ class ProcessCloud(Cloud):
             raise ValueError("nodes in processes of their own talk over RabbitMQ, not the "
                              "in-memory bus: give `--transport-url rabbit://...`")
         self.tracer.stamp = {"pid": os.getpid()}
+        self.workers: list[ApiWorkerChild] = []
+
+    def _start_controller(self, node) -> None:
+        """The APIs here, then their worker processes (they join the ports just opened);
+        `_wait_for_nodes` waits for them."""
+        counts = {service: n for service, _ in SERVICES
+                  if (n := self.config.api_workers_of(service)) > 0}
+        for service in counts:
+            api_worker.builder(service)  # ValueError before anything starts
+        super()._start_controller(node)
+        for service, count in counts.items():
+            for index in range(1, count + 1):
+                worker = ApiWorkerChild(node.spec, service, index, self.config, self.say)
+                worker.spawn()
+                self.workers.append(worker)
 
     def _start_node(self, spec) -> ChildNode:
         child = ChildNode(spec, self.config, self.say)
@@ -127,6 +185,8 @@ class ProcessCloud(Cloud):
         return child
 
     def _wait_for_nodes(self) -> None:
+        for worker in self.workers:
+            worker.wait_up()
         for node in self.nodes.values():
             if isinstance(node, ChildNode):
                 node.wait_up()
@@ -139,8 +199,16 @@ class ProcessCloud(Cloud):
             self.stop()  # no child outlives a launcher that failed to start
             raise
 
+    def describe(self, node) -> dict:
+        found = super().describe(node)
+        if node.role == "controller":
+            found["workers"] = [w.pid for w in self.workers if w.running]
+        return found
+
     def stop(self) -> None:
-        for node in self.nodes.values():  # all at once: each stops in its own time
-            if isinstance(node, ChildNode) and node.running:
-                node.process.send_signal(signal.SIGTERM)
+        for child in [*self.workers, *self.nodes.values()]:  # all at once: each stops in
+            if isinstance(child, ChildNode) and child.running:  # its own time
+                child.process.send_signal(signal.SIGTERM)
         super().stop()
+        for worker in self.workers:  # `minicloud down` returns once none is left
+            worker.stop()

@@ -11,7 +11,7 @@ and the four networks that join them, with every node's address on each.
 
 The address plan follows the OpenStack install guide, so what a learner sees here is what
 they will read there: management 10.0.0.0/24, data (VXLAN tunnels) 10.0.1.0/24, external
-(provider) 203.0.113.0/24, API 192.0.2.0/24; a node has the same host number on every
+(provider) 203.0.113.0/24, API 198.51.100.0/24; a node has the same host number on every
 network it is on (controller .11, network .21, computeN .3N, storageN .4N). Tenant
 networks use other ranges (the bootstrapped `private` is the guide's 172.16.1.0/24).
 
@@ -44,7 +44,7 @@ NETWORKS = {n.name: n for n in (
             "tenant traffic, in VXLAN tunnels between the network and compute nodes"),
     Network("external", "203.0.113.0/24",
             "the provider network: router gateways and floating IPs (gateway .1)"),
-    Network("api", "192.0.2.0/24", "where the learner's CLI and browser reach the controller"),
+    Network("api", "198.51.100.0/24", "where the learner's CLI and browser reach the controller"),
 )}
 EXTERNAL_GATEWAY = NETWORKS["external"].address(1)
 

@@ -34,7 +34,7 @@ def test_the_nodes_and_their_roles(topology):
 
 def test_addresses_follow_the_install_guide(topology):
     assert topology.node("controller").addresses == {"management": "10.0.0.11",
-                                                     "api": "192.0.2.11"}
+                                                     "api": "198.51.100.11"}
     assert topology.node("network").address("external") == "203.0.113.21"
     assert topology.node("compute2").addresses == {"management": "10.0.0.32",
                                                    "data": "10.0.1.32"}

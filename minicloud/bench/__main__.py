@@ -1,4 +1,5 @@
-"""Run every benchmark against one fresh cloud and print the figures."""
+"""Run every benchmark against one fresh cloud and print the figures; then start a second
+cloud in the processes mode and print its figures next to the first's (processes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from minicloud.bench import identity, image, network, compute, volume
+from minicloud.bench import identity, image, network, compute, volume, processes
 from minicloud.bench import object as swift_bench
 from minicloud.bench.harness import BenchCloud
 
@@ -18,19 +19,19 @@ def main() -> int:
     try:
         cloud.start()
         print("== minicloud benchmark (in-process cloud, memory transport) ==")
-        cloud.report("cloud ready after `minicloud up`", cloud.ready_seconds, "s", "<= 2 s")
-        cloud.report("RSS of the running cloud, idle", cloud.rss_mb(), "MB", "<= 100 MB")
+        cloud.report(processes.UP, cloud.ready_seconds, "s", "<= 2 s")
+        processes.idle_memory(cloud, "<= 100 MB")
         identity.run(cloud)
         image.run(cloud)
         network.run(cloud)
         compute.run(cloud)
         volume.run(cloud)
         swift_bench.run(cloud)
-        cloud.report("RSS of the running cloud, after all of the above", cloud.rss_mb(), "MB",
-                     "<= 100 MB")
+        cloud.report(processes.RSS_END, cloud.rss_mb(), "MB", "<= 100 MB")
     finally:
         cloud.stop()
         shutil.rmtree(home, ignore_errors=True)
+    processes.run(cloud)  # after the first cloud has stopped: the two do not share the CPUs
     return 0
 
 

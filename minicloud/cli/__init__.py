@@ -1,6 +1,6 @@
 """The `minicloud` command: start, stop and inspect a cloud, and read its request traces.
 
-    minicloud up [--foreground] [--mode in-process|processes]
+    minicloud up [--foreground] [--mode in-process|processes|netns]
                                   start the cloud (in the background unless --foreground)
     minicloud down                stop it
     minicloud status              is it running, and does every endpoint answer
@@ -12,6 +12,7 @@
     minicloud ring build|show     Swift's object ring
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
+    minicloud console NAME [-- CMD ...]   a shell or a command inside a server (netns driver)
 
 Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
 `node`), swift.py (`ring`, `swift`).
@@ -46,11 +47,11 @@ def cmd_up(args) -> int:
         daemon.run_foreground(config, _launcher(config.mode),
                               say=lambda line: print(line, flush=True))
         return 0
-    if config.mode == "processes" and config.transport_url.startswith("memory"):
+    if config.mode != "in-process" and config.transport_url.startswith("memory"):
         try:
             config.transport_url = _cloud_broker(config)
         except broker.BrokerError as exc:
-            print(f"The processes mode needs RabbitMQ: {exc}", file=sys.stderr)
+            print(f"The {config.mode} mode needs RabbitMQ: {exc}", file=sys.stderr)
             return 1
     t0 = time.monotonic()
     print(f"*** Starting minicloud in the background (log: {config.path(daemon.LOG_FILE)})")
@@ -72,6 +73,10 @@ def cmd_up(args) -> int:
 
 def _launcher(mode: str):
     """The class that starts the nodes of the plan in this mode."""
+    if mode == "netns":
+        from minicloud.netns.launcher import NetnsCloud
+
+        return NetnsCloud
     if mode == "processes":
         from minicloud.processes import ProcessCloud
 
@@ -207,6 +212,12 @@ def cmd_node(args) -> int:
     return nodes.cmd_node(_config(args), args)
 
 
+def cmd_console(args) -> int:
+    from minicloud.cli import console
+
+    return console.cmd_console(_config(args), args)
+
+
 def cmd_check(args) -> int:
     from minicloud import check
 
@@ -224,7 +235,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--port-offset", type=int, help="add this to every service port")
     up.add_argument("--mode", choices=MODES, default="in-process",
                     help="in-process (default): every node in one process; processes: one "
-                         "process per node, over RabbitMQ")
+                         "process per node, over RabbitMQ; netns (root): each node in a "
+                         "network namespace of its own")
     up.add_argument("--transport-url", help="memory:// (default) or rabbit://user:pw@host:5672/; "
                     "the processes mode makes a vhost and user of its own unless given one")
     up.add_argument("--no-user-config", action="store_true",
@@ -260,6 +272,9 @@ def parser() -> argparse.ArgumentParser:
     from minicloud.cli.swift import add_parsers as add_swift_parsers
 
     add_node_parsers(sub, cmd_nodes, cmd_node)
+    from minicloud.cli.console import add_parser as add_console_parser
+
+    add_console_parser(sub, cmd_console)
     add_swift_parsers(sub, cmd_ring, cmd_swift)
     return p
 

@@ -28,6 +28,8 @@ def _bridge(plane: dict) -> list[str]:
         lines.append(f"  bridge {name}  (network {bridge['network_id']}, mtu {bridge['mtu']})")
         lines.append(f"    uplink {uplink['name']}  ({how})")
         lines += [f"    port   {tap}" for tap in bridge["taps"]]
+        lines += [f"    fdb    {mac} {ip} -> {vtep}"  # l2population: who is behind which tunnel
+                  for vtep, pairs in sorted(bridge.get("fdb", {}).items()) for mac, ip in pairs]
     return lines or ["  (no bridges: no port on this node yet)"]
 
 

@@ -21,6 +21,10 @@ from minicloud.common.auth import well_formed
 from minicloud.common.context import RequestContext
 
 RENEW_BEFORE = 120  # seconds of life left at which a service token is replaced
+# The Keystone user each service logs in as (in project `service`; identity/bootstrap.py
+# makes them, with Config.service_password).
+SERVICE_USERS = {"image": "glance", "compute": "nova", "network": "neutron",
+                 "volume": "cinder", "object": "swift"}
 
 
 def _parse_expiry(text: str) -> float:

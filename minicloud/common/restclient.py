@@ -79,7 +79,8 @@ class RestClient:
     def endpoint(self) -> str:
         if self.base_url is not None:
             return self.base_url.rstrip("/")
-        base = self.auth.endpoint(self.service_type, "public").rstrip("/")
+        # between services, the internal endpoint (Nova's [neutron] valid_interfaces)
+        base = self.auth.endpoint(self.service_type, "internal").rstrip("/")
         if self.prefix and not base.endswith(self.prefix):
             base += self.prefix
         return base

@@ -2,11 +2,17 @@
 
 waitress de-chunks request bodies (the image and object clients upload chunked) and each
 server has its own socket map, so several run side by side in one process.
+
+With `reuse_port`, the port may be shared by servers in several processes (SO_REUSEPORT;
+the processes mode's API workers, api_worker.py): the kernel hands each new connection to
+one of them. The first server (`join=False`, the launcher's) still refuses a port that
+another program holds; the workers then join it.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 import waitress.server
@@ -14,11 +20,34 @@ import waitress.server
 logging.getLogger("waitress").setLevel(logging.ERROR)
 
 
+def shared_socket(host: str, port: int, join: bool) -> socket.socket:
+    """A socket bound to host:port with SO_REUSEPORT (waitress listens on it). Unless
+    `join`, the port must be free: a stale server of another cloud that also set
+    SO_REUSEPORT would otherwise silently take half the connections."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    if not join:
+        with socket.socket(family, kind, proto) as probe:  # EADDRINUSE if it is taken
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class HttpServer:
-    def __init__(self, name: str, app, host: str, port: int, threads: int = 8):
+    def __init__(self, name: str, app, host: str, port: int, threads: int = 8,
+                 reuse_port: bool = False, join: bool = False):
         self.name = name
+        where = ({"sockets": [shared_socket(host, port, join)]} if reuse_port else
+                 {"host": host, "port": port})
         self._server = waitress.server.create_server(
-            app, host=host, port=port, threads=threads, ident="minicloud",
+            app, **where, threads=threads, ident="minicloud",
             expose_tracebacks=False, channel_timeout=120, connection_limit=1000,
             recv_bytes=256 * 1024, inbuf_overflow=4 * 1024 * 1024)
         self.port = self._server.effective_port

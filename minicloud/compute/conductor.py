@@ -19,7 +19,8 @@ import time
 from minicloud.common import rpc, servicegroup, trace
 from minicloud.compute import filters, views
 from minicloud.compute.scheduler import host_state
-from minicloud.compute.store import ComputeStore, isotime
+from minicloud.common.timeutils import isotime
+from minicloud.compute.store import ComputeStore
 
 LOG = logging.getLogger(__name__)
 

@@ -120,6 +120,10 @@ class ComputeDriver(abc.ABC):
     def power_state(self, instance: dict) -> int:
         ...
 
+    def host_shutdown(self) -> None:
+        """The host goes down (its node stops): what dies with a machine dies. recover()
+        takes the instances back when it starts again."""
+
     @abc.abstractmethod
     def recover(self, instance: dict, power_state: int) -> None:
         """The host restarted: take back an instance the database says runs here."""
@@ -337,8 +341,19 @@ class FakeDriver(ComputeDriver):
             self.vms.setdefault(instance["id"], vm)
 
 
+DRIVERS = ("fake", "netns")
+
+
 def load_driver(name: str, host: str, config) -> ComputeDriver:
+    """The driver `name` (config.compute_driver) for the compute node `host`."""
+    state_path = config.path("compute", host)
+    if name == "netns":
+        from minicloud.compute.netns_driver import NetnsDriver
+
+        return NetnsDriver(host, config.compute_vcpus, config.compute_ram_mb,
+                           config.compute_disk_gb, state_path=state_path)
     if name != "fake":
-        raise ValueError(f"unknown compute driver {name!r} (this cloud has: fake)")
+        raise ValueError(f"unknown compute driver {name!r} (this cloud has: "
+                         f"{', '.join(DRIVERS)})")
     return FakeDriver(host, config.compute_vcpus, config.compute_ram_mb, config.compute_disk_gb,
-                      delay=config.fake_driver_delay, state_path=config.path("compute", host))
+                      delay=config.fake_driver_delay, state_path=state_path)

@@ -18,7 +18,7 @@ from minicloud.compute import schemas, views
 from minicloud.compute.core import Nova
 from minicloud.compute.flavors import paginate
 from minicloud.compute.microversions import at_least
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 
 MAX_RSA_BITS = 16384  # OpenSSH's limit: a longer key could never log in

@@ -153,7 +153,7 @@ class ComputeManager(ShelveManager, InterfaceManager):
         vif = {"port_id": port["id"], "network_id": port["network_id"],
                "network_name": network.get("name") or port["network_id"],
                "ip": ips[0].get("ip_address"), "mac": port.get("mac_address"),
-               "preexisting": bool(request.get("port"))}
+               "mtu": network.get("mtu"), "preexisting": bool(request.get("port"))}
         if request.get("tag"):
             vif["tag"] = request["tag"]
         return vif
@@ -523,6 +523,7 @@ class ComputeHost:
             self._thread.join(timeout=5)
             self._thread = None
         self.server.stop()
+        self.driver.host_shutdown()
 
 
 class Heartbeat:

@@ -15,7 +15,7 @@ import time
 
 from minicloud.compute import driver as virt
 from minicloud.common.clients import ServiceError
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 LOG = logging.getLogger(__name__)
 SHELVE_KEYS = ("shelved_at", "shelved_image_id", "shelved_host")

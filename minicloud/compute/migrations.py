@@ -8,7 +8,7 @@ import falcon
 from minicloud.common import policy
 from minicloud.compute.microversions import at_least
 from minicloud.compute.core import Nova
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 
 def view(req, row: dict, instance: dict | None, dest_host: str | None, region: str) -> dict:

@@ -27,7 +27,7 @@ from minicloud.compute.core import Nova
 from minicloud.compute.shelve import ShelveActions
 from minicloud.compute.snapshots import SnapshotAction
 from minicloud.compute.states import check_state
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 # action -> (allowed vm_states, task_state to set, compute method)
 POWER = {

@@ -8,20 +8,13 @@ through the conductor, over RPC, as Nova's compute nodes do.
 
 from __future__ import annotations
 
-from minicloud.common import rpc
-from minicloud.common.clients import ImageClient, NetworkClient, VolumeClient
-from minicloud.common.context import RequestContext
-from minicloud.compute import api
-from minicloud.compute.conductor import ConductorManager
-from minicloud.compute.core import Nova
-from minicloud.compute.driver import load_driver
-from minicloud.compute.manager import ComputeHost, ComputeManager, Heartbeat
-from minicloud.compute.recovery import settle_unscheduled
-from minicloud.compute.scheduler import SchedulerManager
-from minicloud.compute.store import ComputeStore
+# The imports are in the role functions: a node's process loads only what its role runs
+# (a compute node needs neither Falcon nor SQLite).
 
 
 def _clients(node) -> tuple:
+    from minicloud.common.clients import ImageClient, NetworkClient, VolumeClient
+
     auth, timeout = node.runtime.service_auth("compute"), node.config.http_timeout
     return ImageClient(auth, timeout), NetworkClient(auth, timeout), VolumeClient(auth, timeout)
 
@@ -29,6 +22,16 @@ def _clients(node) -> tuple:
 def controller(node):
     """The scheduler and conductor (RPC servers, each with its heartbeat), then nova-api.
     The conductor first settles what a crash left unscheduled."""
+    from minicloud.common import rpc
+    from minicloud.common.context import RequestContext
+    from minicloud.compute import api
+    from minicloud.compute.conductor import ConductorManager
+    from minicloud.compute.core import Nova
+    from minicloud.compute.manager import Heartbeat
+    from minicloud.compute.recovery import settle_unscheduled
+    from minicloud.compute.scheduler import SchedulerManager
+    from minicloud.compute.store import ComputeStore
+
     config, transport, tracer = node.config, node.transport, node.tracer
     store = ComputeStore(config.path("compute.db"))
     conductor = ConductorManager(store, transport, tracer, config)
@@ -52,10 +55,14 @@ def controller(node):
 
 def compute_node(node):
     """nova-compute: its RPC server on `compute.<host>`, its heartbeat, and the driver
-    that runs the servers (config `fake`: a state machine)."""
+    that runs the servers (Config.compute_driver: `fake`, a state machine, or `netns`,
+    each server a network namespace with a guest process)."""
+    from minicloud.compute.driver import load_driver
+    from minicloud.compute.manager import ComputeHost, ComputeManager
+
     config = node.config
-    manager = ComputeManager(node.name, load_driver("fake", node.name, config), node.transport,
-                             node.tracer, config, *_clients(node))
+    manager = ComputeManager(node.name, load_driver(config.compute_driver, node.name, config),
+                             node.transport, node.tracer, config, *_clients(node))
     host = ComputeHost(node.name, manager, node.transport, node.tracer,
                        host_ip=node.spec.address("management")).start()
     node.runtime.compute_hosts[node.name] = node.keep(host)

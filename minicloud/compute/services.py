@@ -16,7 +16,7 @@ from minicloud.common.validation import read_json
 from minicloud.compute import schemas
 from minicloud.compute.microversions import at_least
 from minicloud.compute.core import Nova
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 
 def view(req, api: Nova, row: dict) -> dict:

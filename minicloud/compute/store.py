@@ -10,7 +10,6 @@ credentials at all.
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 import uuid
@@ -85,13 +84,6 @@ JSON_FIELDS = ("flavor", "metadata", "security_groups", "requested_networks", "n
 
 def new_uuid() -> str:
     return str(uuid.uuid4())
-
-
-def isotime(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
 
 
 # Columns of the server actions (server_actions.py): who locked a server and why, and

@@ -10,7 +10,7 @@ import hashlib
 
 from minicloud.common import errors, wsgi
 from minicloud.compute.microversions import at_least
-from minicloud.compute.store import isotime
+from minicloud.common.timeutils import isotime
 
 # (vm_state, task_state) -> status, as nova/api/openstack/common.py maps them.
 TASK_STATUS = {"rebooting": "REBOOT", "reboot_pending": "REBOOT", "reboot_started": "REBOOT",

@@ -6,6 +6,7 @@ what is missing, and refreshes catalog URLs (ports may change between runs).
 
 from __future__ import annotations
 
+from minicloud.common.keystone import SERVICE_USERS
 from minicloud.identity.core import Keystone
 from minicloud.identity.store import IdentityStore, new_id
 
@@ -13,8 +14,6 @@ ROLES = ("admin", "member", "reader", "service")
 
 # Each service's own user in project `service` (as DevStack creates them): services log
 # in as it to validate their callers' tokens and to call each other.
-SERVICE_USERS = {"image": "glance", "compute": "nova", "network": "neutron",
-                 "volume": "cinder", "object": "swift"}
 
 # Service name in minicloud -> (catalog type, catalog name, path after host:port).
 CATALOG = {
@@ -66,13 +65,16 @@ def bootstrap(keystone: Keystone) -> None:
 
 
 def register_service(store: IdentityStore, config, service: str) -> None:
-    """Catalog entry of one service: public, internal and admin endpoints at its URL."""
+    """Catalog entry of one service: the public endpoint where the learner reaches it, the
+    internal and admin ones where the other nodes do (the same URL unless the nodes have
+    a management network of their own)."""
     type_, name, path = CATALOG[service]
     found = store.services(type=type_)
     svc = found[0] if found else store.insert_service(
         {"id": new_id(), "type": type_, "name": name, "enabled": 1})
-    url = config.base_url(service) + path
     for interface in ("public", "internal", "admin"):
+        url = (config.base_url(service) if interface == "public"
+               else config.internal_url(service)) + path
         found = store.endpoints(service_id=svc["id"], interface=interface,
                                 region_id=config.region)
         if not found:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from minicloud.image import api, bootstrap
-from minicloud.image.core import Glance
-from minicloud.image.files import FileStore
-from minicloud.image.store import ImageStore
-
 
 def controller(node):
+    from minicloud.image import api, bootstrap
+    from minicloud.image.core import Glance
+    from minicloud.image.files import FileStore
+    from minicloud.image.store import ImageStore
+
     config = node.config
     glance = Glance(config, ImageStore(config.path("image.db")),
                     FileStore(config.path("images")))

@@ -78,14 +78,20 @@ class Namespace:
         a teardown must leave nothing when it returns."""
         if not (self.name and exists(self.name)):
             return
-        for link in self.ipr.get_links():
-            if link.get_attr("IFLA_IFNAME") != "lo":
-                try:
-                    self.ipr.link("del", index=link["index"])
-                except NetlinkError:  # gone already, with its peer
-                    pass
+        try:
+            for link in self.ipr.get_links():
+                if link.get_attr("IFLA_IFNAME") != "lo":
+                    try:
+                        self.ipr.link("del", index=link["index"])
+                    except NetlinkError:  # gone already, with its peer
+                        pass
+        except OSError:  # someone removed the namespace meanwhile
+            pass
         self.close()
-        netns.remove(self.name)
+        try:
+            netns.remove(self.name)
+        except OSError:
+            pass
 
     # -- commands inside ---------------------------------------------------------------------
     def command(self, *args: str) -> list[str]:
@@ -144,6 +150,16 @@ class Namespace:
         index = self.require(ifname)
         return [f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}"
                 for a in self.ipr.get_addr(index=index)]
+
+    def set_addresses(self, ifname: str, wanted: list[str]) -> None:
+        """Exactly the CIDRs `wanted` on `ifname`: missing ones added, others removed."""
+        index = self.require(ifname)
+        for cidr in set(self.addresses(ifname)) - set(wanted):
+            iface = ipaddress.ip_interface(cidr)
+            self.ipr.addr("del", index=index, address=str(iface.ip),
+                          prefixlen=iface.network.prefixlen)
+        for cidr in wanted:
+            self.address(ifname, cidr)
 
     def default_route(self, gateway: str) -> None:
         self.ipr.route("replace", dst="0.0.0.0/0", gateway=gateway)

@@ -4,13 +4,16 @@ side of the agents in dataplane/.
 Every agent casts `report_state` every `agent_report_interval` seconds to topic
 `q-reports-plugin` (its heartbeat: the `agents` row's `heartbeat_at`, which
 `openstack network agent list` turns into alive or `XXX`, agents.py), and
-`update_device_up` to `q-plugin` once it wired a port (status DOWN -> ACTIVE).
+`update_device_up` to `q-plugin` once it wired a port (status DOWN -> ACTIVE; a VXLAN
+port's MACs are then announced to every bridge agent: notifier.py's l2population), and
+a bridge agent `update_device_down` when a port's tap vanished (ACTIVE -> DOWN).
 
 An agent that starts (or starts again after its node went down) first asks for everything
 it should have, its "full sync", as Neutron's agents do: the DHCP agent
 `get_active_networks_info`, the L3 agent `sync_routers`, the bridge agent
-`get_devices_details_list` (the ports bound to its host). The answers have the shapes of
-the notifier's messages, so an agent applies them with the same code.
+`get_devices_details_list` (the ports bound to its host) and `get_fdb_entries` (the
+l2population entries of their networks). The answers have the shapes of the notifier's
+messages, so an agent applies them with the same code.
 """
 
 from __future__ import annotations
@@ -42,11 +45,19 @@ class PluginCallbacks:
                     "availability_zone": agent_state.get("availability_zone"),
                     "heartbeat_at": now, "started_at": now, "created_at": now,
                     "configurations": config})
-                return
-            changes = {"heartbeat_at": now, "configurations": config}
-            if agent_state.get("start_flag"):
-                changes["started_at"] = now
-            store.update_agent(row["id"], changes)
+            else:
+                changes = {"heartbeat_at": now, "configurations": config}
+                if agent_state.get("start_flag"):
+                    changes["started_at"] = now
+                store.update_agent(row["id"], changes)
+        self._started(ctx, agent_state, new=row is None)
+
+    def _started(self, ctx, agent_state: dict, new: bool) -> None:
+        """A bridge agent that (re)started announces its VTEP: ports it reported up before
+        its first report (or at another address) are announced now."""
+        if agent_state["agent_type"] == "Linux bridge agent" and (
+                new or agent_state.get("start_flag")):
+            self.neutron.notify.host_up(ctx, host=agent_state["host"])
 
     # -- full sync ---------------------------------------------------------------------------
     def get_active_networks_info(self, ctx, host: str) -> list[dict]:
@@ -68,15 +79,27 @@ class PluginCallbacks:
         return [{"port": notify.port_info(p), "network": notify.network_info(p["network_id"])}
                 for p in store.ports_bound_to(host)]
 
-    def update_device_up(self, ctx, port_id: str, host: str) -> None:
-        self._set_status(port_id, host, "ACTIVE")
+    def get_fdb_entries(self, ctx, host: str) -> dict:
+        """For a bridge agent: l2population's entries of its networks (add_fdb_entries')."""
+        return self.neutron.notify.fdb_entries_for_host(host)
 
-    def _set_status(self, port_id: str, host: str, status: str) -> None:
+    def update_device_up(self, ctx, port_id: str, host: str) -> None:
+        if self._set_status(port_id, host, "ACTIVE"):
+            self.neutron.notify.port_up(ctx, port_id)
+
+    def update_device_down(self, ctx, port_id: str, host: str) -> None:
+        if self._set_status(port_id, host, "DOWN"):
+            self.neutron.notify.port_down(ctx, port_id)
+
+    def _set_status(self, port_id: str, host: str, status: str) -> bool:
+        """Whether the port is bound to `host` (a report from its old host is stale)."""
         store = self.neutron.store
         with store.transaction():
             port = store.get("ports", port_id)
-            if port is not None and port["binding_host_id"] == host:
-                store.update("ports", port_id, {"status": status})
+            if port is None or port["binding_host_id"] != host:
+                return False
+            store.update("ports", port_id, {"status": status})
+        return True
 
 
 class PluginServers:

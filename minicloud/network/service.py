@@ -5,15 +5,17 @@ agent on each compute node. The in-process launcher keeps the agents by name in
 
 from __future__ import annotations
 
-from minicloud.network import api, bootstrap, dataplane, rpc_callbacks
-from minicloud.network.core import Neutron
-from minicloud.network.notifier import Notifier
-from minicloud.network.nova_notifier import NovaNotifier
-from minicloud.network.store import NetworkStore
+# The imports are in the role functions: a node's process loads only what its role runs.
 
 
 def controller(node):
     """neutron-server: its RPC endpoints, DevStack's networks (bootstrap.py), the API."""
+    from minicloud.network import api, bootstrap, rpc_callbacks
+    from minicloud.network.core import Neutron
+    from minicloud.network.notifier import Notifier
+    from minicloud.network.nova_notifier import NovaNotifier
+    from minicloud.network.store import NetworkStore
+
     config, runtime = node.config, node.runtime
     store = NetworkStore(config.path("network.db"))
     notifier = Notifier(store, node.transport, node.tracer, timeout=config.rpc_quick_timeout)
@@ -29,6 +31,8 @@ def controller(node):
 def agents(node):
     """The network node: routers (L3), DHCP, and the bridges with their VXLAN tunnels and
     the external interface. A compute node: the bridge its servers' ports plug into."""
+    from minicloud.network import dataplane
+
     for name, agent in dataplane.agents_for(node.spec, node.config, node.transport,
                                             node.tracer).items():
         node.runtime.agents[name] = node.keep(agent.start())

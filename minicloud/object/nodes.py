@@ -23,7 +23,7 @@ import logging
 import threading
 
 from minicloud.common import errors, rpc
-from minicloud.object.ring import Ring, RingFile, place_node
+from minicloud.object.ring import Ring, RingFile, node_ip, place_node
 from minicloud.object.storage import StorageNode
 
 LOG = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class RingPlacer:
                 if device is None:
                     LOG.warning("swift: storage node %s is not in the ring", node)
                     return
-                if (device.ip, device.port) != (self.config.host, port):
+                if (device.ip, device.port) != (node_ip(self.config, node), port):
                     place_node(self.config, node, port)
             except (OSError, ValueError) as exc:  # no ring.json: `minicloud ring build`
                 LOG.warning("swift: could not place %s at port %s: %s", node, port, exc)

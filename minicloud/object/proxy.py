@@ -320,8 +320,10 @@ def stream_body(body: NodeBody):
         body.close()
 
 
-def proxy_tmp(home: Path) -> Path:
-    path = Path(home) / "swift-proxy-tmp"
+def proxy_tmp(home: Path, worker: str | None = None) -> Path:
+    """The spool directory, emptied of what a crashed proxy left: the controller's, or a
+    worker process's own (a worker must not empty the directory another proxy uses)."""
+    path = Path(home) / ("swift-proxy-tmp" + (f"-{worker}" if worker else ""))
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.iterdir():
         stale.unlink(missing_ok=True)

@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from minicloud.topology import Topology
+
 RING_FILE = "ring.json"
 
 
@@ -158,9 +160,16 @@ def devices_from_config(config, ports: dict | None = None) -> list[Device]:
     """One device per storage node, at the node's port (`ports`: those the running nodes
     really have, else the configured ones)."""
     ports = ports or {}
-    return [Device(id=i, node=name, ip=config.host, port=ports.get(name, config.storage_port(i)),
+    return [Device(id=i, node=name, ip=node_ip(config, name),
+                   port=ports.get(name, config.storage_port(i)),
                    device="sdb1", weight=100.0)
             for i, name in enumerate(config.storage_node_names)]
+
+
+def node_ip(config, name: str) -> str:
+    """Where the proxy reaches storage node `name` (its management address where nodes
+    have addresses of their own)."""
+    return config.address_of(Topology.from_config(config).node(name))
 
 
 def ensure_ring(config, ports: dict | None = None) -> Ring:
@@ -188,7 +197,7 @@ def place_node(config, name: str, port: int) -> None:
     ring = Ring.load(path)
     for device in ring.devices:
         if device.node == name:
-            device.ip, device.port = config.host, port
+            device.ip, device.port = node_ip(config, name), port
     ring.save(path)
 
 
@@ -199,9 +208,16 @@ class RingFile:
         self.path = Path(path)
         self.check_every = check_every
         self._lock = threading.Lock()
-        self._mtime = self.path.stat().st_mtime_ns
+        self._seen = self._version()
         self._ring = Ring.load(self.path)
         self._checked = time.monotonic()
+
+    def _version(self) -> tuple[int, int, int]:
+        """What changes when ring.json is written again (by this process or another, the
+        keeper's): a save replaces the file, so its inode changes even when two saves fall
+        within one tick of the file system's clock."""
+        stat = self.path.stat()
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def refresh(self) -> None:
         """Read the file at the next get() (it was just rewritten in this process)."""
@@ -213,9 +229,9 @@ class RingFile:
             with self._lock:
                 self._checked = now
                 try:
-                    mtime = self.path.stat().st_mtime_ns
-                    if mtime != self._mtime:
-                        self._ring, self._mtime = Ring.load(self.path), mtime
+                    seen = self._version()
+                    if seen != self._seen:
+                        self._ring, self._seen = Ring.load(self.path), seen
                 except (OSError, ValueError):
                     pass  # a ring being replaced: keep the one we have
         return self._ring

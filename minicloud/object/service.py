@@ -7,9 +7,16 @@ operator's routes reach the node's RPC server (`swift-storage.<node>`). A storag
 that had to take another port than planned tells the controller (`swift-ring`), which
 alone writes `ring.json`. In the in-process launcher a node's object server is also
 `runtime.storage_nodes["storage2"]`, for tests; the controller never uses it.
+
+In the processes mode the proxy may also run in API worker processes (api_worker.py):
+each reads `ring.json` again when it changes, asks the controller's ring keeper over RPC
+to record a node's new port, spools into a directory of its own, and keeps no container
+cache (ObjectStore `shared`), since another proxy may delete the container.
 """
 
 from __future__ import annotations
+
+import logging
 
 from minicloud.common import rpc
 from minicloud.object import api
@@ -21,6 +28,8 @@ from minicloud.object.replicator import PeriodicReplicator, Replicator
 from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
 from minicloud.object.storage import StorageNode
 from minicloud.object.store import ObjectStore
+
+LOG = logging.getLogger(__name__)
 
 
 def _storage_admin(node, ring: RingFile) -> StorageAdmin:
@@ -46,9 +55,42 @@ def controller(node):
     replicator = Replicator(ring)
     runtime.swift_replicator = replicator
     node.keep(PeriodicReplicator(replicator, config.replicator_interval).start())
-    swift = Swift(ObjectStore(config.path("object.db")), ObjectController(ring, node.tracer),
-                  replicator, storage, proxy_tmp(config.home))
+    shared = config.api_workers_of("object") > 0  # other proxies write object.db too
+    swift = Swift(ObjectStore(config.path("object.db"), shared=shared),
+                  ObjectController(ring, node.tracer), replicator, storage,
+                  proxy_tmp(config.home))
     return api.create_app(swift, node.tracer, runtime.token_validator("object"))
+
+
+class KeeperClient:
+    """A proxy worker's `placer`: the controller's RingPlacer, reached over RPC, records a
+    node's port (only it writes ring.json); then this process reads the ring again."""
+
+    def __init__(self, transport, ring: RingFile, timeout: float):
+        self.ring = ring
+        self.client = rpc.RPCClient(transport, RING_TOPIC, service="swift-proxy",
+                                    timeout=timeout)
+
+    def storage_node_up(self, ctx, node: str, port: int) -> None:
+        try:
+            self.client.call(ctx, "storage_node_up", node=node, port=port)
+        except (rpc.RPCError, OSError) as exc:  # the node announces itself anyway
+            LOG.warning("swift: the ring keeper did not answer about %s: %s", node, exc)
+        self.ring.refresh()
+
+
+def api_worker(node):
+    """The proxy in an API worker process: the controller's ring (no build), no ring
+    keeper and no periodic replicator of its own (the controller runs them)."""
+    config, transport = node.config, node.transport
+    ring = RingFile(config.path(RING_FILE))
+    storage = StorageAdmin(rpc.RPCClient(transport, STORAGE_TOPIC, service="swift-proxy",
+                                         tracer=node.tracer, timeout=config.rpc_quick_timeout),
+                           ring, KeeperClient(transport, ring, config.rpc_quick_timeout))
+    swift = Swift(ObjectStore(config.path("object.db"), shared=True),
+                  ObjectController(ring, node.tracer), Replicator(ring), storage,
+                  proxy_tmp(config.home, node.runtime.name))
+    return api.create_app(swift, node.tracer, node.runtime.token_validator("object"))
 
 
 def storage_node(node):

@@ -60,11 +60,13 @@ def create_schema(db) -> None:
 
 
 class ObjectStore:
-    def __init__(self, path, read_only: bool = False):
+    def __init__(self, path, read_only: bool = False, shared: bool = False):
         self.database = Database(path, create_schema, read_only)
         # Containers known to exist, as Swift's proxy caches container info: an object
-        # PUT need not read the database to learn its container is there. This store is
-        # the only writer, so deleting a container forgets it here at once.
+        # PUT need not read the database to learn its container is there. When this store
+        # is the only writer, deleting a container forgets it here at once; when proxies
+        # in other processes write it too (`shared`: API workers), nothing is cached.
+        self.shared = shared
         self._known: set[tuple[str, str]] = set()
         # Each container's quotas (bytes, count), read once: a PUT asks for them.
         self._quotas: dict[tuple[str, str], tuple[int | None, int | None]] = {}
@@ -110,19 +112,23 @@ class ObjectStore:
         if (account, name) not in self._known:
             if self.container(account, name) is None:
                 return False
-            self._known.add((account, name))
+            if not self.shared:
+                self._known.add((account, name))
         return True
 
     def quotas(self, account: str, name: str) -> tuple[int | None, int | None]:
         """The container's X-Container-Meta-Quota-Bytes and -Count (None: no quota)."""
         key = (account, name)
-        if key not in self._quotas:
+        found = self._quotas.get(key)
+        if found is None:
             row = self.container(account, name)
             meta = row["meta"] if row else {}
-            self._quotas[key] = tuple(
+            found = tuple(
                 int(v) if (v := meta.get(f"X-Container-Meta-Quota-{what}", "")).isdigit()
                 else None for what in ("Bytes", "Count"))
-        return self._quotas[key]
+            if not self.shared:
+                self._quotas[key] = found
+        return found
 
     def container(self, account: str, name: str) -> dict | None:
         row = self._one("SELECT * FROM containers WHERE account = ? AND name = ?",

@@ -7,16 +7,9 @@ cinder-scheduler on the controller; cinder-volume on one storage node,
 
 from __future__ import annotations
 
-from minicloud.common import rpc
 from minicloud.common.clients import ImageClient
-from minicloud.volume import api, types
-from minicloud.volume.backend import FileBackend
-from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
-from minicloud.volume.manager import VolumeManager, VolumeNode
-from minicloud.volume.recovery import redo, settle_interrupted
-from minicloud.volume.reports import start_reports
-from minicloud.volume.scheduler import SchedulerManager
-from minicloud.volume.store import VolumeStore
+
+# The imports are in the role functions: a node's process loads only what its role runs.
 
 
 def _images(node) -> ImageClient:
@@ -26,6 +19,14 @@ def _images(node) -> ImageClient:
 def controller(node):
     """What a crash left half-way is settled first; the creates and deletes it interrupted
     are sent again once the storage node runs."""
+    from minicloud.common import rpc
+    from minicloud.volume import api, types
+    from minicloud.volume.core import SCHEDULER_TOPIC, Cinder
+    from minicloud.volume.recovery import redo, settle_interrupted
+    from minicloud.volume.reports import start_reports
+    from minicloud.volume.scheduler import SchedulerManager
+    from minicloud.volume.store import VolumeStore
+
     config, transport, tracer = node.config, node.transport, node.tracer
     cinder = Cinder(config, VolumeStore(config.path("volume.db")), transport, tracer,
                     _images(node))
@@ -43,6 +44,9 @@ def storage_node(node):
     config = node.config
     if node.name != config.volume_backend_host:
         return
+    from minicloud.volume.backend import FileBackend
+    from minicloud.volume.manager import VolumeManager, VolumeNode
+
     backend = FileBackend(config.path("storage", node.name, "cinder-volumes"),
                           config.volume_backend_capacity_gb,
                           address=node.spec.address("management"))  # the share's server

@@ -131,8 +131,8 @@ class FakeCloud:
 
     def catalog(self) -> list[dict]:
         return [{"type": "thing", "endpoints": [
-            {"interface": "public", "url": self.url},
-            {"interface": "internal", "url": self.url + "/internal"}]}]
+            {"interface": "public", "url": self.url + "/public"},
+            {"interface": "internal", "url": self.url}]}]
 
     def user_token(self, name: str = "alice") -> str:
         token = new_token()

@@ -44,7 +44,9 @@ def tokens_sent(cloud) -> list[str]:
 
 
 # -- where a call goes ----------------------------------------------------------------------
-def test_the_catalogs_public_url_gets_the_services_prefix(cloud, client):
+def test_the_catalogs_internal_url_gets_the_services_prefix(cloud, client):
+    """Between services, the internal endpoint (the management network's, where nodes
+    have one), as Nova's [neutron] valid_interfaces says."""
     assert client.endpoint() == cloud.url + "/v2"
     assert client.request("GET", "/things/a") == {"name": "a"}
     assert cloud.requests[0][:2] == ("GET", "/v2/things/a")
@@ -52,7 +54,7 @@ def test_the_catalogs_public_url_gets_the_services_prefix(cloud, client):
 
 def test_a_prefix_already_in_the_catalog_url_is_not_doubled(cloud, client):
     cloud.catalog = lambda: [{"type": "thing", "endpoints": [
-        {"interface": "public", "url": cloud.url + "/v2/"}]}]
+        {"interface": "internal", "url": cloud.url + "/v2/"}]}]
     assert client.endpoint() == cloud.url + "/v2"
 
 

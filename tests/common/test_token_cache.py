@@ -224,8 +224,8 @@ def test_service_auth_renews_on_demand(cloud, auth):
 
 
 def test_service_auth_finds_endpoints_in_its_catalog(cloud, auth):
-    assert auth.endpoint("thing") == cloud.url + "/internal"
-    assert auth.endpoint("thing", "public") == cloud.url
+    assert auth.endpoint("thing") == cloud.url
+    assert auth.endpoint("thing", "public") == cloud.url + "/public"
     with pytest.raises(errors.ApiError, match="No internal endpoint of type volume"):
         auth.endpoint("volume")
     assert cloud.logins == 1

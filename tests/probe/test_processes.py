@@ -8,6 +8,8 @@ onto it, `down` last)."""
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import json
 import os
 import signal
@@ -27,8 +29,10 @@ from tests.livecloud import LiveCloud, minicloud
 def live(tmp_path_factory, rabbitmq_url):
     home = tmp_path_factory.mktemp("processes")
     # A learner's cloud has the defaults; a test's reports often so that down shows fast.
+    # Room for exactly four m1.tiny (512 MB) per compute node, for the race below.
     Config(home=home, scrypt_n=2**10, report_interval=0.3, service_down_time=3.0,
-           agent_report_interval=0.3, agent_down_time=3.0).save()
+           agent_report_interval=0.3, agent_down_time=3.0, compute_ram_mb=2048,
+           ram_allocation_ratio=1.0).save()
     cloud = LiveCloud(home)
     up = cloud.up("--mode", "processes", "--no-user-config")
     vhost = unquote(urlsplit(cloud.config.transport_url).path.lstrip("/"))
@@ -93,7 +97,9 @@ def test_a_server_boots_on_compute2_and_its_trace_spans_three_processes(live):
         return pids if len(pids) >= 3 else None
 
     pids = wait_for(processes, timeout=10)  # spans of other processes arrive in batches
-    running = {n["pid"] for n in nodes(cloud).values()}
+    running = set()
+    for node in nodes(cloud).values():  # the nodes, and the controller's API workers
+        running |= {node["pid"], *(node.get("workers") or ())}
     assert pids and len(pids) >= 3 and pids <= running, (pids, running)
     services = {s.service for s in store.trace(root.trace_id)}
     assert {"nova-api", "nova-conductor", "nova-compute@compute2"} <= services
@@ -139,6 +145,39 @@ def test_kill_9_of_compute2_takes_it_down_and_a_restart_brings_its_server_back(l
     assert vm1["status"] == "ACTIVE" and vm1["OS-EXT-SRV-ATTR:host"] == "compute2"
     log = cloud.cli("console", "log", "show", "vm1", cloud="minicloud-admin").stdout
     assert "instance recovered" in log  # the new nova-compute took it back
+
+
+def test_concurrent_boots_never_overfill_a_host_nor_share_an_address(live):
+    """vm1 and vm2 hold one place on each host: 6 of 8 servers sent at once find room."""
+    cloud, _ = live
+    conn = cloud.sdk()
+    image, network = conn.image.find_image("cirros"), conn.network.find_network("private")
+
+    def boot(i):
+        return cloud.sdk().compute.create_server(
+            name=f"race{i}", image_id=image.id, flavor_id="1",
+            networks=[{"uuid": network.id}]).id
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(boot, range(8)))
+
+    def settled():
+        servers = [conn.compute.get_server(i) for i in ids]
+        return servers if all(s.status in ("ACTIVE", "ERROR") for s in servers) else None
+
+    servers = wait_for(settled, timeout=60)
+    assert servers, "the servers did not settle"
+    assert sorted(s.status for s in servers) == ["ACTIVE"] * 6 + ["ERROR"] * 2
+    assert all("No valid host" in s.fault["message"] for s in servers if s.status == "ERROR")
+    addresses = [port.fixed_ips[0]["ip_address"] for port in conn.network.ports()
+                 if port.device_owner.startswith("compute:")]
+    assert len(addresses) == 8 and len(set(addresses)) == 8  # vm1, vm2 and the six
+    admin = cloud.sdk("minicloud-admin")
+    hosts = collections.Counter(s.compute_host for s in admin.compute.servers(
+        details=True, all_projects=True) if s.status == "ACTIVE")
+    assert hosts == {"compute1": 4, "compute2": 4}  # full, never more
+    for server in servers:
+        conn.compute.delete_server(server.id)
 
 
 def test_node_stop_is_a_clean_sigterm(live):

@@ -1,5 +1,6 @@
-"""The simulated data plane: Neutron's agents, as objects that record what they would
-configure instead of touching the host's networking.
+"""The data plane: Neutron's agents, as objects that record what they configure, and (with
+Config.dataplane "linux") the bridge agent also makes it for real in the namespace it
+runs in (bridge.py's wiring seam, linux_bridge.py).
 
 They are real RPC peers of neutron-server (over `cloud.transport`): they receive
 port/network/router updates, cast `report_state` heartbeats (topic `q-reports-plugin`)
@@ -12,6 +13,9 @@ answer `get_dataplane` calls with what they configured.
               external interface)
     computeN  Linux bridge agent
 
+The bridge agents also get l2population's `add_fdb_entries` / `remove_fdb_entries`
+(fanout q-agent-notifier): where each port MAC of a VXLAN network lives.
+
 `agents_for(node, ...)` makes the agents of one node, by name (`network-l3`,
 `compute2-bridge`, ...); network/service.py starts them on their nodes; `.stop()` stops
 one (its heartbeats stop: it turns `XXX`), `.start()` brings it back (it syncs first).
@@ -20,7 +24,7 @@ one (its heartbeats stop: it turns `XXX`), `.start()` brings it back (it syncs f
 from __future__ import annotations
 
 from minicloud.network.dataplane.base import Agent
-from minicloud.network.dataplane.bridge import BridgeAgent
+from minicloud.network.dataplane.bridge import BridgeAgent, SimulatedWiring
 from minicloud.network.dataplane.dhcp import DhcpAgent
 from minicloud.network.dataplane.l3 import L3Agent
 
@@ -33,12 +37,37 @@ def agents_for(node, config, transport, tracer=None) -> dict[str, Agent]:
               "report_interval": config.agent_report_interval,
               "rpc_timeout": config.rpc_response_timeout, "workers": config.agent_workers}
     local_ip = node.address("data")
+    wiring = bridge_wiring(config, local_ip)
     if node.role == "compute":
-        return {f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, **common)}
+        return {f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, wiring=wiring,
+                                                   **common)}
     return {f"{node.name}-l3": L3Agent(node.name, **common),
             f"{node.name}-dhcp": DhcpAgent(node.name, **common),
             f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, physical_interfaces={
-                "public": f"{node.name}-ext"}, **common)}
+                "public": external_interface(node, wiring)}, wiring=wiring, **common)}
 
 
-__all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "agents_for"]
+def external_interface(node, wiring) -> str:
+    """Where physnet `public` leaves the network node: the plan's name for it when
+    simulated (`network-ext`); with real wiring, the interface holding the node's external
+    address (`ext` in a netns node, an ethN in a container)."""
+    name = f"{node.name}-ext"
+    if isinstance(wiring, SimulatedWiring):
+        return name
+    return wiring.interface_of(node.address("external")) or name
+
+
+def bridge_wiring(config, local_ip: str):
+    """What carries out the bridge agent's decisions: nothing (simulated) or netlink in
+    the namespace this process runs in (linux)."""
+    if config.dataplane == "simulated":
+        return SimulatedWiring()
+    if config.dataplane == "linux":  # pyroute2 and root needed only here
+        from minicloud.netns.plumbing import Namespace
+        from minicloud.network.dataplane.linux_bridge import LinuxBridgeWiring
+        return LinuxBridgeWiring(Namespace(None), local_ip)
+    raise ValueError(f"dataplane must be simulated or linux, not {config.dataplane!r}")
+
+
+__all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "SimulatedWiring", "agents_for",
+           "bridge_wiring", "external_interface"]

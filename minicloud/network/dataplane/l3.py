@@ -3,6 +3,10 @@ router, with a `qg-` device on the external network (the gateway address and eve
 floating IP), a `qr-` device per interface (the subnet's gateway address), a default route
 via the external subnet's gateway, and the NAT rules: SNAT of each internal subnet to the
 gateway address, and per floating IP a DNAT (floating -> fixed) and an SNAT back.
+
+After each change the agent hands the router neutron-server sent to its `wiring`:
+`SimulatedL3` (Config.dataplane "simulated") touches nothing; linux_l3.py's `LinuxL3`
+("linux") makes the namespace, its veths and an nftables table.
 """
 
 from __future__ import annotations
@@ -48,11 +52,25 @@ def _network_of(cidr: str) -> str:
     return str(ipaddress.ip_interface(cidr).network)
 
 
+class SimulatedL3:
+    """Nothing is made: the agent's state is the whole story."""
+
+    def router_updated(self, router: dict) -> None:
+        pass
+
+    def router_deleted(self, router_id: str) -> None:
+        pass
+
+    def sync(self, router_ids: list[str]) -> None:
+        pass
+
+
 class L3Agent(Agent):
     agent_type, binary, topic = "L3 agent", "neutron-l3-agent", "l3_agent"
 
-    def __init__(self, host: str, **kwargs):
+    def __init__(self, host: str, *, wiring=None, **kwargs):
         super().__init__(host, **kwargs)
+        self.wiring = wiring or SimulatedL3()
         self.state = {"namespaces": {}}
 
     def configurations(self) -> dict:
@@ -64,13 +82,17 @@ class L3Agent(Agent):
         with self.lock:
             self.state["namespaces"].clear()
         self.routers_updated(ctx, routers)
+        with self.lock:  # routers deleted while this agent was away
+            self.wiring.sync([router["id"] for router in routers])
 
     # -- RPC from neutron-server (cast l3_agent.<host>) ---------------------------------------
     def routers_updated(self, ctx, routers: list[dict]) -> None:
         with self.lock:
             for router in routers:
                 self.state["namespaces"][f"qrouter-{router['id']}"] = namespace(router)
+                self.wiring.router_updated(router)
 
     def router_deleted(self, ctx, router_id: str) -> None:
         with self.lock:
             self.state["namespaces"].pop(f"qrouter-{router_id}", None)
+            self.wiring.router_deleted(router_id)

@@ -1,0 +1,137 @@
+"""The netns mode: `minicloud up --mode netns` puts each node of the plan in a network
+namespace of its own, joined by host bridges for the four networks (netns/fabric.py), and
+starts the processes mode's nodes inside them. Driven with the real minicloud and openstack
+commands; the fabric's names start with `mctn` (Config.netns_prefix) so that a learner's
+cloud (`mc`) and the other tests' namespaces are never touched.
+
+One cloud for the module; `down` comes last."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from minicloud import broker
+from minicloud.config import Config
+from minicloud.netns.fabric import Fabric
+from minicloud.topology import Topology
+from tests.fakes import wait_for
+from tests.livecloud import LiveCloud, minicloud
+
+PREFIX = "mctn"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, rabbitmq_url):
+    home = tmp_path_factory.mktemp("netns")
+    Config(home=home, netns_prefix=PREFIX, scrypt_n=2**10).save()
+    cloud = LiveCloud(home)
+    cloud.up("--mode", "netns", "--no-user-config")
+    vhost = unquote(urlsplit(cloud.config.transport_url).path.lstrip("/"))
+    yield cloud
+    cloud.down()
+    Fabric(Topology.from_config(cloud.config), PREFIX).teardown()  # if a test failed early
+    broker.delete(vhost, vhost)
+
+
+def nodes(cloud) -> dict:
+    result = minicloud("nodes", "-f", "json", home=cloud.home)
+    assert result.returncode == 0, result.stderr
+    return {n["name"]: n for n in json.loads(result.stdout)}
+
+
+def run(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+
+
+def test_each_node_runs_in_its_namespace_with_its_name_and_addresses(live):
+    found = nodes(live)
+    for name, node in found.items():
+        assert run("ip", "netns", "identify", str(node["pid"])).strip() == f"{PREFIX}-{name}"
+        if name != "controller":  # the launcher keeps the host's name
+            assert run("nsenter", "-t", str(node["pid"]), "-u", "hostname").strip() == name
+    inside = run("ip", "netns", "exec", f"{PREFIX}-compute1", "ip", "-br", "addr")
+    assert "10.0.0.31/24" in inside and "10.0.1.31/24" in inside
+    assert "203.0.113" not in inside  # a compute node is not on the external network
+    bridges = run("ip", "-br", "link", "show", "type", "bridge")
+    assert all(f"{PREFIX}-{net}" in bridges for net in ("mgmt", "data", "ext", "api"))
+
+
+def test_the_catalog_is_public_on_the_api_network_and_internal_on_management(live):
+    endpoints = live.cli_json("endpoint", "list", "--service", "compute",
+                              cloud="minicloud-admin")
+    urls = {e["Interface"]: e["URL"] for e in endpoints}
+    assert urls["public"].startswith("http://198.51.100.11:")
+    assert urls["internal"].startswith("http://10.0.0.11:")
+
+
+def test_a_server_boots_on_compute2_across_the_management_network(live):
+    server = live.cli_json("server", "create", "--image", "cirros", "--flavor", "m1.tiny",
+                           "--network", "private", "--availability-zone", "nova:compute2",
+                           "--wait", "vm1", cloud="minicloud-admin")
+    assert server["status"] == "ACTIVE" and server["OS-EXT-SRV-ATTR:host"] == "compute2"
+    # compute2 reached the broker (through the host's relay) and the controller over
+    # its management interface
+    peers = run("ip", "netns", "exec", f"{PREFIX}-compute2", "ss", "-tn")
+    assert "10.0.0.32:" in peers and "10.0.0.1:5672" in peers
+
+
+def test_objects_are_stored_on_storage_nodes_in_their_namespaces(live):
+    live.cli("container", "create", "box")
+    path = live.home / "note.txt"
+    path.write_text("kept on three storage nodes\n")
+    live.cli("object", "create", "box", str(path), "--name", "note.txt")
+    assert live.cli("object", "save", "box", "note.txt", "--file", "-").stdout == \
+        "kept on three storage nodes\n"
+    ring = json.loads((live.home / "ring.json").read_text())
+    assert {d["ip"] for d in ring["devices"]} == {"10.0.0.41", "10.0.0.42", "10.0.0.43"}
+
+
+def test_down_leaves_no_namespace_link_or_process(live):
+    pids = [n["pid"] for n in nodes(live).values()]
+    assert live.down().returncode == 0
+    fabric = Fabric(Topology.from_config(live.config), PREFIX)
+    assert wait_for(lambda: not fabric.leftovers(), timeout=10), fabric.leftovers()
+    assert all(not _alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_start_that_fails_half_way_leaves_nothing(tmp_path, rabbitmq_url):
+    """compute2 never comes up: the launcher stops the nodes it started and removes the
+    fabric. Run in a process of its own, as the launcher enters the controller's
+    namespace."""
+    script = textwrap.dedent(f"""
+        from minicloud.config import Config
+        from minicloud.netns import launcher
+        def broken(self, *args, **kwargs):
+            if self.name == "compute2":
+                raise RuntimeError("compute2 did not come up (the test said so)")
+            return original(self, *args, **kwargs)
+        original = launcher.NetnsChild.wait_up
+        launcher.NetnsChild.wait_up = broken
+        config = Config(home={str(tmp_path)!r}, netns_prefix={PREFIX!r}, scrypt_n=2**10,
+                        transport_url={rabbitmq_url!r}, mode="netns")
+        try:
+            launcher.NetnsCloud(config, say=lambda line: None).start()
+        except RuntimeError as exc:
+            print("failed:", exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert "failed: compute2 did not come up" in done.stdout, done.stderr
+    fabric = Fabric(Topology.from_config(Config(home=tmp_path)), PREFIX)
+    assert fabric.leftovers() == []
+    assert subprocess.run(["pgrep", "-f", f"{tmp_path}/nodes/"],
+                          capture_output=True).returncode == 1  # no node process left
