@@ -155,6 +155,13 @@ class Config:
     def storage_node_names(self) -> list[str]:
         return [f"storage{i + 1}" for i in range(self.storage_nodes)]
 
+    @property
+    def namespace_prefix(self) -> str:
+        """Before the names of the namespaces the agents and the netns driver make (qdhcp-,
+        qrouter-, qvm-): the cloud's own in the netns mode (mc-qrouter-...), as all of them
+        share the host's namespace list; none in a container, which has a list of its own."""
+        return f"{self.netns_prefix}-" if self.mode == "netns" else ""
+
     def internal_url(self, service: str) -> str:
         return f"http://{self.internal_host or self.host}:{self.port(service)}"
 

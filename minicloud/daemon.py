@@ -143,7 +143,7 @@ def run_foreground(config, cloud_factory, say=print) -> None:
         say("*** Stopped")
 
 
-def stop(config, timeout: float = 15) -> int | None:
+def stop(config, timeout: float = 45) -> int | None:
     """Stop the running cloud; return the PID that was stopped, None if none ran."""
     pid = running_pid(config)
     if pid is None:

@@ -87,4 +87,5 @@ def run(config, role: str, name: str, say=print) -> int:
     done.wait()
     say(f"*** Stopping node {name}")
     process.stop()
+    say(f"*** Node {name} stopped")
     return 0

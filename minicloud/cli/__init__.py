@@ -118,6 +118,14 @@ def cmd_down(args) -> int:
     config = _config(args)
     pid = daemon.stop(config)
     print(f"*** minicloud stopped (pid {pid})" if pid else "minicloud is not running.")
+    if config.mode == "netns":  # what a launcher that was killed could not remove
+        from minicloud.netns.fabric import Fabric
+        from minicloud.topology import Topology
+
+        fabric = Fabric(Topology.from_config(config), config.netns_prefix)
+        if fabric.leftovers():
+            print(f"*** removing what the cloud left: {', '.join(fabric.leftovers())}")
+            fabric.teardown()
     return 0
 
 

@@ -348,10 +348,11 @@ def load_driver(name: str, host: str, config) -> ComputeDriver:
     """The driver `name` (config.compute_driver) for the compute node `host`."""
     state_path = config.path("compute", host)
     if name == "netns":
-        from minicloud.compute.netns_driver import NetnsDriver
+        from minicloud.compute.netns_driver import PREFIX, NetnsDriver
 
         return NetnsDriver(host, config.compute_vcpus, config.compute_ram_mb,
-                           config.compute_disk_gb, state_path=state_path)
+                           config.compute_disk_gb, state_path=state_path,
+                           prefix=config.namespace_prefix + PREFIX)
     if name != "fake":
         raise ValueError(f"unknown compute driver {name!r} (this cloud has: "
                          f"{', '.join(DRIVERS)})")

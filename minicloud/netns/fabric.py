@@ -107,8 +107,11 @@ class Fabric:
         return self._node_namespaces() + self._host_links()
 
     def _node_namespaces(self) -> list[str]:
+        """The nodes' namespaces, and those their agents and drivers made (qdhcp-,
+        qrouter-, qvm-: Config.namespace_prefix), which a node that was killed leaves."""
         ours = {self.namespace(node.name) for node in self.topology.nodes}
-        return [name for name in names(f"{self.prefix}-") if name in ours]
+        return [name for name in names(f"{self.prefix}-")
+                if name in ours or name.startswith(f"{self.prefix}-q")]
 
     def _host_links(self) -> list[str]:
         ours = {self.bridge(network) for network in NETWORKS}

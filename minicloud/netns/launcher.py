@@ -9,8 +9,8 @@ node in a network namespace of its own on the plan's networks (fabric.py).
        on every address of the namespace; the catalog's public endpoints are on the API
        network (the learner's CLI reaches them through mc-api), its internal ones on the
        management network (where the other nodes reach them)
-    4. every other node: `ip netns exec mc-NODE unshare --uts` (its own host name)
-       `minicloud node run ...`, as in the processes mode
+    4. every other node: `nsenter --net=/run/netns/mc-NODE unshare --uts` (its own host
+       name) `minicloud node run ...`, as in the processes mode
 
 `minicloud down` stops the nodes, then removes every namespace and link the fabric made;
 so does a start that fails half-way.
@@ -37,8 +37,11 @@ class NetnsChild(ChildNode):
         self.namespace = namespace
 
     def _command(self, path) -> list[str]:
-        return ["ip", "netns", "exec", self.namespace, "unshare", "--uts", "sh", "-c",
-                'hostname "$0" && exec "$@"', self.name, *super()._command(path)]
+        # nsenter, not `ip netns exec`: that one also gives the process a mount namespace
+        # of its own, and the namespaces the node makes (qdhcp-, qrouter-, qvm-: bind
+        # mounts under /run/netns) would then exist for it alone
+        return ["nsenter", f"--net=/run/netns/{self.namespace}", "unshare", "--uts", "sh",
+                "-c", 'hostname "$0" && exec "$@"', self.name, *super()._command(path)]
 
 
 def _with_host(url: str, host: str) -> str:
@@ -64,6 +67,8 @@ class NetnsCloud(ProcessCloud):
         config.internal_host = controller.address("management")
         config.bind_host = "0.0.0.0"
         config.own_addresses = True
+        config.dataplane = "linux"  # real bridges, VXLAN, dnsmasq and nftables
+        config.compute_driver = "netns"  # a server is a namespace with a guest
         config.transport_url = _with_host(config.transport_url, self.broker_host)
         super().__init__(config, say)
         self.relay = None

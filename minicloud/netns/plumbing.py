@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -78,6 +79,13 @@ class Namespace:
         a teardown must leave nothing when it returns."""
         if not (self.name and exists(self.name)):
             return
+        for pid in self.pids():  # a dnsmasq, a guest: nothing outlives its namespace
+            if pid == os.getpid():  # the launcher, removing the namespace it runs in
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             for link in self.ipr.get_links():
                 if link.get_attr("IFLA_IFNAME") != "lo":
@@ -92,6 +100,12 @@ class Namespace:
             netns.remove(self.name)
         except OSError:
             pass
+
+    def pids(self) -> list[int]:
+        """The processes running in this namespace."""
+        found = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
+                               text=True, timeout=30)
+        return [int(pid) for pid in found.stdout.split()]
 
     # -- commands inside ---------------------------------------------------------------------
     def command(self, *args: str) -> list[str]:

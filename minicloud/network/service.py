@@ -33,9 +33,26 @@ def agents(node):
     the external interface. A compute node: the bridge its servers' ports plug into."""
     from minicloud.network import dataplane
 
-    for name, agent in dataplane.agents_for(node.spec, node.config, node.transport,
-                                            node.tracer).items():
+    made = dataplane.agents_for(node.spec, node.config, node.transport, node.tracer)
+    node.keep(_Machine([agent.wiring for agent in made.values()]))  # stopped last
+    for name, agent in made.items():
         node.runtime.agents[name] = node.keep(agent.start())
+
+
+class _Machine:
+    """What goes with the node's machine when the node stops: the DHCP servers and router
+    namespaces its agents made (Neutron's agents leave them running when only the agent
+    restarts; here the node is down). Simulated wirings have nothing to remove."""
+
+    def __init__(self, wirings: list):
+        self.wirings = [w for w in wirings if hasattr(w, "remove_all")]
+
+    def stop(self) -> None:
+        for wiring in self.wirings:
+            wiring.remove_all()
+
+    def start(self) -> None:
+        pass  # the agents' full sync makes it all again
 
 
 PARTS = {"controller": controller, "network": agents, "compute": agents}

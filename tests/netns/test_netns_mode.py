@@ -81,6 +81,54 @@ def test_a_server_boots_on_compute2_across_the_management_network(live):
     assert "10.0.0.32:" in peers and "10.0.0.1:5672" in peers
 
 
+def console(live, server_id: str, *command: str) -> subprocess.CompletedProcess:
+    return minicloud("console", server_id, "--", *command, home=live.home)
+
+
+def test_servers_on_two_compute_nodes_ping_across_a_vxlan_tunnel(live):
+    vm2 = live.cli_json("server", "create", "--image", "cirros", "--flavor", "m1.tiny",
+                        "--network", "private", "--availability-zone", "nova:compute1",
+                        "--wait", "vm2", cloud="minicloud-admin")
+    vm1 = live.cli_json("server", "show", "vm1", cloud="minicloud-admin")
+    address = vm1["addresses"]["private"][0]
+    port = live.cli_json("port", "list", "--server", vm1["id"], cloud="minicloud-admin")[0]
+    # the guest's DHCP lease is its Neutron port's address
+    assert console(live, vm1["id"], "ip", "-4", "-br", "addr", "show", "eth0").stdout.split()[2] \
+        == f"{address}/24"
+    assert port["Fixed IP Addresses"][0]["ip_address"] == address
+    vni = live.cli_json("network", "show", "private", cloud="minicloud-admin")[
+        "provider:segmentation_id"]
+    capture = subprocess.Popen(
+        ["ip", "netns", "exec", f"{PREFIX}-compute2", "tcpdump", "-ni", "data", "-c", "2",
+         "--immediate-mode", "-U", "udp", "port", "4789"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_for(lambda: console(live, vm2["id"], "ping", "-c1", "-W1", address).returncode
+                 == 0, timeout=15)
+        assert console(live, vm2["id"], "ping", "-c2", "-W2", address).returncode == 0
+        seen = capture.communicate(timeout=10)[0]
+    finally:
+        capture.kill()
+    assert f"vni {vni}" in seen and "10.0.1.31" in seen and "10.0.1.32" in seen
+
+
+def test_a_server_reaches_the_outside_through_its_routers_snat(live):
+    vm1 = live.cli_json("server", "show", "vm1", cloud="minicloud-admin")
+    assert console(live, vm1["id"], "ping", "-c1", "-W2", "203.0.113.1").returncode == 0
+
+
+def test_a_floating_ip_reaches_a_server_from_the_host(live):
+    vm1 = live.cli_json("server", "show", "vm1", cloud="minicloud-admin")
+    fip = live.cli_json("floating", "ip", "create", "public",
+                        cloud="minicloud-admin")["floating_ip_address"]
+    live.cli("server", "add", "floating", "ip", vm1["id"], fip, cloud="minicloud-admin")
+    assert wait_for(lambda: subprocess.run(["ping", "-c1", "-W1", fip],
+                                           capture_output=True).returncode == 0, timeout=15)
+    live.cli("server", "remove", "floating", "ip", vm1["id"], fip, cloud="minicloud-admin")
+    assert wait_for(lambda: subprocess.run(["ping", "-c1", "-W1", fip],
+                                           capture_output=True).returncode != 0, timeout=15)
+
+
 def test_objects_are_stored_on_storage_nodes_in_their_namespaces(live):
     live.cli("container", "create", "box")
     path = live.home / "note.txt"
@@ -98,6 +146,9 @@ def test_down_leaves_no_namespace_link_or_process(live):
     fabric = Fabric(Topology.from_config(live.config), PREFIX)
     assert wait_for(lambda: not fabric.leftovers(), timeout=10), fabric.leftovers()
     assert all(not _alive(pid) for pid in pids)
+    # the servers, DHCP servers and routers went with their nodes
+    assert not [n for n in run("ip", "netns", "list").split() if n.startswith(PREFIX)]
+    assert subprocess.run(["pgrep", "-f", f"{live.home}/"], capture_output=True).returncode == 1
 
 
 def _alive(pid: int) -> bool:

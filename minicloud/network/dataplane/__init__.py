@@ -28,6 +28,7 @@ from minicloud.network.dataplane.bridge import BridgeAgent, SimulatedWiring
 from minicloud.network.dataplane.dhcp import DhcpAgent
 from minicloud.network.dataplane.l3 import L3Agent
 
+
 def agents_for(node, config, transport, tracer=None) -> dict[str, Agent]:
     """The agents a node runs (`node`: a topology.Node of the network or compute role), by
     name (`network-l3`, `compute2-bridge`), not started yet. VXLAN tunnels start at the
@@ -41,8 +42,9 @@ def agents_for(node, config, transport, tracer=None) -> dict[str, Agent]:
     if node.role == "compute":
         return {f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, wiring=wiring,
                                                    **common)}
-    return {f"{node.name}-l3": L3Agent(node.name, **common),
-            f"{node.name}-dhcp": DhcpAgent(node.name, **common),
+    return {f"{node.name}-l3": L3Agent(node.name, wiring=l3_wiring(config), **common),
+            f"{node.name}-dhcp": DhcpAgent(node.name, wiring=dhcp_wiring(config, node.name),
+                                           **common),
             f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, physical_interfaces={
                 "public": external_interface(node, wiring)}, wiring=wiring, **common)}
 
@@ -67,6 +69,22 @@ def bridge_wiring(config, local_ip: str):
         from minicloud.network.dataplane.linux_bridge import LinuxBridgeWiring
         return LinuxBridgeWiring(Namespace(None), local_ip)
     raise ValueError(f"dataplane must be simulated or linux, not {config.dataplane!r}")
+
+
+def dhcp_wiring(config, host: str):
+    """dnsmasq in qdhcp- namespaces (linux), or nothing (simulated)."""
+    if config.dataplane != "linux":
+        return None
+    from minicloud.network.dataplane import linux_dhcp
+    return linux_dhcp.for_node(config, host, prefix=config.namespace_prefix)
+
+
+def l3_wiring(config):
+    """qrouter- namespaces with nftables (linux), or nothing (simulated)."""
+    if config.dataplane != "linux":
+        return None
+    from minicloud.network.dataplane.linux_l3 import LinuxL3
+    return LinuxL3(prefix=config.namespace_prefix)
 
 
 __all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "SimulatedWiring", "agents_for",

@@ -40,6 +40,9 @@ class SimulatedDhcp:
     def sync(self, network_ids: list[str]) -> None:
         pass
 
+    def remove_all(self) -> None:
+        pass
+
 
 class DhcpAgent(Agent):
     agent_type, binary, topic = "DHCP agent", "neutron-dhcp-agent", "dhcp_agent"

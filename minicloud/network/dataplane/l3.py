@@ -64,6 +64,9 @@ class SimulatedL3:
     def sync(self, router_ids: list[str]) -> None:
         pass
 
+    def remove_all(self) -> None:
+        pass
+
 
 class L3Agent(Agent):
     agent_type, binary, topic = "L3 agent", "neutron-l3-agent", "l3_agent"
