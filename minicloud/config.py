@@ -87,7 +87,7 @@ class Config:
     # the processes mode only (api_workers_of); services that keep no state of their own
     # in memory may have them (api_worker.py).
     api_workers: dict = dataclasses.field(
-        default_factory=lambda: {"identity": 2, "object": 2})
+        default_factory=lambda: {"identity": 1, "object": 1})
     # Neutron: VNIs of tenant (VXLAN) networks, agent heartbeats, default quotas.
     vni_range: str = "1001:2000"
     agent_report_interval: float = 4.0  # seconds between an agent's report_state casts

@@ -6,21 +6,31 @@ validation; nothing about tokens is kept in memory)."""
 
 from __future__ import annotations
 
-from minicloud.identity import api
-from minicloud.identity.bootstrap import bootstrap
-from minicloud.identity.core import Keystone
-from minicloud.identity.store import IdentityStore
-
 
 def controller(node):
-    keystone = Keystone(node.config, IdentityStore(node.config.path("identity.db")))
+    from minicloud.identity.bootstrap import bootstrap
+
+    keystone = _keystone(node)
     bootstrap(keystone)
-    return api.create_app(keystone, node.tracer, keystone.validate)
+    return _app(node, keystone)
 
 
 def api_worker(node):
     """The controller's app again, without the bootstrap the controller ran."""
-    keystone = Keystone(node.config, IdentityStore(node.config.path("identity.db")))
+    return _app(node, _keystone(node))
+
+
+# Imported here, not at the top: no other node's process needs Keystone's modules.
+def _keystone(node):
+    from minicloud.identity.core import Keystone
+    from minicloud.identity.store import IdentityStore
+
+    return Keystone(node.config, IdentityStore(node.config.path("identity.db")))
+
+
+def _app(node, keystone):
+    from minicloud.identity import api
+
     return api.create_app(keystone, node.tracer, keystone.validate)
 
 

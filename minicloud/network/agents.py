@@ -18,7 +18,7 @@ from minicloud.common import policy, rpc, servicegroup
 from minicloud.common.validation import read_json
 from minicloud.network import schemas, views
 from minicloud.network.core import Neutron, not_found
-from minicloud.network.notifier import BRIDGE_TOPIC, DHCP_TOPIC, L3_TOPIC
+from minicloud.network.topics import BRIDGE_TOPIC, DHCP_TOPIC, L3_TOPIC
 
 AGENT_TOPICS = {"L3 agent": L3_TOPIC, "DHCP agent": DHCP_TOPIC,
                 "Linux bridge agent": BRIDGE_TOPIC}

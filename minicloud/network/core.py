@@ -14,7 +14,7 @@ import time
 import falcon
 
 from minicloud.common import errors, rpc
-from minicloud.network.notifier import PLUGIN_TOPIC
+from minicloud.network.topics import PLUGIN_TOPIC
 from minicloud.network.store import NetworkStore, new_id
 
 QUOTA_DEFAULTS = {"network": 100, "subnet": 100, "port": 500, "router": 10,

@@ -14,7 +14,7 @@ from minicloud.common import errors
 from minicloud.common.validation import read_json
 from minicloud.network import ipam, ports, schemas
 from minicloud.network.core import Neutron, bad_request, conflict, not_found
-from minicloud.network.notifier import NETWORK_HOST
+from minicloud.network.topics import NETWORK_HOST
 
 OWNER = "network:router_interface"
 

@@ -16,7 +16,7 @@ import falcon
 from minicloud.common import policy
 from minicloud.network import bulk, ipam, ports, schemas, views
 from minicloud.network.core import Neutron, bad_request, conflict, forbidden
-from minicloud.network.notifier import NETWORK_HOST
+from minicloud.network.topics import NETWORK_HOST
 from minicloud.network.store import new_id
 
 

@@ -19,15 +19,13 @@ from __future__ import annotations
 import logging
 
 from minicloud.common import rpc
-from minicloud.object import api
-from minicloud.object.core import Swift
 from minicloud.object.nodes import (RING_TOPIC, STORAGE_TOPIC, RingPlacer, StorageAdmin,
                                     StorageNodeService, ask_nodes_to_announce)
-from minicloud.object.proxy import ObjectController, proxy_tmp
-from minicloud.object.replicator import PeriodicReplicator, Replicator
 from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
 from minicloud.object.storage import StorageNode
-from minicloud.object.store import ObjectStore
+
+# The proxy's own modules are imported where it is built: a storage node's process loads
+# only the object server (no SQLite, no proxy).
 
 LOG = logging.getLogger(__name__)
 
@@ -48,6 +46,8 @@ def _storage_admin(node, ring: RingFile) -> StorageAdmin:
 def controller(node):
     """The ring (built on first start, with every node at its planned port) and its
     keeper, the periodic replicator, then the proxy."""
+    from minicloud.object.replicator import PeriodicReplicator, Replicator
+
     config, runtime = node.config, node.runtime
     ensure_ring(config)
     ring = RingFile(config.path(RING_FILE))
@@ -56,10 +56,22 @@ def controller(node):
     runtime.swift_replicator = replicator
     node.keep(PeriodicReplicator(replicator, config.replicator_interval).start())
     shared = config.api_workers_of("object") > 0  # other proxies write object.db too
+    return _proxy(node, ring, replicator, storage, shared)
+
+
+def _proxy(node, ring, replicator, storage, shared: bool, tmp_name: str | None = None):
+    """The proxy's app (Swift's core, its account/container database, the object
+    controller that talks to the storage nodes)."""
+    from minicloud.object import api
+    from minicloud.object.core import Swift
+    from minicloud.object.proxy import ObjectController, proxy_tmp
+    from minicloud.object.store import ObjectStore
+
+    config = node.config
     swift = Swift(ObjectStore(config.path("object.db"), shared=shared),
                   ObjectController(ring, node.tracer), replicator, storage,
-                  proxy_tmp(config.home))
-    return api.create_app(swift, node.tracer, runtime.token_validator("object"))
+                  proxy_tmp(config.home, tmp_name))
+    return api.create_app(swift, node.tracer, node.runtime.token_validator("object"))
 
 
 class KeeperClient:
@@ -82,15 +94,14 @@ class KeeperClient:
 def api_worker(node):
     """The proxy in an API worker process: the controller's ring (no build), no ring
     keeper and no periodic replicator of its own (the controller runs them)."""
+    from minicloud.object.replicator import Replicator
+
     config, transport = node.config, node.transport
     ring = RingFile(config.path(RING_FILE))
     storage = StorageAdmin(rpc.RPCClient(transport, STORAGE_TOPIC, service="swift-proxy",
                                          tracer=node.tracer, timeout=config.rpc_quick_timeout),
                            ring, KeeperClient(transport, ring, config.rpc_quick_timeout))
-    swift = Swift(ObjectStore(config.path("object.db"), shared=True),
-                  ObjectController(ring, node.tracer), Replicator(ring), storage,
-                  proxy_tmp(config.home, node.runtime.name))
-    return api.create_app(swift, node.tracer, node.runtime.token_validator("object"))
+    return _proxy(node, ring, Replicator(ring), storage, True, node.runtime.name)
 
 
 def storage_node(node):

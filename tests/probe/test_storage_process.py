@@ -87,8 +87,12 @@ def storage2(cloud, port_taken):
     process.wait(timeout=30)
 
 
-def swift_nodes(home) -> dict:
+def swift_nodes(home, must: bool = True) -> dict:
+    """`minicloud swift nodes` by name; with must=False, {} when the command failed (a
+    login that timed out on a loaded machine, while waiting for the node to show up)."""
     result = minicloud(home, "swift", "nodes", "--json")
+    if result.returncode != 0 and not must:
+        return {}
     assert result.returncode == 0, result.stderr
     return {n["name"]: n for n in json.loads(result.stdout)}
 
@@ -101,7 +105,7 @@ def ring_port(cloud, name: str) -> int:
 def test_a_storage_node_in_its_own_process_is_reached_over_rpc(cloud, port_taken, storage2):
     home = cloud.config.home
     seen = wait_for(lambda: (lambda n: n if n.get("reachable") else None)(
-        swift_nodes(home)["storage2"]), timeout=30)
+        swift_nodes(home, must=False).get("storage2", {})), timeout=90)
     assert seen, "storage2 in its own process never answered the proxy"
     assert seen["running"] and seen["port"] != port_taken
     # it told the controller, which alone writes the ring

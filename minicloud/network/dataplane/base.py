@@ -13,7 +13,7 @@ import threading
 
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
-from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
+from minicloud.network.topics import PLUGIN_TOPIC, REPORTS_TOPIC
 
 LOG = logging.getLogger(__name__)
 
