@@ -100,3 +100,30 @@ def test_down_leaves_no_process_port_socket_or_temporary_file(own_cloud):
     leftovers = [p for p in home.rglob("*")
                  if p.name.endswith(".tmp") or p.parent.name == "swift-proxy-tmp"]
     assert leftovers == []
+
+
+def test_fault_and_capture_say_the_data_plane_is_simulated_outside_the_netns_mode(tmp_path):
+    from minicloud.config import Config
+
+    Config(home=tmp_path).save()  # an in-process cloud's saved configuration
+    for command in (("capture", "compute2", "data"), ("fault", "cut", "compute2", "data"),
+                    ("fault", "restore", "compute2", "data"), ("fault", "status")):
+        done = minicloud(*command, home=tmp_path)
+        assert done.returncode == 2, command
+        assert "the data plane is simulated in the in-process mode" in done.stderr
+        assert "make lab-up MODE=netns" in done.stderr
+    assert "nothing to capture" in minicloud("capture", "compute2", "data",
+                                             home=tmp_path).stderr
+
+
+def test_fault_and_capture_refuse_a_node_or_network_not_in_the_plan(tmp_path):
+    from minicloud.config import Config
+
+    Config(home=tmp_path, mode="netns", netns_prefix="mctc").save()
+    unknown = minicloud("fault", "cut", "compute9", "data", home=tmp_path)
+    assert unknown.returncode == 2 and "no node compute9 in this cloud" in unknown.stderr
+    off = minicloud("capture", "storage1", "data", home=tmp_path)
+    assert off.returncode == 2 and "storage1 is not on the data network" in off.stderr
+    assert "management (mgmt)" in off.stderr
+    typo = minicloud("fault", "restore", "network", "extern", home=tmp_path)
+    assert typo.returncode == 2 and "not on the extern network" in typo.stderr

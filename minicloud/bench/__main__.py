@@ -1,5 +1,7 @@
 """Run every benchmark against one fresh cloud and print the figures; then start a second
-cloud in the processes mode and print its figures next to the first's (processes.py)."""
+cloud in the processes mode and print its figures next to the first's (processes.py); then,
+as root, a netns cloud's real data plane (netns.py: lab-up, create -> pingable, 20 servers
+on one compute node)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from minicloud.bench import identity, image, network, compute, volume, processes
+from minicloud.bench import netns as netns_bench
 from minicloud.bench import object as swift_bench
 from minicloud.bench.harness import BenchCloud
 
@@ -32,6 +35,7 @@ def main() -> int:
         cloud.stop()
         shutil.rmtree(home, ignore_errors=True)
     processes.run(cloud)  # after the first cloud has stopped: the two do not share the CPUs
+    netns_bench.run()  # last, alone: it skips when not root or another fabric is up
     return 0
 
 

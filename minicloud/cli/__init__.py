@@ -13,9 +13,11 @@
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
     minicloud console NAME [-- CMD ...]   a shell or a command inside a server (netns driver)
+    minicloud fault cut|restore NODE NETWORK | fault status   a node's link down or up (netns)
+    minicloud capture NODE NETWORK [--count N] [--timeout S] [-w FILE]   tcpdump in a node
 
 Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
-`node`), swift.py (`ring`, `swift`).
+`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`).
 """
 
 from __future__ import annotations
@@ -226,6 +228,18 @@ def cmd_console(args) -> int:
     return console.cmd_console(_config(args), args)
 
 
+def cmd_fault(args) -> int:
+    from minicloud.cli import faults
+
+    return faults.cmd_fault(_config(args), args)
+
+
+def cmd_capture(args) -> int:
+    from minicloud.cli import faults
+
+    return faults.cmd_capture(_config(args), args)
+
+
 def cmd_check(args) -> int:
     from minicloud import check
 
@@ -283,6 +297,9 @@ def parser() -> argparse.ArgumentParser:
     from minicloud.cli.console import add_parser as add_console_parser
 
     add_console_parser(sub, cmd_console)
+    from minicloud.cli.faults import add_parsers as add_fault_parsers
+
+    add_fault_parsers(sub, cmd_fault, cmd_capture)
     add_swift_parsers(sub, cmd_ring, cmd_swift)
     return p
 

@@ -108,9 +108,13 @@ class NetnsDriver(ComputeDriver):
 
     def __init__(self, host: str, vcpus: int, memory_mb: int, local_gb: int, *,
                  state_path: Path, node_netns: str | None = None, prefix: str = PREFIX,
-                 default_mtu: int = 1450, lease_timeout: float = 30.0):
+                 default_mtu: int = 1450, lease_timeout: float = 30.0,
+                 vif_plug_timeout: float = 3.0):
+        """`vif_plug_timeout`: how long a new server's guest waits for the bridge agent to
+        plug its taps before it boots anyway (Nova's vif_plugging_timeout, not fatal):
+        a guest that boots first loses its first DHCP request."""
         self.host, self.prefix, self.default_mtu = host, prefix, default_mtu
-        self.lease_timeout = lease_timeout
+        self.lease_timeout, self.vif_plug_timeout = lease_timeout, vif_plug_timeout
         self.state_path = Path(state_path)
         self.mounts = volume_drivers.Mounts(self.state_path / "mnt")
         self._resources = {"vcpus": vcpus, "memory_mb": memory_mb, "local_gb": local_gb}
@@ -186,6 +190,22 @@ class NetnsDriver(ComputeDriver):
         self._log(vm, f"{ifname}: plugged, mac {vif['mac']}, mtu {plugged['mtu']}, peer "
                       f"{plugged['tap']} on {self.host} (network {vif.get('network_name')})")
         return plugged
+
+    def _wait_plugged(self, vm: dict) -> None:
+        """Until every tap of the server is in a bridge (the agent plugged it), at most
+        `vif_plug_timeout` seconds."""
+        deadline = time.monotonic() + self.vif_plug_timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                masters = [self.node.ipr.get_links(self.node.require(vif["tap"]))[0]
+                           .get_attr("IFLA_MASTER") for vif in vm["vifs"]]
+            if all(masters):
+                self._log(vm, "network: every port plugged by the bridge agent")
+                return
+            time.sleep(0.05)
+        if vm["vifs"]:
+            self._log(vm, f"network: ports not plugged after {self.vif_plug_timeout:g} s, "
+                          "booting anyway")
 
     def _links(self, vm: dict, up: bool, *, taps: bool = False) -> None:
         """Set the instance's NICs (or, `taps`, their peers on the node) up or down; a NIC
@@ -299,6 +319,7 @@ class NetnsDriver(ComputeDriver):
             for bdm in block_device_info or []:
                 self._link_disk(vm, bdm["volume_id"], bdm["device_name"],
                                 disks.get(bdm["volume_id"]))
+            self._wait_plugged(vm)
             self._start_guest(vm)
         except (plumbing.PlumbingError, OSError, ValueError) as exc:
             self.destroy(instance)

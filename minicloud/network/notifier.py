@@ -1,10 +1,20 @@
 """neutron-server -> agents: the RPC messages that make the data plane follow the API.
 
     port_update / port_delete / network_delete   fanout  q-agent-notifier  (every bridge agent)
+    security_groups_rule_updated                 fanout  q-agent-notifier  (security groups)
+    security_groups_member_updated               fanout  q-agent-notifier
     add_fdb_entries / remove_fdb_entries         fanout  q-agent-notifier  (l2population)
     add_fdb_entries (the network's whole set)    cast    q-agent-notifier.<host>
     routers_updated / router_deleted             cast    l3_agent.<host>
     network_update / network_delete              cast    dhcp_agent.<host>
+
+Security groups: a bridge agent's port_update also carries `sg_info`, in the shape of
+Neutron's security_group_info_for_devices: `{"security_groups": {group id: [rules]},
+"sg_member_ips": {remote group id: {"IPv4": [...], "IPv6": [...]}}}` for the port's
+groups. When a group's rules change (a rule created or deleted), or its members (a port
+joins or leaves it, or its addresses change), every bridge agent is told which groups,
+with their new rules or members (Neutron sends the same two messages on a topic of their
+own, q-agent-notifier-security_group-update, and agents fetch the rules back).
 
 Each message carries what the agent needs to configure (as a real agent would fetch it
 back over RPC), so an agent never reads network.db. Messages are sent after the API
@@ -34,16 +44,10 @@ import threading
 
 from minicloud.common import rpc
 from minicloud.network.store import NetworkStore, load
-from minicloud.topology import NETWORK_NODE
+from minicloud.network.topics import BRIDGE_TOPIC, DHCP_TOPIC, L3_TOPIC, NETWORK_HOST
 
 LOG = logging.getLogger(__name__)
 
-NETWORK_HOST = NETWORK_NODE  # where the L3 and DHCP agents run (topology.py)
-BRIDGE_TOPIC, L3_TOPIC, DHCP_TOPIC, PLUGIN_TOPIC = ("q-agent-notifier", "l3_agent",
-                                                    "dhcp_agent", "q-plugin")
-# Heartbeats travel on their own topic, as in Neutron, and untraced: one every few seconds
-# per agent would bury the learner's own requests in `minicloud trace list`.
-REPORTS_TOPIC = "q-reports-plugin"
 BRIDGE_AGENT = "Linux bridge agent"
 FLOODING_ENTRY = ["00:00:00:00:00:00", "0.0.0.0"]
 
@@ -94,7 +98,31 @@ class Notifier:
                 port["mac_address"], "device_owner": port["device_owner"],
                 "device_id": port["device_id"], "binding:host_id": port["binding_host_id"],
                 "fixed_ips": [{**a, "cidr": _prefixed(self.store, a)}
-                              for a in self.store.allocations(port["id"])]}
+                              for a in self.store.allocations(port["id"])],
+                "security_groups": load(port["security_groups"], []),
+                "port_security_enabled": bool(port["port_security_enabled"]),
+                "allowed_address_pairs": load(port["allowed_address_pairs"], [])}
+
+    def sg_info(self, group_ids) -> dict:
+        """The rules of `group_ids` and the members of every remote group they name."""
+        rules = {g: [_rule_info(r) for r in self.store.rules_of(g)]
+                 for g in sorted(set(group_ids))}
+        remote = {r["remote_group_id"] for rs in rules.values() for r in rs
+                  if r["remote_group_id"]}
+        return {"security_groups": rules, "sg_member_ips": self.member_ips(remote)}
+
+    def member_ips(self, group_ids) -> dict:
+        """Each group's members' addresses (fixed IPs and allowed address pairs), by family."""
+        members = {g: {"IPv4": set(), "IPv6": set()} for g in group_ids}
+        for port in self.store.ports() if members else []:
+            groups = set(load(port["security_groups"], [])) & set(members)
+            addresses = [a["ip_address"] for a in self.store.allocations(port["id"])] + [
+                p["ip_address"] for p in load(port["allowed_address_pairs"], [])]
+            for group in groups:
+                for address in addresses:
+                    family = ipaddress.ip_network(address, strict=False).version
+                    members[group][f"IPv{family}"].add(address)
+        return {g: {k: sorted(v) for k, v in by.items()} for g, by in members.items()}
 
     def router_info(self, router_id: str) -> dict | None:
         router = self.store.get("routers", router_id)
@@ -141,7 +169,8 @@ class Notifier:
             self.port_down(ctx, port_id)
         info = self.port_info(port)
         self._send("fanout", BRIDGE_TOPIC, ctx, "port_update", port=info,
-                   network=self.network_info(port["network_id"]))
+                   network=self.network_info(port["network_id"]),
+                   sg_info=self.sg_info(info["security_groups"]))
         self._send("cast", DHCP_TOPIC, ctx, "port_update", port=info)
 
     def port_deleted(self, ctx, port_id: str, network_id: str) -> None:
@@ -149,6 +178,20 @@ class Notifier:
         self._send("fanout", BRIDGE_TOPIC, ctx, "port_delete", port_id=port_id)
         self._send("cast", DHCP_TOPIC, ctx, "port_delete", port_id=port_id,
                    network_id=network_id)
+
+    def security_groups_rule_updated(self, ctx, group_ids) -> None:
+        """A rule of these groups was created or deleted."""
+        group_ids = sorted(set(group_ids))
+        self._send("fanout", BRIDGE_TOPIC, ctx, "security_groups_rule_updated",
+                   security_groups=group_ids, sg_info=self.sg_info(group_ids))
+
+    def security_groups_member_updated(self, ctx, group_ids) -> None:
+        """A port joined or left these groups, or its addresses changed."""
+        group_ids = sorted(set(group_ids))
+        if group_ids:
+            self._send("fanout", BRIDGE_TOPIC, ctx, "security_groups_member_updated",
+                       security_groups=group_ids,
+                       sg_info={"sg_member_ips": self.member_ips(group_ids)})
 
     def dhcp_changed(self, ctx, network_id: str) -> None:
         info = self.dhcp_info(network_id)
@@ -261,6 +304,12 @@ class Notifier:
             pairs = segment["ports"].setdefault(e["vtep"], [FLOODING_ENTRY] if flood else [])
             pairs += [p for p in e["pairs"] if p not in pairs]
         return payload
+
+
+def _rule_info(rule: dict) -> dict:
+    return {k: rule[k] for k in ("id", "security_group_id", "direction", "ethertype",
+                                 "protocol", "port_range_min", "port_range_max",
+                                 "remote_ip_prefix", "remote_group_id")}
 
 
 def _merge(into: dict, payload: dict) -> None:

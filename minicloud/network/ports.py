@@ -22,6 +22,8 @@ from minicloud.network.core import Neutron, bad_request, conflict, forbidden, no
 from minicloud.network.store import load, new_id
 
 BINDING = ("binding:host_id", "binding:profile")
+# what a port's groups' member sets (remote group rules) are made of
+MEMBERSHIP = {"security_groups", "fixed_ips", "allowed_address_pairs"}
 PROTECTED_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
 _random = random.SystemRandom()
 
@@ -112,6 +114,7 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
     with neutron.store.transaction():
         row = insert(neutron, net, row_fields)
     neutron.notify.port_changed(ctx, row["id"])
+    neutron.notify.security_groups_member_updated(ctx, load(row["security_groups"], []))
     return row
 
 
@@ -151,6 +154,10 @@ def update(neutron: Neutron, ctx, port_id: str, fields: dict) -> dict:
             ipam.allocate(neutron.store, port["network_id"], port_id, fields["fixed_ips"] or [])
         neutron.store.update("ports", port_id, changes)
     neutron.notify.port_changed(ctx, port_id)
+    if MEMBERSHIP & set(fields):  # the groups' member sets on every agent follow
+        groups = load(port["security_groups"], []) + load(
+            neutron.store.get("ports", port_id)["security_groups"], [])
+        neutron.notify.security_groups_member_updated(ctx, groups)
     if "fixed_ips" in fields:
         nova_notifier.ports_changed(neutron, {port_id})
     return neutron.store.get("ports", port_id)
@@ -168,6 +175,7 @@ def delete(neutron: Neutron, ctx, port_id: str, *, internal: bool = False) -> No
         ipam.release(store, port_id)
         store.delete_port(port_id)
     neutron.notify.port_deleted(ctx, port_id, port["network_id"])
+    neutron.notify.security_groups_member_updated(ctx, load(port["security_groups"], []))
     for router_id in routers:
         neutron.notify.router_changed(ctx, router_id)
 

@@ -11,7 +11,8 @@ a bridge agent `update_device_down` when a port's tap vanished (ACTIVE -> DOWN).
 An agent that starts (or starts again after its node went down) first asks for everything
 it should have, its "full sync", as Neutron's agents do: the DHCP agent
 `get_active_networks_info`, the L3 agent `sync_routers`, the bridge agent
-`get_devices_details_list` (the ports bound to its host) and `get_fdb_entries` (the
+`get_devices_details_list` (the ports bound to its host, with their
+security groups: port_update's `sg_info`) and `get_fdb_entries` (the
 l2population entries of their networks). The answers have the shapes of the notifier's
 messages, so an agent applies them with the same code.
 """
@@ -22,7 +23,7 @@ import json
 
 from minicloud.common import rpc
 from minicloud.network.core import Neutron
-from minicloud.network.notifier import PLUGIN_TOPIC, REPORTS_TOPIC
+from minicloud.network.topics import PLUGIN_TOPIC, REPORTS_TOPIC
 from minicloud.network.store import new_id
 
 
@@ -74,10 +75,12 @@ class PluginCallbacks:
                 if info is not None]
 
     def get_devices_details_list(self, ctx, host: str) -> list[dict]:
-        """For a bridge agent: the ports bound to its host, each with its network."""
+        """For a bridge agent: the ports bound to its host, each with its network and its
+        security groups (port_update's)."""
         notify, store = self.neutron.notify, self.neutron.store
-        return [{"port": notify.port_info(p), "network": notify.network_info(p["network_id"])}
-                for p in store.ports_bound_to(host)]
+        return [{"port": info, "network": notify.network_info(p["network_id"]),
+                 "sg_info": notify.sg_info(info["security_groups"])}
+                for p in store.ports_bound_to(host) for info in [notify.port_info(p)]]
 
     def get_fdb_entries(self, ctx, host: str) -> dict:
         """For a bridge agent: l2population's entries of its networks (add_fdb_entries')."""

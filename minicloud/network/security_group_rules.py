@@ -131,6 +131,7 @@ def create(neutron: Neutron, ctx, fields: dict) -> dict:
         row = neutron.store.insert("security_group_rules", {
             "id": new_id(), "project_id": group["project_id"],
             "description": fields.get("description") or "", **row})
+    neutron.notify.security_groups_rule_updated(ctx, [group["id"]])
     return row
 
 
@@ -184,8 +185,10 @@ class SecurityGroupRule:
 
     @falcon.before(policy.require("member"))
     def on_delete(self, req, resp, rule_id):
-        self._find(req.context.ctx, rule_id)
+        row = self._find(req.context.ctx, rule_id)
         self.neutron.store.delete_security_group_rule(rule_id)
+        self.neutron.notify.security_groups_rule_updated(req.context.ctx,
+                                                         [row["security_group_id"]])
         resp.status = falcon.HTTP_204
 
 

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-TOOLS = ("ip", "nft", "dnsmasq", "tcpdump", "ping", "udhcpc")
+TOOLS = ("ip", "nft", "dnsmasq", "dhcp_release", "tcpdump", "ping", "udhcpc")
 
 
 def _problem() -> str | None:

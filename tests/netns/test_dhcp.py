@@ -185,6 +185,11 @@ def test_ports_that_come_and_go_are_served_without_a_restart(lab, wired):
     assert lab.lease(vm1) is None  # its old lease is not renewed either
     assert wiring.pid(NET) == pid
 
+    # its address goes to a new port, with another MAC: the old lease was released
+    again = {**VM1, "id": "mct-port-0099-0000-000000000000", "mac_address": "fa:16:3e:00:77:55"}
+    agent.port_update(None, again)
+    assert lab.lease(lab.vm(again["mac_address"]))["ip"] == "10.77.0.5"
+
 
 def test_removing_the_network_kills_dnsmasq_and_removes_the_namespace(lab, wired):
     agent, wiring = wired

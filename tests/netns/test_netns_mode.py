@@ -21,7 +21,7 @@ from minicloud.config import Config
 from minicloud.netns.fabric import Fabric
 from minicloud.topology import Topology
 from tests.fakes import wait_for
-from tests.livecloud import LiveCloud, minicloud
+from tests.livecloud import BIN, LiveCloud, minicloud
 
 PREFIX = "mctn"
 
@@ -122,6 +122,14 @@ def test_a_floating_ip_reaches_a_server_from_the_host(live):
     fip = live.cli_json("floating", "ip", "create", "public",
                         cloud="minicloud-admin")["floating_ip_address"]
     live.cli("server", "add", "floating", "ip", vm1["id"], fip, cloud="minicloud-admin")
+    # the default security group lets in only its own members: the host is not one
+    assert not wait_for(lambda: subprocess.run(["ping", "-c1", "-W1", fip],
+                                               capture_output=True).returncode == 0, timeout=3)
+    group = live.cli_json("security", "group", "list", "--project", "admin",
+                          cloud="minicloud-admin")
+    default = next(g["ID"] for g in group if g["Name"] == "default")
+    live.cli("security", "group", "rule", "create", "--protocol", "icmp", default,
+             cloud="minicloud-admin")
     assert wait_for(lambda: subprocess.run(["ping", "-c1", "-W1", fip],
                                            capture_output=True).returncode == 0, timeout=15)
     live.cli("server", "remove", "floating", "ip", vm1["id"], fip, cloud="minicloud-admin")
@@ -138,6 +146,62 @@ def test_objects_are_stored_on_storage_nodes_in_their_namespaces(live):
         "kept on three storage nodes\n"
     ring = json.loads((live.home / "ring.json").read_text())
     assert {d["ip"] for d in ring["devices"]} == {"10.0.0.41", "10.0.0.42", "10.0.0.43"}
+
+
+def _pings(live, source: str, address: str, count: int = 1) -> bool:
+    return console(live, source, "ping", "-c", str(count), "-W1", address).returncode == 0
+
+
+def test_minicloud_capture_shows_vxlan_with_the_networks_vni(live):
+    vm1 = live.cli_json("server", "show", "vm1", cloud="minicloud-admin")  # on compute2
+    vm2 = live.cli_json("server", "show", "vm2", cloud="minicloud-admin")  # on compute1
+    address = vm1["addresses"]["private"][0]
+    vni = live.cli_json("network", "show", "private", cloud="minicloud-admin")[
+        "provider:segmentation_id"]
+    assert wait_for(lambda: _pings(live, vm2["id"], address), timeout=15)
+    capture = subprocess.Popen(
+        [str(BIN / "minicloud"), "--home", str(live.home), "capture", "compute2", "data",
+         "--count", "4", "--timeout", "20", "--filter", "udp port 4789"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: _pings(live, vm2["id"], address, count=3) and
+                 capture.poll() is not None, timeout=20)
+        seen, said = capture.communicate(timeout=25)
+    finally:
+        capture.kill()
+    assert capture.returncode == 0, said
+    assert "tcpdump on compute2's data interface (in mctn-compute2)" in said
+    assert f"vni {vni}" in seen and "ICMP echo" in seen and address in seen
+    pcap = live.home / "data.pcap"  # -w: a file for Wireshark instead of text
+    into = subprocess.Popen([str(BIN / "minicloud"), "--home", str(live.home), "capture",
+                             "compute2", "data", "--count", "2", "--timeout", "20", "-w",
+                             str(pcap)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: _pings(live, vm2["id"], address) and into.poll() is not None,
+                 timeout=20)
+        into.communicate(timeout=25)
+    finally:
+        into.kill()
+    assert f"vni {vni}" in run("tcpdump", "-nr", str(pcap))
+
+
+def test_fault_cut_stops_the_tunnel_and_restore_brings_it_back(live):
+    vm1 = live.cli_json("server", "show", "vm1", cloud="minicloud-admin")  # on compute2
+    vm2 = live.cli_json("server", "show", "vm2", cloud="minicloud-admin")  # on compute1
+    address = vm1["addresses"]["private"][0]
+    assert wait_for(lambda: _pings(live, vm2["id"], address), timeout=15)
+    cut = minicloud("fault", "cut", "compute2", "data", home=live.home)
+    try:
+        assert cut.returncode == 0 and "compute2's data link is down" in cut.stdout, cut.stderr
+        assert run("ip", "-n", f"{PREFIX}-compute2", "-br", "link", "show", "data").split()[
+            1] == "DOWN"
+        assert "compute2    data  DOWN" in minicloud("fault", "status", home=live.home).stdout
+        assert not _pings(live, vm2["id"], address, count=2)
+    finally:
+        restored = minicloud("fault", "restore", "compute2", "data", home=live.home)
+    assert restored.returncode == 0 and "up again" in restored.stdout, restored.stderr
+    assert wait_for(lambda: _pings(live, vm2["id"], address), timeout=20)
+    assert minicloud("fault", "status", home=live.home).stdout == "No link is cut.\n"
 
 
 def test_down_leaves_no_namespace_link_or_process(live):

@@ -13,8 +13,11 @@ answer `get_dataplane` calls with what they configured.
               external interface)
     computeN  Linux bridge agent
 
-The bridge agents also get l2population's `add_fdb_entries` / `remove_fdb_entries`
-(fanout q-agent-notifier): where each port MAC of a VXLAN network lives.
+The bridge agents also enforce security groups on the ports they plug (nftables with
+Config.dataplane "linux": linux_firewall.py) and get `security_groups_rule_updated` /
+`security_groups_member_updated` (fanout q-agent-notifier), and l2population's
+`add_fdb_entries` / `remove_fdb_entries` (fanout q-agent-notifier): where each port MAC
+of a VXLAN network lives.
 
 `agents_for(node, ...)` makes the agents of one node, by name (`network-l3`,
 `compute2-bridge`, ...); network/service.py starts them on their nodes; `.stop()` stops
@@ -39,14 +42,16 @@ def agents_for(node, config, transport, tracer=None) -> dict[str, Agent]:
               "rpc_timeout": config.rpc_response_timeout, "workers": config.agent_workers}
     local_ip = node.address("data")
     wiring = bridge_wiring(config, local_ip)
+    firewall = bridge_firewall(config, wiring)
     if node.role == "compute":
         return {f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, wiring=wiring,
-                                                   **common)}
+                                                   firewall=firewall, **common)}
     return {f"{node.name}-l3": L3Agent(node.name, wiring=l3_wiring(config), **common),
             f"{node.name}-dhcp": DhcpAgent(node.name, wiring=dhcp_wiring(config, node.name),
                                            **common),
             f"{node.name}-bridge": BridgeAgent(node.name, local_ip=local_ip, physical_interfaces={
-                "public": external_interface(node, wiring)}, wiring=wiring, **common)}
+                "public": external_interface(node, wiring)}, wiring=wiring, firewall=firewall,
+                **common)}
 
 
 def external_interface(node, wiring) -> str:
@@ -71,6 +76,14 @@ def bridge_wiring(config, local_ip: str):
     raise ValueError(f"dataplane must be simulated or linux, not {config.dataplane!r}")
 
 
+def bridge_firewall(config, wiring):
+    """Security groups as nftables in the bridges' namespace (linux), or only recorded."""
+    from minicloud.network.dataplane import linux_firewall
+    if config.dataplane != "linux":
+        return linux_firewall.SimulatedFirewall()
+    return linux_firewall.LinuxFirewall(wiring.ns)
+
+
 def dhcp_wiring(config, host: str):
     """dnsmasq in qdhcp- namespaces (linux), or nothing (simulated)."""
     if config.dataplane != "linux":
@@ -88,4 +101,4 @@ def l3_wiring(config):
 
 
 __all__ = ["Agent", "BridgeAgent", "DhcpAgent", "L3Agent", "SimulatedWiring", "agents_for",
-           "bridge_wiring", "external_interface"]
+           "bridge_firewall", "bridge_wiring", "external_interface"]

@@ -19,6 +19,13 @@ is what it would configure; linux_bridge.py's `LinuxBridgeWiring` ("linux") make
 netlink. A port whose tap does not exist yet (the compute driver makes it after the port
 is bound) waits: the agent looks for it every `poll_interval` seconds (as Neutron's agent
 polls its devices) and wires it when it appears.
+
+Security groups: port_update carries the port's groups, their rules and the IPv4 members of
+the remote groups they name (`sg_info`, the shape of Neutron's
+security_group_info_for_devices); `security_groups_rule_updated` /
+`security_groups_member_updated` (fanout) bring changes. After each change the agent
+computes what every filtered port here needs (linux_firewall.plan: `state["firewall"]`)
+and its `firewall` enforces it: `SimulatedFirewall` nothing, `LinuxFirewall` nftables.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import threading
 
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
+from minicloud.network.dataplane import linux_firewall
 from minicloud.network.dataplane.base import Agent
 
 LOG = logging.getLogger(__name__)
@@ -73,13 +81,17 @@ class BridgeAgent(Agent):
     availability_zone = None
 
     def __init__(self, host: str, *, local_ip: str, physical_interfaces: dict | None = None,
-                 wiring=None, poll_interval: float = 0.5, **kwargs):
+                 wiring=None, firewall=None, poll_interval: float = 0.5, **kwargs):
         super().__init__(host, **kwargs)
         self.local_ip = local_ip
         self.physical_interfaces = physical_interfaces or {}
         self.wiring = wiring or SimulatedWiring()
+        self.firewall = firewall or linux_firewall.SimulatedFirewall()
         self.poll_interval = poll_interval
-        self.state = {"bridges": {}, "ports": {}}  # ports: port id -> bridge name
+        # ports: port id -> bridge name; firewall: linux_firewall.plan()'s
+        self.state = {"bridges": {}, "ports": {}, "firewall": {"ports": {}, "sets": {}}}
+        self._sg_rules: dict[str, list] = {}  # group id -> its rules (its ports' groups)
+        self._sg_members: dict[str, dict] = {}  # group id -> {"IPv4": [...]} (remote groups)
         self._bound: dict[str, tuple[dict, dict]] = {}  # port id -> (port, network), here
         self._poller: threading.Thread | None = None
 
@@ -118,22 +130,29 @@ class BridgeAgent(Agent):
             self.state["bridges"].clear()
             self.state["ports"].clear()
             self._bound.clear()
+            self._sg_rules.clear()
+            self._sg_members.clear()
         for device in devices:
-            self.port_update(ctx, device["port"], device["network"])
+            self.port_update(ctx, device["port"], device["network"], device.get("sg_info"))
         self.add_fdb_entries(ctx, entries)
         with self.lock:
             self._reconcile()
+            self._filter()
 
     # -- RPC from neutron-server (fanout q-agent-notifier) -----------------------------------
-    def port_update(self, ctx, port: dict, network: dict | None) -> None:
+    def port_update(self, ctx, port: dict, network: dict | None,
+                    sg_info: dict | None = None) -> None:
         bound_here = port.get("binding:host_id") == self.host
         with self.lock:
             if not bound_here or network is None:
                 self._bound.pop(port["id"], None)
                 if port["id"] in self.state["ports"]:
                     self._unplug(port["id"])
+                self._filter()
                 return
             self._bound[port["id"]] = (port, network)
+            self._learn(sg_info or {}, set((sg_info or {}).get("security_groups", {})))
+            self._filter()  # before the tap is plugged: no unfiltered moment
             wired = self._wire(port, network)
         if wired:
             self.device_up(ctx, port["id"])
@@ -143,6 +162,7 @@ class BridgeAgent(Agent):
             self._bound.pop(port_id, None)
             if port_id in self.state["ports"]:
                 self._unplug(port_id)
+            self._filter()
 
     def network_delete(self, ctx, network_id: str) -> None:
         with self.lock:
@@ -154,6 +174,23 @@ class BridgeAgent(Agent):
                 self.wiring.remove(name, bridge["uplink"])
             self.state["ports"] = {p: b for p, b in self.state["ports"].items() if b != name}
             self._bound = {p: pn for p, pn in self._bound.items() if pn[1]["id"] != network_id}
+            self._filter()
+
+    def security_groups_rule_updated(self, ctx, security_groups: list[str],
+                                     sg_info: dict) -> None:
+        """Rules of `security_groups` changed: those of groups used here are replaced."""
+        with self.lock:
+            self._learn(sg_info, {g for g in security_groups if g in self._sg_rules})
+            self._filter()
+
+    def security_groups_member_updated(self, ctx, security_groups: list[str],
+                                       sg_info: dict) -> None:
+        """Members of `security_groups` changed: the sets of remote groups used here."""
+        with self.lock:
+            members = sg_info.get("sg_member_ips", {})
+            self._sg_members.update({g: members.get(g, {}) for g in security_groups
+                                     if g in self._sg_members})
+            self._filter()
 
     def add_fdb_entries(self, ctx, fdb_entries: dict) -> None:
         """l2population: `{network id: {"segment_id", "network_type", "ports": {vtep:
@@ -178,6 +215,26 @@ class BridgeAgent(Agent):
                     bridge["fdb"].pop(vtep, None)
 
     # -- inside (called with self.lock held) --------------------------------------------------
+    def _learn(self, sg_info: dict, groups: set[str]) -> None:
+        """Keep the rules of `groups` and every remote group's members from `sg_info`."""
+        rules = sg_info.get("security_groups", {})
+        self._sg_rules.update({g: rules.get(g, []) for g in groups})
+        self._sg_members.update(sg_info.get("sg_member_ips", {}))
+
+    def _filter(self) -> None:
+        """What the security groups of the ports bound here say, enforced (a port whose
+        tap is not there yet gets its chains first)."""
+        ports = [{**port, "tap": tap_name(port_id), "bridge": bridge_name(network["id"])}
+                 for port_id, (port, network) in self._bound.items()
+                 if linux_firewall.filtered(port)]
+        planned = linux_firewall.plan(ports, self._sg_rules, self._sg_members)
+        try:
+            self.firewall.apply(planned)
+        except Exception:  # the next change tries again; the agent goes on
+            LOG.exception("%s: could not apply the security groups", self.name)
+            return
+        self.state["firewall"] = planned
+
     def _reconcile(self) -> None:
         """After a full sync, undo what the node still has from before and the state does
         not (a real node keeps its devices while the agent is down, and misses messages)."""

@@ -79,8 +79,26 @@ class LinuxDhcp:
             return
         ns = self._namespace(network_id)
         inside = self._plug(network_id, ns, record)
+        before = self._host_entries(network_id)
         changed = self._write_files(network_id, record)
         self._serve(network_id, ns, self._arguments(network_id, record, inside), changed)
+        self._release(ns, inside, before - self._host_entries(network_id))
+
+    def _host_entries(self, network_id: str) -> set[str]:
+        try:
+            return set((self.state_dir / network_id / "host").read_text().split())
+        except OSError:
+            return set()
+
+    def _release(self, ns: Namespace, inside: str, gone: set[str]) -> None:
+        """A deleted port's lease is given back at once (dhcp_release, as Neutron does):
+        otherwise dnsmasq keeps the address for the old MAC and refuses it to the next
+        port that gets it."""
+        for entry in gone:
+            mac, _, ip = entry.split(",")
+            done = ns.run("dhcp_release", inside, ip, mac, check=False)
+            if done.returncode != 0:
+                LOG.warning("dhcp_release %s %s: %s", ip, mac, done.stderr.strip())
 
     def remove(self, network_id: str) -> None:
         """dnsmasq killed, the namespace (with the veth) and the files gone."""
