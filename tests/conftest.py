@@ -5,10 +5,13 @@ MINICLOUD_RABBITMQ_URL (default guest@127.0.0.1:5672).
 """
 
 import os
+import secrets
+from urllib.parse import urlsplit
 
 import pika
 import pytest
 
+from minicloud import broker
 from minicloud.common.rpc.amqp import connection_parameters
 from tests.livecloud import LiveCloud
 
@@ -44,3 +47,15 @@ def cloud(tmp_path_factory):
     live.up()
     yield live
     live.down()
+
+
+@pytest.fixture(scope="module")
+def transport_url(rabbitmq_url):
+    """A vhost and a user for the test module's cloud alone, on the CI's broker (made and
+    removed with rabbitmqctl, as `minicloud up --mode processes` does)."""
+    name = f"minicloud-test-{secrets.token_hex(4)}"
+    password = secrets.token_hex(8)
+    broker.create(name, name, password)
+    where = urlsplit(rabbitmq_url)
+    yield broker.url(name, password, name, where.hostname or "127.0.0.1", where.port or 5672)
+    broker.delete(name, name)

@@ -22,10 +22,23 @@ MiB = 1024 * 1024
 BIG_PUT = "swift 1 MiB object PUT (3 replicas)"
 BIG_GET = "swift 1 MiB object GET"
 
-# Real Swift's figures for the same figures (names as above), measured on this machine, for
-# the "N x real Swift" targets. None are stored yet (not in ../shared/reference
-# either): the comparison says so rather than guess.
-REAL_SWIFT: dict[str, float] = {}
+# Real Swift's figures for the same figures (names as small_put/small_get below make them),
+# for the "N x real Swift" targets: Swift 2.38.0 (eventlet 0.41.3, Python 3.11)
+# measured on this machine on 2026-12-03 by `python -m minicloud.bench.real_swift` with
+# this file's `run`: proxy (tempauth, dict cache), account, container and 3 object
+# servers in one process, no workers, object ring of 3 replicas on 3 devices. Medians of
+# 6 rounds (two runs of 3, whose own medians were 29.1/107.9/45.6/121.4/18.9/49.8 and
+# 48.4/158.3/49.3/149.4/32.0/74.9): the machine was shared, load average 3.7-5.7 on 2
+# CPUs. Swift fsyncs every object it stores, minicloud does not. (`--split`, one process
+# per server, gave 29.1, 104.5, 48.1, 172.3 req/s, 23.5, 59.5 MB/s at load 5.9-8.9.)
+REAL_SWIFT: dict[str, float] = {
+    "swift 4 KiB PUT, 1 client(s), 3 replicas": 42.8,
+    "swift 4 KiB GET, 1 client(s)": 120.4,
+    "swift 4 KiB PUT, 10 client(s), 3 replicas": 46.6,
+    "swift 4 KiB GET, 10 client(s)": 135.4,
+    BIG_PUT: 26.5,
+    BIG_GET: 51.7,
+}
 
 
 def small_put(clients: int) -> str:

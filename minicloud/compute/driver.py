@@ -120,6 +120,22 @@ class ComputeDriver(abc.ABC):
     def power_state(self, instance: dict) -> int:
         ...
 
+    # A driver has `host` and `mounts` (volume_drivers.Mounts under its state path).
+    def _connect(self, connection_info: dict | None) -> Path:
+        """The disk of a volume, its share mounted; what cannot be connected is a
+        DriverError (an unknown kind of volume, a share without the disk)."""
+        try:
+            return volume_drivers.connect_volume(connection_info, self.mounts)
+        except (volume_drivers.VolumeDriverNotFound, volume_drivers.VolumeConnectError,
+                OSError) as exc:
+            raise DriverError(f"{self.host}: cannot connect the volume: {exc}") from None
+
+    def _connect_all(self, bdms: list[dict]) -> dict[str, Path]:
+        """The disks of the mapped volumes that come with connection info (at unshelve, a
+        volume connected before the shelve comes without: the hypervisor kept it)."""
+        return {b["volume_id"]: self._connect(b["connection_info"]) for b in bdms
+                if b.get("connection_info")}
+
     def host_shutdown(self) -> None:
         """The host goes down (its node stops): what dies with a machine dies. recover()
         takes the instances back when it starts again."""
@@ -220,21 +236,6 @@ class FakeDriver(ComputeDriver):
             if bdm["volume_id"] in disks:
                 self._log(vm, f"virtio_blk: disk {bdm['device_name']} is "
                               f"{disks[bdm['volume_id']]}")
-
-    def _connect(self, connection_info: dict | None) -> Path:
-        """The disk of a volume, its share mounted; what cannot be connected is a
-        DriverError (an unknown kind of volume, a share without the disk)."""
-        try:
-            return volume_drivers.connect_volume(connection_info, self.mounts)
-        except (volume_drivers.VolumeDriverNotFound, volume_drivers.VolumeConnectError,
-                OSError) as exc:
-            raise DriverError(f"{self.host}: cannot connect the volume: {exc}") from None
-
-    def _connect_all(self, bdms: list[dict]) -> dict[str, Path]:
-        """The disks of the mapped volumes that come with connection info (at unshelve, a
-        volume connected before the shelve comes without: the hypervisor kept it)."""
-        return {b["volume_id"]: self._connect(b["connection_info"]) for b in bdms
-                if b.get("connection_info")}
 
     def rebuild(self, instance, image, network_info):
         volumes = dict(self._vm(instance).volumes) if instance["id"] in self.vms else {}

@@ -507,17 +507,6 @@ class NetnsDriver(ComputeDriver):
         self._save(vm)
 
     # -- volumes ----------------------------------------------------------------------------
-    def _connect(self, connection_info: dict | None) -> Path:
-        try:
-            return volume_drivers.connect_volume(connection_info, self.mounts)
-        except (volume_drivers.VolumeDriverNotFound, volume_drivers.VolumeConnectError,
-                OSError) as exc:
-            raise DriverError(f"{self.host}: cannot connect the volume: {exc}") from None
-
-    def _connect_all(self, bdms: list[dict]) -> dict[str, Path]:
-        return {b["volume_id"]: self._connect(b["connection_info"]) for b in bdms
-                if b.get("connection_info")}
-
     def _link_disk(self, vm: dict, volume_id: str, device: str, path) -> None:
         """disks/<vdb> -> the volume's file: the guest sees it as /mnt/vdb."""
         vm["volumes"][volume_id] = device

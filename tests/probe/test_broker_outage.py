@@ -20,7 +20,6 @@ import pika
 import pytest
 import requests
 
-from minicloud import broker
 from minicloud.cloud import Cloud
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
@@ -36,17 +35,6 @@ pytestmark = pytest.mark.skipif(shutil.which("rabbitmqctl") is None,
 
 SERVERS = 8
 RECONNECT_WITHIN = 10.0  # seconds: what the issue asks of a node after a broker restart
-
-
-@pytest.fixture(scope="module")
-def transport_url(rabbitmq_url):
-    """A vhost and a user for this test's cloud alone, on the CI's broker."""
-    name = f"minicloud-outage-{secrets.token_hex(4)}"
-    password = secrets.token_hex(8)
-    broker.create(name, name, password)
-    where = urlsplit(rabbitmq_url)
-    yield broker.url(name, password, name, where.hostname or "127.0.0.1", where.port or 5672)
-    broker.delete(name, name)
 
 
 @pytest.fixture(scope="module")

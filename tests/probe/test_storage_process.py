@@ -8,16 +8,13 @@ UNREACHABLE, never an error."""
 from __future__ import annotations
 
 import json
-import secrets
 import socket
 import subprocess
 import sys
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from minicloud import broker
 from minicloud.bench.identity import password_auth
 from minicloud.cloud import Cloud
 from minicloud.config import Config
@@ -29,17 +26,6 @@ from tests.livecloud import free_port_offset
 def minicloud(home, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "minicloud", "--home", str(home), *args],
                           capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def transport_url(rabbitmq_url):
-    """A vhost and a user for this test's cloud alone, on the CI's broker."""
-    name = f"minicloud-test-{secrets.token_hex(4)}"
-    password = secrets.token_hex(8)
-    broker.create(name, name, password)
-    where = urlsplit(rabbitmq_url)
-    yield broker.url(name, password, name, where.hostname or "127.0.0.1", where.port or 5672)
-    broker.delete(name, name)
 
 
 @pytest.fixture(scope="module")
