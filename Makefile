@@ -15,6 +15,7 @@ help:
 	@echo "make install        create $(VENV) with minicloud, the OpenStack clients and the dev tools"
 	@echo "make lab-up         start the cloud in the background, every node in one process"
 	@echo "make lab-up MODE=processes   one process per node, over RabbitMQ"
+	@echo "make lab-up MODE=netns       (root) each node in a network namespace, real data plane"
 	@echo "make lab-down       stop it"
 	@echo "make lab-check LAB=01   grade a lab's checkpoints against the running cloud"
 	@echo "make test           the project's tests (what CI runs), including the docs build"
