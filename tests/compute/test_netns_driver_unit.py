@@ -16,6 +16,7 @@ from minicloud.cli import parser
 from minicloud.compute import netns_driver, netns_guest
 from minicloud.compute.driver import NOSTATE, DriverError, FakeDriver, load_driver
 from minicloud.config import Config
+from tests.fakes import wait_for
 
 ID = "0f2194ab-7590-486a-a59d-4661d5d38fe4"
 
@@ -114,6 +115,8 @@ def test_console_enters_the_guest_or_else_the_namespace(tmp_path):
     try:
         (directory / "instance.json").write_text(json.dumps(
             {"id": ID, "name": "vm1", "netns": "qvm-0f2194ab-75", "pid": guest.pid}))
+        # until the child has exec'd, /proc shows pytest's command line, not the guest's
+        assert wait_for(lambda: netns_driver.guest_alive(guest.pid, directory))
         argv = console.entry_command(tmp_path, ID, [])
         assert argv[:3] == ["nsenter", "-t", str(guest.pid)]
         assert argv[-3:] == ["/bin/bash", "--norc", "-i"]  # no command: a shell
