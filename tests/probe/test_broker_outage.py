@@ -9,7 +9,6 @@ The broker is shared with other tests, so the test cuts only its own vhost's con
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess
 import threading
 import time
@@ -29,9 +28,6 @@ from minicloud.config import Config
 from tests.fakes import wait_for
 from tests.livecloud import free_port_offset
 from tests.probe.test_node_process import compute_services, token
-
-pytestmark = pytest.mark.skipif(shutil.which("rabbitmqctl") is None,
-                                reason="rabbitmqctl is not installed")
 
 SERVERS = 8
 RECONNECT_WITHIN = 10.0  # seconds: what the issue asks of a node after a broker restart
