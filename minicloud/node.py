@@ -93,13 +93,10 @@ class Runtime:
             self.tracer.store.flush()
 
 
-class Node:
-    def __init__(self, spec: topology.Node, runtime):
-        self.spec = spec
-        self.runtime = runtime
-        self.parts: list = []  # started pieces, stopped in reverse order
-        self.running = False
-        self.when_all_up: list[Callable[[], None]] = []  # once every node has started
+class PlannedNode:
+    """What every handle on a node of the plan has: its place in the plan (`spec`)."""
+
+    spec: topology.Node
 
     @property
     def name(self) -> str:
@@ -108,6 +105,15 @@ class Node:
     @property
     def role(self) -> str:
         return self.spec.role
+
+
+class Node(PlannedNode):
+    def __init__(self, spec: topology.Node, runtime):
+        self.spec = spec
+        self.runtime = runtime
+        self.parts: list = []  # started pieces, stopped in reverse order
+        self.running = False
+        self.when_all_up: list[Callable[[], None]] = []  # once every node has started
 
     @property
     def config(self):

@@ -30,7 +30,7 @@ import time
 
 from minicloud import api_worker
 from minicloud.cloud import Cloud
-from minicloud.node import SERVICES
+from minicloud.node import SERVICES, PlannedNode
 from minicloud.node_process import LAUNCHER_PID
 from minicloud.topology import Node as NodeSpec
 
@@ -38,7 +38,7 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
 
-class ChildNode:
+class ChildNode(PlannedNode):
     """A node of the plan running as a child process; the launcher's handle on it."""
 
     def __init__(self, spec: NodeSpec, config, say):
@@ -47,14 +47,6 @@ class ChildNode:
         self.when_all_up: list = []
         self.log = config.path("logs", f"{spec.name}.log")
         self._log_start = 0  # where this child's output begins in its log
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def role(self) -> str:
-        return self.spec.role
 
     @property
     def running(self) -> bool:
