@@ -14,21 +14,16 @@ import os
 import stat
 
 import pytest
-from falcon import testing
 
 from minicloud.common import rpc
-from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.netns.plumbing import Namespace, names, veth
-from minicloud.network import api, rpc_callbacks
-from minicloud.network.core import Neutron
-from minicloud.network.notifier import Notifier
-from minicloud.network.store import NetworkStore
 from minicloud.network.dataplane.bridge import bridge_name
 from minicloud.network.dataplane.dhcp import DhcpAgent
 from minicloud.network.dataplane.linux_dhcp import LinuxDhcp
 
-from tests.fakes import Caller, fake_validator, wait_for
+from tests.fakes import Caller, wait_for
+from tests.network import server
 
 NET = "mct0d4c0-0000-4000-8000-000000000001"
 BRIDGE = bridge_name(NET)
@@ -60,21 +55,13 @@ def neutron_server(home, make_agent):
     """neutron-server (its API and plugin RPC) on a memory bus with one started agent,
     `make_agent(transport)`: the real message path, API -> notifier -> agent -> wiring.
     Yields (a Caller acting as admin, the agent)."""
-    config = Config(home=home, agent_report_interval=60)
-    transport, tracer = rpc.get_transport("memory://"), Tracer()
-    store = NetworkStore(config.path("network.db"))
-    neutron = Neutron(config, store, Notifier(store, transport,
-                                              timeout=config.rpc_quick_timeout),
-                      transport=transport, tracer=tracer)
-    plugin = rpc_callbacks.start_plugin_rpc(neutron)
-    agent = make_agent(transport).start()
-    try:
-        app = api.create_app(neutron, tracer, fake_validator)
-        yield Caller(testing.TestClient(app), "admin"), agent
-    finally:
-        agent.stop()
-        plugin.stop()
-        transport.close()
+    with server.neutron_server(Config(home=home, agent_report_interval=60)) as (
+            neutron, client):
+        agent = make_agent(neutron.transport).start()
+        try:
+            yield Caller(client, "admin"), agent
+        finally:
+            agent.stop()
 
 
 def created(result, key: str) -> dict:

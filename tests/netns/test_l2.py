@@ -18,21 +18,17 @@ import json
 import subprocess
 
 import pytest
-from falcon import testing
 
 from minicloud.common import rpc
-from minicloud.common.trace import Tracer
 from minicloud.config import Config
 from minicloud.netns.plumbing import Namespace, names, veth
-from minicloud.network import api, dataplane, rpc_callbacks
-from minicloud.network.core import Neutron
+from minicloud.network import dataplane
 from minicloud.network.dataplane import BridgeAgent
 from minicloud.network.dataplane.linux_bridge import LinuxBridgeWiring
-from minicloud.network.notifier import Notifier
-from minicloud.network.store import NetworkStore
 from minicloud.topology import Topology
 
-from tests.fakes import Caller, fake_validator, wait_for
+from tests.fakes import wait_for
+from tests.netns.vteps import two_compute_nodes
 
 PREFIX = "mct-l2"
 VTEPS = {"compute1": "10.0.1.31", "compute2": "10.0.1.32"}
@@ -78,36 +74,8 @@ class Node:
 
 @pytest.fixture
 def cloud(tmp_path):
-    config = Config(home=tmp_path, agent_report_interval=0.2, dataplane="linux")
-    transport, tracer = rpc.get_transport("memory://"), Tracer()
-    store = NetworkStore(config.path("network.db"))
-    neutron = Neutron(config, store, Notifier(store, transport, timeout=5),
-                      transport=transport, tracer=tracer)
-    plugin = rpc_callbacks.start_plugin_rpc(neutron)
-    admin = Caller(testing.TestClient(api.create_app(neutron, tracer, fake_validator)), "admin")
-    hub = Namespace.create(f"{PREFIX}-hub")
-    made: list[Namespace] = [hub]
-    nodes: list[Node] = []
-    try:
-        hub.bridge("mct-dsw")
-        for host in VTEPS:
-            node = Node(host, hub, transport)
-            nodes.append(node)
-            made.append(node.ns)
-        for node in nodes:
-            node.agent.start()
-        yield admin, {n.host: n for n in nodes}, made
-    finally:
-        for node in nodes:
-            node.agent.stop()
-        for ns in reversed(made):
-            ns.delete()
-        plugin.stop()
-        transport.close()
-    assert names(PREFIX) == []
-    host_links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True,
-                                text=True).stdout
-    assert "mct-l2" not in host_links and "mct-dsw" not in host_links
+    with two_compute_nodes(tmp_path, PREFIX, "mct-dsw", VTEPS, Node) as made:
+        yield made
 
 
 class NothingBound:

@@ -18,21 +18,14 @@ import json
 import subprocess
 
 import pytest
-from falcon import testing
 
-from minicloud.common import rpc
-from minicloud.common.trace import Tracer
-from minicloud.config import Config
-from minicloud.netns.plumbing import Namespace, names, veth
-from minicloud.network import api, rpc_callbacks
-from minicloud.network.core import Neutron
+from minicloud.netns.plumbing import Namespace, veth
 from minicloud.network.dataplane import BridgeAgent
 from minicloud.network.dataplane.linux_bridge import LinuxBridgeWiring
 from minicloud.network.dataplane.linux_firewall import LinuxFirewall
-from minicloud.network.notifier import Notifier
-from minicloud.network.store import NetworkStore
 
-from tests.fakes import Caller, fake_validator, wait_for
+from tests.fakes import wait_for
+from tests.netns.vteps import two_compute_nodes
 
 PREFIX = "mct-sg"
 VTEPS = {"compute1": "10.0.1.41", "compute2": "10.0.1.42"}
@@ -68,36 +61,8 @@ class Node:
 
 @pytest.fixture
 def cloud(tmp_path):
-    config = Config(home=tmp_path, agent_report_interval=0.2, dataplane="linux")
-    transport, tracer = rpc.get_transport("memory://"), Tracer()
-    store = NetworkStore(config.path("network.db"))
-    neutron = Neutron(config, store, Notifier(store, transport, timeout=5),
-                      transport=transport, tracer=tracer)
-    plugin = rpc_callbacks.start_plugin_rpc(neutron)
-    admin = Caller(testing.TestClient(api.create_app(neutron, tracer, fake_validator)), "admin")
-    hub = Namespace.create(f"{PREFIX}-hub")
-    made: list[Namespace] = [hub]
-    nodes: list[Node] = []
-    try:
-        hub.bridge("mct-sgsw")
-        for host in VTEPS:
-            node = Node(host, hub, transport)
-            nodes.append(node)
-            made.append(node.ns)
-        for node in nodes:
-            node.agent.start()
-        yield admin, {n.host: n for n in nodes}, made
-    finally:
-        for node in nodes:
-            node.agent.stop()
-        for ns in reversed(made):
-            ns.delete()
-        plugin.stop()
-        transport.close()
-    assert names(PREFIX) == []
-    host_links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True,
-                                text=True).stdout
-    assert PREFIX not in host_links and "mct-sgsw" not in host_links
+    with two_compute_nodes(tmp_path, PREFIX, "mct-sgsw", VTEPS, Node) as made:
+        yield made
 
 
 def _create(admin, collection: str, key: str, **fields) -> dict:

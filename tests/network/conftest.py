@@ -5,19 +5,14 @@ validator maps each token to a RequestContext), bootstrapped like DevStack."""
 from __future__ import annotations
 
 import pytest
-from falcon import testing
 
-from minicloud.common import rpc
-from minicloud.common.trace import Tracer
 from minicloud.config import Config
-from minicloud.network import api, bootstrap, dataplane, rpc_callbacks
-from minicloud.network.core import Neutron
-from minicloud.network.notifier import Notifier
-from minicloud.network.store import NetworkStore
+from minicloud.network import bootstrap, dataplane
 from minicloud.topology import Topology
 
 from tests import fakes
-from tests.fakes import PROJECTS, fake_validator
+from tests.fakes import PROJECTS
+from tests.network.server import neutron_server
 
 
 class Caller(fakes.Caller):
@@ -51,26 +46,18 @@ def config(tmp_path) -> Config:
 
 @pytest.fixture
 def env(config):
-    transport, tracer = rpc.get_transport("memory://"), Tracer()
-    store = NetworkStore(config.path("network.db"))
-    neutron = Neutron(config, store, Notifier(store, transport,
-                                              timeout=config.rpc_quick_timeout),
-                      transport=transport, tracer=tracer)
-    plugin = rpc_callbacks.start_plugin_rpc(neutron)
-    cloud_agents = {}
-    for node in Topology.from_config(config).nodes:
-        if node.role in ("network", "compute"):
-            cloud_agents.update(dataplane.agents_for(node, config, transport))
-    for agent in cloud_agents.values():
-        agent.start()
-    bootstrap.bootstrap(neutron, {"admin": PROJECTS["admin"], "demo": PROJECTS["demo"]},
-                        say=lambda line: None)
-    app = api.create_app(neutron, tracer, fake_validator)
-    yield Env(config, neutron, testing.TestClient(app), cloud_agents)
-    for agent in cloud_agents.values():
-        agent.stop()
-    plugin.stop()
-    transport.close()
+    with neutron_server(config) as (neutron, client):
+        cloud_agents = {}
+        for node in Topology.from_config(config).nodes:
+            if node.role in ("network", "compute"):
+                cloud_agents.update(dataplane.agents_for(node, config, neutron.transport))
+        for agent in cloud_agents.values():
+            agent.start()
+        bootstrap.bootstrap(neutron, {"admin": PROJECTS["admin"], "demo": PROJECTS["demo"]},
+                            say=lambda line: None)
+        yield Env(config, neutron, client, cloud_agents)
+        for agent in cloud_agents.values():
+            agent.stop()
 
 
 @pytest.fixture
