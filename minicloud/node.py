@@ -21,7 +21,6 @@ from typing import Callable
 
 from minicloud import topology
 from minicloud.common import rpc
-from minicloud.common.keystone import SERVICE_USERS, RemoteTokenValidator, ServiceAuth
 from minicloud.common.trace import Tracer
 from minicloud.common.trace_store import TraceStore
 
@@ -66,24 +65,30 @@ class Runtime:
         self.say = say
         self.tracer = Tracer(TraceStore(config.path("trace.db")))
         self.transport: rpc.Transport | None = None
-        self._auths: dict[str, ServiceAuth] = {}
+        self._auths: dict = {}  # service -> ServiceAuth
         self.compute_hosts: dict = {}
         self.agents: dict = {}
         self.storage_nodes: dict = {}
         self.volume_nodes: dict = {}
         self.swift_replicator = None
 
-    def service_auth(self, service: str) -> ServiceAuth:
+    def service_auth(self, service: str):
         """The login as the service's own Keystone user (glance, nova, ...). One per service
-        in this process: each login costs a password hash on Keystone's side."""
+        in this process: each login costs a password hash on Keystone's side. (The HTTP
+        client is imported here: a node whose services never call a REST API, such as a
+        network or storage node, does not carry it.)"""
+        from minicloud.common.keystone import SERVICE_USERS, ServiceAuth
+
         if service not in self._auths:
             self._auths[service] = ServiceAuth(self.config.internal_auth_url,
                                                SERVICE_USERS[service],
                                                self.config.service_password)
         return self._auths[service]
 
-    def token_validator(self, service: str) -> RemoteTokenValidator:
+    def token_validator(self, service: str):
         """What the service's auth middleware uses: Keystone validates callers' tokens."""
+        from minicloud.common.keystone import RemoteTokenValidator
+
         return RemoteTokenValidator(self.service_auth(service), self.config.token_cache_seconds)
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ import ipaddress
 @dataclasses.dataclass(frozen=True)
 class Network:
     name: str
+    short: str  # the interface's name inside a node (netns and Docker modes), and in tables
     cidr: str
     purpose: str
 
@@ -38,14 +39,16 @@ class Network:
 
 
 NETWORKS = {n.name: n for n in (
-    Network("management", "10.0.0.0/24",
+    Network("management", "mgmt", "10.0.0.0/24",
             "control traffic: REST between services, RPC through RabbitMQ"),
-    Network("data", "10.0.1.0/24",
+    Network("data", "data", "10.0.1.0/24",
             "tenant traffic, in VXLAN tunnels between the network and compute nodes"),
-    Network("external", "203.0.113.0/24",
+    Network("external", "ext", "203.0.113.0/24",
             "the provider network: router gateways and floating IPs (gateway .1)"),
-    Network("api", "198.51.100.0/24", "where the learner's CLI and browser reach the controller"),
+    Network("api", "api", "198.51.100.0/24",
+            "where the learner's CLI and browser reach the controller"),
 )}
+SHORT = {n.name: n.short for n in NETWORKS.values()}
 EXTERNAL_GATEWAY = NETWORKS["external"].address(1)
 
 

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from minicloud import broker, clientconfig, daemon
+from minicloud import broker, daemon
 from minicloud.config import MODES, Config, default_home
 
 
@@ -67,6 +67,8 @@ def cmd_up(args) -> int:
     # cloud (--home or MINICLOUD_HOME) must not replace its entries.
     user_config = config.home == Config(home=Path.home() / ".minicloud").home and (
         not args.no_user_config)
+    from minicloud import clientconfig  # yaml: only the commands that write clouds.yaml
+
     written = clientconfig.write(config, user_config=user_config)
     print(f"*** minicloud is up (pid {pid}) after {time.monotonic() - t0:.2f} s")
     _print_usage(config, written, user_config)

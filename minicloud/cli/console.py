@@ -17,11 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
-from minicloud.common.clients import ComputeClient, ServiceError
-from minicloud.common.errors import ApiError
-from minicloud.common.keystone import ServiceAuth
+# yaml and the HTTP client are imported where they are used: every `minicloud` command
+# (`node run` included) builds its parser with add_parser below.
 
 
 class ConsoleError(Exception):
@@ -30,6 +27,11 @@ class ConsoleError(Exception):
 
 def find_server(clouds_yaml: Path, name: str, cloud: str = "minicloud-admin") -> dict:
     """The server called `name` (or with that id), in any project."""
+    import yaml
+
+    from minicloud.common.clients import ComputeClient
+    from minicloud.common.keystone import ServiceAuth
+
     auth = yaml.safe_load(Path(clouds_yaml).read_text())["clouds"][cloud]["auth"]
     login = ServiceAuth(auth["auth_url"], auth["username"], auth["password"],
                         project=auth["project_name"])
@@ -70,6 +72,9 @@ def run(state_path: Path, server_id: str, command: list[str], name: str = "") ->
 
 
 def cmd_console(config, args) -> int:
+    from minicloud.common.clients import ServiceError
+    from minicloud.common.errors import ApiError
+
     command = list(args.cmd or [])
     if command and command[0] == "--":
         command = command[1:]

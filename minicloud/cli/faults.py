@@ -24,8 +24,7 @@ import signal
 import subprocess
 import sys
 
-from minicloud.netns.fabric import SHORT
-from minicloud.topology import Topology
+from minicloud.topology import SHORT, Topology
 
 LONG = {short: network for network, short in SHORT.items()}
 RUN_ONE = "`make lab-up MODE=netns` as root runs a real one"

@@ -16,11 +16,11 @@ import json
 import sys
 
 from minicloud.control import NotRunning, ask
+from minicloud.topology import SHORT
 
 NOT_RUNNING = "The cloud is not running: `minicloud up` starts it."
 
 
-SHORT = {"management": "mgmt", "data": "data", "external": "ext", "api": "api"}
 
 
 def _table(nodes: list[dict]) -> str:

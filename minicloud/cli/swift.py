@@ -12,13 +12,12 @@ import json
 import re
 import sys
 
-import requests
-
-from minicloud.common import errors
-from minicloud.common.keystone import ServiceAuth
-from minicloud.common.restclient import RestClient, ServiceError
 from minicloud.config import Config
 from minicloud.object import ring as ringmod
+
+# The HTTP client (requests, and falcon through common.errors) is imported by the commands
+# that call the proxy: every `minicloud` command, `node run` included, parses its
+# arguments with this module's add_parsers, and a node must not carry what it never uses.
 
 
 def cmd_ring(config: Config, args) -> int:
@@ -54,6 +53,9 @@ def cmd_ring(config: Config, args) -> int:
 
 
 def _admin_call(config: Config, method: str, path: str) -> dict:
+    from minicloud.common.keystone import ServiceAuth
+    from minicloud.common.restclient import RestClient
+
     admin = ServiceAuth(config.auth_url, "admin", config.admin_password, project="admin")
     proxy = RestClient(admin, timeout=600, base_url=config.base_url("object"))
     return proxy.request(method, path)
@@ -73,6 +75,11 @@ def cmd_swift(config: Config, args) -> int:
     if args.swift_command == "env":
         print("\n".join(swift_env_lines(config, args.admin)))
         return 0
+    import requests
+
+    from minicloud.common import errors
+    from minicloud.common.restclient import ServiceError
+
     try:
         if args.swift_command == "replicate":
             stats = _admin_call(config, "POST", "/minicloud/replicate")

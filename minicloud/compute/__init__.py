@@ -25,7 +25,8 @@ and off the HTTP path, over RPC:
     conductor.py        builds, migrations, unshelve; the only user of compute.db besides
                         nova-api; recovery.py settles what a crash cut short
     scheduler.py        picks a host (filters.py, weighers.py)
-    manager.py          nova-compute on each host (manager_shelve.py, manager_interfaces.py)
+    manager.py          nova-compute on each host (manager_shelve.py, manager_interfaces.py,
+                        manager_events.py)
     driver.py           the hypervisor interface and the fake driver
     volume_drivers.py   how a host reaches a volume's disk (mounts Cinder's NFS share)
 
@@ -60,9 +61,9 @@ LIMITATIONS compared with real Nova:
 - Quotas are counted at create time (instances, cores, ram); there are no reservations.
 - Instance actions record one event per hop; the scheduler's explanation of its choice is
   put in the event's `details` (real Nova only puts fault details there).
-- External events (external_events.py): `network-changed` and `network-vif-deleted`
-  refresh the network info cache; the others are accepted and only logged. Neutron sends
-  them at once, not batched a moment later.
+- External events (external_events.py, the host's side in manager_events.py):
+  `network-changed` and `network-vif-deleted` refresh the network info cache; the others
+  are accepted and only logged. Neutron sends them at once, not batched a moment later.
 - Response bodies follow Nova's per microversion (docs/services/nova.md, "Response-shape
   audit"), with `tags`, `server_groups`, `trusted_image_certificates` always empty; the
   nova-network quotas are shown until 2.36 but enforce nothing; no pagination links for

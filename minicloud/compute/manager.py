@@ -21,7 +21,7 @@ import uuid
 from minicloud.common import rpc
 from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
-from minicloud.compute import external_events, recovery
+from minicloud.compute import manager_events, recovery
 from minicloud.common.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
 from minicloud.compute.manager_interfaces import InterfaceManager
 from minicloud.compute.manager_shelve import ShelveManager
@@ -280,10 +280,10 @@ class ComputeManager(ShelveManager, InterfaceManager):
             LOG.warning("%s: Cinder attachment %s not deleted: %s", self.host,
                         bdm["attachment_id"], exc)
 
-    # -- events from Neutron, through nova-api (external_events.py) -------------------------
+    # -- events from Neutron, through nova-api (manager_events.py) --------------------------
     def external_instance_event(self, ctx, instance: dict, events: list[dict]):
         with self._locks[instance["id"]]:
-            external_events.handle(self, ctx, instance, events)
+            manager_events.handle(self, ctx, instance, events)
 
     # -- delete -----------------------------------------------------------------------------
     def terminate_instance(self, ctx, instance: dict):

@@ -23,9 +23,8 @@ import ipaddress
 import socket
 
 from minicloud.netns.plumbing import Namespace, PlumbingError, names, veth
-from minicloud.topology import NETWORKS, Node, Topology
+from minicloud.topology import NETWORKS, SHORT, Node, Topology
 
-SHORT = {"management": "mgmt", "data": "data", "external": "ext", "api": "api"}
 HOST_NUMBER = 1
 HOST_NETWORKS = ("management", "external", "api")
 

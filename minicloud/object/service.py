@@ -19,20 +19,21 @@ from __future__ import annotations
 import logging
 
 from minicloud.common import rpc
-from minicloud.object.nodes import (RING_TOPIC, STORAGE_TOPIC, RingPlacer, StorageAdmin,
-                                    StorageNodeService, ask_nodes_to_announce)
 from minicloud.object.ring import RING_FILE, RingFile, ensure_ring
-from minicloud.object.storage import StorageNode
 
-# The proxy's own modules are imported where it is built: a storage node's process loads
-# only the object server (no SQLite, no proxy).
+# The imports are in the role functions: a node's process loads only what its role runs
+# (a storage node loads the object server and neither SQLite nor the proxy; a compute
+# node, none of Swift's servers: every node imports this module to read PARTS).
 
 LOG = logging.getLogger(__name__)
 
 
-def _storage_admin(node, ring: RingFile) -> StorageAdmin:
+def _storage_admin(node, ring: RingFile):
     """The ring's keeper (it hears where the storage nodes listen), and the client the
     proxy's operator's routes ask the nodes with."""
+    from minicloud.object.nodes import (RING_TOPIC, STORAGE_TOPIC, RingPlacer, StorageAdmin,
+                                        ask_nodes_to_announce)
+
     config, transport, tracer = node.config, node.transport, node.tracer
     placer = RingPlacer(config, ring)
     node.keep(rpc.RPCServer(transport, RING_TOPIC, node.name, [placer], service="swift-proxy",
@@ -79,6 +80,8 @@ class KeeperClient:
     node's port (only it writes ring.json); then this process reads the ring again."""
 
     def __init__(self, transport, ring: RingFile, timeout: float):
+        from minicloud.object.nodes import RING_TOPIC
+
         self.ring = ring
         self.client = rpc.RPCClient(transport, RING_TOPIC, service="swift-proxy",
                                     timeout=timeout)
@@ -94,6 +97,7 @@ class KeeperClient:
 def api_worker(node):
     """The proxy in an API worker process: the controller's ring (no build), no ring
     keeper and no periodic replicator of its own (the controller runs them)."""
+    from minicloud.object.nodes import STORAGE_TOPIC, StorageAdmin
     from minicloud.object.replicator import Replicator
 
     config, transport = node.config, node.transport
@@ -107,6 +111,9 @@ def api_worker(node):
 def storage_node(node):
     """The object server and its RPC server; a port taken by another program makes the
     node take a free one, and say so to the controller."""
+    from minicloud.object.nodes import StorageNodeService
+    from minicloud.object.storage import StorageNode
+
     config = node.config
     planned = config.storage_port(config.storage_node_names.index(node.name))
     server = StorageNode(node.name, config.path("storage", node.name), config.listen_host,

@@ -7,12 +7,13 @@ cinder-scheduler on the controller; cinder-volume on one storage node,
 
 from __future__ import annotations
 
-from minicloud.common.clients import ImageClient
+# The imports are in the role functions: a node's process loads only what its role runs
+# (every node imports this module to read PARTS).
 
-# The imports are in the role functions: a node's process loads only what its role runs.
 
+def _images(node):
+    from minicloud.common.clients import ImageClient
 
-def _images(node) -> ImageClient:
     return ImageClient(node.runtime.service_auth("volume"), node.config.http_timeout)
 
 
