@@ -79,3 +79,17 @@ def test_the_architecture_page_shows_the_topology_as_it_is(topology):
         assert row in page, row
     for network in NETWORKS.values():
         assert f"| {network.name} | `{network.cidr}` |" in page
+
+
+def test_the_fabric_refuses_a_host_route_into_the_plan_but_keeps_a_stranger_host_route(topology):
+    """netns mode: the host's LAN inside a planned network is refused; a /32 to an address
+    the plan gives no one (a package mirror at 203.0.113.80, say) is left to win."""
+    from minicloud.netns.fabric import clash
+
+    assert clash([("192.0.2.0/24", "eth0")], topology) is None
+    assert clash([("203.0.113.80/32", "eth0")], topology) is None
+    lan = clash([("203.0.113.0/25", "eth0")], topology)
+    assert lan and "external network 203.0.113.0/24 overlaps 203.0.113.0/25" in lan
+    taken = topology.node("network").address("external")  # the network node's own address
+    assert "overlaps" in clash([(f"{taken}/32", "wg0")], topology)
+    assert "overlaps" in clash([("10.0.0.1/32", "eth0")], topology)  # the host's own .1
