@@ -9,6 +9,7 @@ RabbitMQ lets `guest` in from loopback only. Each rabbitmqctl call takes a secon
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import socket
@@ -24,13 +25,28 @@ class BrokerError(Exception):
     """rabbitmqctl is missing or refused (not root? the broker not running?)."""
 
 
-def _ctl(*args: str) -> None:
+def _ctl(*args: str) -> str:
     tool = shutil.which("rabbitmqctl")
     if tool is None:
         raise BrokerError("rabbitmqctl is not installed: apt-get install rabbitmq-server")
     done = subprocess.run([tool, "-q", *args], capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         raise BrokerError(f"rabbitmqctl {args[0]}: {(done.stderr or done.stdout).strip()}")
+    return done.stdout
+
+
+def queues(vhost: str) -> list[dict]:
+    """`rabbitmqctl list_queues -p VHOST name consumers messages`, as dicts."""
+    rows = json.loads(_ctl("list_queues", "-p", vhost, "name", "consumers", "messages",
+                           "--formatter", "json") or "[]")
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def firehose(vhost: str, on: bool) -> None:
+    """RabbitMQ's firehose: a copy of every message published in the vhost goes to the
+    exchange `amq.rabbitmq.trace` too (routing key `publish.<exchange>`); delivery is
+    otherwise unchanged. It costs the broker some work, so it is on only while watched."""
+    _ctl("trace_on" if on else "trace_off", "-p", vhost)
 
 
 def create(vhost: str, user: str, password: str) -> None:

@@ -19,6 +19,8 @@ import time
 from typing import Callable
 
 from minicloud.common import rpc
+from minicloud.common.rpc.memory import MemoryTransport
+from minicloud.common.rpc.tap import BusLog
 from minicloud.common.server import HttpServer
 from minicloud.common.trace_forward import start_collector
 from minicloud.control import ControlServer
@@ -34,6 +36,7 @@ class Cloud(Runtime):
         self.apps: dict = {}
         self.servers: list[HttpServer] = []
         self.control: ControlServer | None = None
+        self.bus_log: BusLog | None = None  # the memory bus's messages (`minicloud bus`)
 
     def start(self) -> None:
         t0 = time.monotonic()
@@ -45,6 +48,9 @@ class Cloud(Runtime):
         self.config.save()
         self.say(f"*** Data directory: {self.config.home}")
         self.transport = rpc.get_transport(self.config.transport_url)
+        if isinstance(self.transport, MemoryTransport):  # RabbitMQ has its own firehose
+            self.bus_log = BusLog()
+            self.transport.taps.append(self.bus_log.record)
         self.say(f"*** Message bus: {self.config.transport_url.split('@')[-1]}")
         for spec in self.topology.nodes:
             if spec.role == "controller":
@@ -90,8 +96,10 @@ class Cloud(Runtime):
         if op == "nodes":
             return {"mode": self.config.mode,
                     "nodes": [self.describe(node) for node in self.nodes.values()]}
+        if op in ("bus", "queues"):
+            return self._bus(op, request)
         if op not in ("stop", "start", "kill"):
-            return {"error": f"unknown request {op!r}: nodes, stop, start or kill"}
+            return {"error": f"unknown request {op!r}: nodes, bus, queues, stop, start or kill"}
         node = self.nodes.get(name)
         if node is None:
             return {"error": f"no node {name!r}: {', '.join(self.nodes)}"}
@@ -108,6 +116,17 @@ class Cloud(Runtime):
         except RuntimeError as exc:  # a child that would not come up
             return {"error": str(exc)}
         return {"node": self.describe(node)}
+
+    def _bus(self, op: str, request: dict) -> dict:
+        """The memory bus's recent messages (after `since`) or its queues."""
+        if self.bus_log is None:
+            return {"error": f"the bus is {self.config.transport_url.split('@')[-1]}: "
+                             "ask the broker"}
+        if op == "queues":
+            return {"queues": self.transport.queues()}
+        since = request.get("since", 0)
+        last, messages = self.bus_log.since(since if isinstance(since, int) else 0)
+        return {"last": last, "messages": messages}
 
     def describe(self, node) -> dict:
         listens = ([self.config.base_url(service) for service, _ in SERVICES]

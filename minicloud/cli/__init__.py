@@ -13,12 +13,14 @@
     minicloud swift replicate|nodes|stop-node|start-node|wipe-node N   Swift's storage nodes
     minicloud check               are the databases and files consistent (after a crash, say)
     minicloud db list|tables S|schema S T|query S SQL   the services' databases, read-only
+    minicloud bus watch|queues    the RPC messages as they travel, the queues they wait in
     minicloud console NAME [-- CMD ...]   a shell or a command inside a server (netns driver)
     minicloud fault cut|restore NODE NETWORK | fault status   a node's link down or up (netns)
     minicloud capture NODE NETWORK [--count N] [--timeout S] [-w FILE]   tcpdump in a node
 
 Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
-`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), db.py (`db`).
+`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), db.py (`db`),
+bus.py (`bus`).
 """
 
 from __future__ import annotations
@@ -243,6 +245,12 @@ def cmd_capture(args) -> int:
     return faults.cmd_capture(_config(args), args)
 
 
+def cmd_bus(args) -> int:
+    from minicloud.cli import bus
+
+    return bus.cmd_bus(_config(args), args)
+
+
 def cmd_db(args) -> int:
     from minicloud.cli import db
 
@@ -310,8 +318,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_fault_parsers(sub, cmd_fault, cmd_capture)
     add_swift_parsers(sub, cmd_ring, cmd_swift)
+    from minicloud.cli.bus import add_parser as add_bus_parser
     from minicloud.cli.db import add_parser as add_db_parser
 
+    add_bus_parser(sub, cmd_bus)
     add_db_parser(sub, cmd_db)
     return p
 

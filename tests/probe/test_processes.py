@@ -14,6 +14,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -22,7 +24,7 @@ from minicloud import broker
 from minicloud.common.trace_store import TraceStore
 from minicloud.config import Config
 from tests.fakes import wait_for
-from tests.livecloud import LiveCloud, minicloud
+from tests.livecloud import LiveCloud, clean_env, minicloud
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +147,35 @@ def test_kill_9_of_compute2_takes_it_down_and_a_restart_brings_its_server_back(l
     assert vm1["status"] == "ACTIVE" and vm1["OS-EXT-SRV-ATTR:host"] == "compute2"
     log = cloud.cli("console", "log", "show", "vm1", cloud="minicloud-admin").stdout
     assert "instance recovered" in log  # the new nova-compute took it back
+
+
+def test_bus_watch_reads_the_firehose_and_queues_come_from_the_broker(live):
+    """`minicloud bus` over RabbitMQ: the build cast to compute1, copied by the broker's
+    firehose (on only while watched), and the vhost's queues as rabbitmqctl lists them."""
+    cloud, _ = live
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "minicloud", "--home", str(cloud.home), "bus", "watch", "-f",
+         "json", "--method", "build_and_run_instance", "--count", "1", "--timeout", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    said = watcher.stderr.readline()
+    assert "firehose is on" in said, said + watcher.stderr.read()
+    server = cloud.cli_json("server", "create", "--image", "cirros", "--flavor", "m1.tiny",
+                            "--network", "private", "--availability-zone", "nova:compute1",
+                            "--wait", "bus-vm", cloud="minicloud-admin")
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    build = json.loads(out)
+    assert (build["exchange"], build["key"], build["sender"]) == (
+        "minicloud", "compute.compute1", "nova-conductor")
+    vhost = unquote(urlsplit(cloud.config.transport_url).path.lstrip("/"))
+    tracing = subprocess.run(["rabbitmqctl", "-q", "list_vhosts", "name", "tracing"],
+                             capture_output=True, text=True).stdout
+    assert f"{vhost}\tfalse" in tracing  # the firehose is off again
+    rows = {r["name"]: r for r in json.loads(minicloud("bus", "queues", "-f", "json",
+                                                       home=cloud.home).stdout)}
+    assert rows["compute.compute1"]["consumers"] == 1
+    assert any(name.startswith("reply_") for name in rows)  # RabbitMQ's own reply queues
+    cloud.cli("server", "delete", "--wait", server["id"], cloud="minicloud-admin")
 
 
 def test_concurrent_boots_never_overfill_a_host_nor_share_an_address(live):

@@ -47,13 +47,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pika
 
 from .amqp_link import Link, Publish, describe
-from .envelope import Envelope, RPCError, RPCTimeout
+from .envelope import EXCHANGE, FANOUT_EXCHANGE, Envelope, RPCError, RPCTimeout
 from .transport import Listener, OnMessage, ReplyWaiter, Transport
 
 LOG = logging.getLogger(__name__)
 
-EXCHANGE = "minicloud"
-FANOUT_EXCHANGE = "minicloud_fanout"
 QUEUE_EXPIRES_MS = 10 * 60 * 1000
 SEEN_MAX = 512  # msg_ids a server remembers, to run a message it gets twice only once
 PREFETCH = 32
@@ -78,12 +76,6 @@ def connection_parameters(url: str, name: str) -> pika.ConnectionParameters:
 def _declare_exchanges(channel) -> None:
     channel.exchange_declare(EXCHANGE, exchange_type="direct")
     channel.exchange_declare(FANOUT_EXCHANGE, exchange_type="direct")
-
-
-def _route(envelope: Envelope) -> tuple[str, str]:
-    if envelope.kind == "fanout":
-        return FANOUT_EXCHANGE, envelope.topic
-    return EXCHANGE, envelope.target
 
 
 class AmqpTransport(Transport):
@@ -133,7 +125,7 @@ class AmqpTransport(Transport):
 
     def send(self, envelope: Envelope, timeout: float) -> None:
         body = envelope.encode()
-        exchange, key = _route(envelope)
+        exchange, key = envelope.route
         props = pika.BasicProperties(content_type="application/json",
                                      correlation_id=envelope.msg_id)
         self._hand_over(Publish(exchange, key, body, props), timeout,

@@ -62,7 +62,7 @@ class RPCClient:
     def _envelope(self, kind: str, ctx: RequestContext | None, method: str, args: dict,
                   server: str | None) -> Envelope:
         return Envelope(kind=kind, topic=self.topic, server=server, method=method, args=args,
-                        context=ctx.to_dict() if ctx is not None else {})
+                        context=ctx.to_dict() if ctx is not None else {}, sender=self.service)
 
     def _span(self, envelope: Envelope, ctx: RequestContext | None):
         """Open the client span and write its ids (the server span's parent) into the envelope."""

@@ -6,11 +6,12 @@ Every RPC message, on every transport, is one JSON object of this shape::
      "method": "build_instance", "args": {"instance_id": "..."},
      "context": {"user_id": "...", "project_id": "...", "request_id": "req-...", ...},
      "trace_id": "9a2e...", "span_id": "41bb...", "reply_to": "reply_5c0e...",
-     "ttl": 60.0, "result": null, "failure": null}
+     "ttl": 60.0, "sender": "nova-conductor", "result": null, "failure": null}
 
 `kind` is call, cast, fanout or reply. A reply keeps the request's msg_id (that is how the
 caller matches it) and carries either `result` or `failure`. `trace_id`/`span_id` name the
-sender's span, so the receiver's span becomes its child. Because the memory transport
+sender's span, so the receiver's span becomes its child; `sender` names the sending service
+(for `minicloud bus watch`; no server acts on it). Because the memory transport
 encodes and decodes the same JSON as RabbitMQ does, a message that would not survive the
 wire fails in-process too.
 """
@@ -26,6 +27,9 @@ from minicloud.common import ids
 
 VERSION = 1
 KINDS = ("call", "cast", "fanout", "reply")
+# The AMQP exchanges (amqp.py declares them; the memory transport names them for `bus watch`)
+EXCHANGE = "minicloud"  # direct: calls and casts, by topic or topic.server
+FANOUT_EXCHANGE = "minicloud_fanout"  # direct: a queue per server of the topic
 
 
 class RPCError(Exception):
@@ -86,6 +90,7 @@ class Envelope:
     trace_id: str | None = None
     span_id: str | None = None
     ttl: float | None = None  # seconds a call may wait in a queue before nobody wants it
+    sender: str | None = None  # the sending service, as traces name it
     result: Any = None
     failure: dict | None = None
 
@@ -93,6 +98,13 @@ class Envelope:
     def target(self) -> str:
         """Where the message goes, as a learner reads it: `compute` or `compute.compute1`."""
         return f"{self.topic}.{self.server}" if self.server else self.topic
+
+    @property
+    def route(self) -> tuple[str, str]:
+        """The AMQP exchange and routing key of a call, cast or fanout."""
+        if self.kind == "fanout":
+            return FANOUT_EXCHANGE, self.topic
+        return EXCHANGE, self.target
 
     def encode(self) -> bytes:
         """JSON bytes; raises TypeError if args or result are not JSON-serialisable."""
@@ -110,7 +122,8 @@ class Envelope:
         return cls(**{k: v for k, v in body.items() if k in known})
 
     def make_reply(self, *, result: Any = None, failure: dict | None = None,
-                   trace_id: str | None = None, span_id: str | None = None) -> "Envelope":
+                   trace_id: str | None = None, span_id: str | None = None,
+                   sender: str | None = None) -> "Envelope":
         return Envelope(kind="reply", topic=self.topic, server=self.server, method=self.method,
                         msg_id=self.msg_id, reply_to=self.reply_to, result=result,
-                        failure=failure, trace_id=trace_id, span_id=span_id)
+                        failure=failure, trace_id=trace_id, span_id=span_id, sender=sender)

@@ -66,6 +66,7 @@ class MemoryTransport(Transport):
         self._fanout: dict[str, list[_MemoryListener]] = {}
         self._waiters: dict[str, ReplyWaiter] = {}
         self._closed = False
+        self.taps: list = []  # tap(body, exchange, key) on every send: `minicloud bus watch`
 
     # -- servers ----------------------------------------------------------------------------
     def listen(self, topic: str, server: str, on_message: OnMessage) -> Listener:
@@ -96,6 +97,8 @@ class MemoryTransport(Transport):
     def send(self, envelope: Envelope, timeout: float = 0) -> None:
         self._check_open()
         body = envelope.encode()
+        for tap in self.taps:
+            tap(body, *envelope.route)
         if envelope.kind == "fanout":
             with self._lock:
                 targets = list(self._fanout.get(envelope.topic, ()))
@@ -127,6 +130,8 @@ class MemoryTransport(Transport):
 
     def reply(self, reply: Envelope) -> None:
         body = reply.encode()
+        for tap in self.taps:
+            tap(body, "", reply.reply_to or "")
         waiter = self._waiters.get(reply.reply_to or "")
         if waiter is not None:  # else the caller gave up already: the reply is dropped
             waiter.set(Envelope.decode(body))
@@ -135,6 +140,17 @@ class MemoryTransport(Transport):
     def _check_open(self) -> None:
         if self._closed:
             raise RPCError("the memory transport is closed")
+
+    def queues(self) -> list[dict]:
+        """Each queue as `rabbitmqctl list_queues name consumers messages` shows it (a
+        fanout queue per server, as the AMQP transport declares them)."""
+        with self._lock:
+            rows = [{"name": q.name, "consumers": len(q.consumers), "messages": len(q.backlog)}
+                    for q in self._queues.values()]
+            rows += [{"name": f"{topic}_fanout_{listener.server}", "consumers": 1,
+                      "messages": 0}
+                     for topic, listeners in self._fanout.items() for listener in listeners]
+        return sorted(rows, key=lambda row: row["name"])
 
     def close(self) -> None:
         with self._lock:

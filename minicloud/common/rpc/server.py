@@ -114,10 +114,9 @@ class RPCServer:
         except Exception:
             LOG.exception("%s: could not send the reply to %s", self.service, message.method)
 
-    @staticmethod
-    def _reply(envelope: Envelope, span, **payload) -> Envelope:
+    def _reply(self, envelope: Envelope, span, **payload) -> Envelope:
         ids = {"trace_id": span.trace_id, "span_id": span.span_id} if span else {}
-        return envelope.make_reply(**payload, **ids)
+        return envelope.make_reply(**payload, **ids, sender=self.service)
 
     # -- tracing ----------------------------------------------------------------------------
     def _start_span(self, envelope: Envelope, ctx: RequestContext):
