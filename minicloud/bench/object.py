@@ -1,18 +1,21 @@
 """Swift figures: small-object PUT and GET requests per second (1 and 10 clients, each PUT
 stored on 3 replicas), and 1 MiB object PUT/GET throughput.
 
-Each client thread has its own keep-alive connection; the token is the demo user's (its
-own account), validated by Keystone once and then cached by the proxy.
+Each client thread has its own keep-alive connection and speaks http.client (as
+workers.py's clients do): a requests call costs about as much CPU as the proxy's own work
+on a small object, and on a machine of 2 cores the clients must leave the cores to the
+servers they measure. The token is the demo user's (its own account), validated by
+Keystone once and then cached by the proxy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import itertools
 import threading
 import time
-
-import requests
+from urllib.parse import urlsplit
 
 from minicloud.bench.harness import BenchCloud, rate
 from minicloud.bench.identity import password_auth
@@ -24,20 +27,20 @@ BIG_GET = "swift 1 MiB object GET"
 
 # Real Swift's figures for the same figures (names as small_put/small_get below make them),
 # for the issue's "N x real Swift" targets: Swift 2.38.0 (eventlet 0.41.3, Python 3.11)
-# measured on this machine on 2026-12-03 by `python -m minicloud.bench.real_swift` with
-# this file's `run`: proxy (tempauth, dict cache), account, container and 3 object
-# servers in one process, no workers, object ring of 3 replicas on 3 devices. Medians of
-# 6 rounds (two runs of 3, whose own medians were 29.1/107.9/45.6/121.4/18.9/49.8 and
-# 48.4/158.3/49.3/149.4/32.0/74.9): the machine was shared, load average 3.7-5.7 on 2
-# CPUs. Swift fsyncs every object it stores, minicloud does not. (`--split`, one process
-# per server, gave 29.1, 104.5, 48.1, 172.3 req/s, 23.5, 59.5 MB/s at load 5.9-8.9.)
+# measured on this machine on 2026-12-03 at 22:31 (load average 1.9-2.5 on 2 CPUs) by
+# `python -m minicloud.bench.real_swift` with this file's `run` and its http.client client:
+# proxy (tempauth, dict cache), account, container and 3 object servers in one process,
+# no workers, object ring of 3 replicas on 3 devices; medians of 3 rounds (rounds ranged
+# 46-50, 171-207, 46-57, 165-248 req/s, 22-43, 63-147 MB/s). Swift fsyncs every object it
+# stores, minicloud does not. Earlier runs with a requests client and a busier machine gave
+# 42.8, 120.4, 46.6, 135.4 req/s, 26.5, 51.7 MB/s.
 REAL_SWIFT: dict[str, float] = {
-    "swift 4 KiB PUT, 1 client(s), 3 replicas": 42.8,
-    "swift 4 KiB GET, 1 client(s)": 120.4,
-    "swift 4 KiB PUT, 10 client(s), 3 replicas": 46.6,
-    "swift 4 KiB GET, 10 client(s)": 135.4,
-    BIG_PUT: 26.5,
-    BIG_GET: 51.7,
+    "swift 4 KiB PUT, 1 client(s), 3 replicas": 47.8,
+    "swift 4 KiB GET, 1 client(s)": 180.9,
+    "swift 4 KiB PUT, 10 client(s), 3 replicas": 50.4,
+    "swift 4 KiB GET, 10 client(s)": 210.5,
+    BIG_PUT: 33.1,
+    BIG_GET: 104.3,
 }
 
 
@@ -57,16 +60,41 @@ def _token(cloud: BenchCloud) -> tuple[str, str]:
     return r.headers["X-Subject-Token"], cloud.url("object", f"/v1/AUTH_{project}")
 
 
-def _throughput(session, url: str, headers: dict, body: bytes, rounds: int) -> tuple[float, float]:
+class Client:
+    """One keep-alive connection to the proxy; a connection the proxy closed is opened
+    again once."""
+
+    def __init__(self, url: str, headers: dict):
+        where = urlsplit(url)
+        self.host, self.port, self.path, self.headers = where.hostname, where.port, \
+            where.path, headers
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def call(self, method: str, name: str, body: bytes | None = None) -> tuple[int, bytes]:
+        for retry in (False, True):
+            try:
+                self.conn.request(method, f"{self.path}/{name}", body=body,
+                                  headers=self.headers)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (ConnectionError, http.client.HTTPException):
+                self.conn.close()
+                if retry:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _throughput(client: Client, body: bytes, rounds: int) -> tuple[float, float]:
     """MB/s of `rounds` sequential PUTs of `body`, then of as many GETs."""
     t0 = time.perf_counter()
     for i in range(rounds):
-        session.put(f"{url}/big{i}", data=body, headers=headers, timeout=60).raise_for_status()
+        status, _ = client.call("PUT", f"big{i}", body)
+        assert status == 201, status
     put = rounds * len(body) / 1e6 / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     for i in range(rounds):
-        r = session.get(f"{url}/big{i}", headers=headers, timeout=60)
-        assert r.status_code == 200 and len(r.content) == len(body)
+        status, data = client.call("GET", f"big{i}")
+        assert status == 200 and len(data) == len(body), status
     get = rounds * len(body) / 1e6 / (time.perf_counter() - t0)
     return put, get
 
@@ -80,19 +108,18 @@ def run(cloud: BenchCloud) -> None:
     local = threading.local()
     counter = itertools.count()
 
-    def session() -> requests.Session:
-        if not hasattr(local, "s"):
-            local.s = requests.Session()
-        return local.s
+    def client() -> Client:
+        if not hasattr(local, "client"):
+            local.client = Client(url, headers)
+        return local.client
 
     def put():
-        r = session().put(f"{url}/o{next(counter) % 500}", data=body, headers=headers,
-                          timeout=30)
-        assert r.status_code == 201, r.status_code
+        status, _ = client().call("PUT", f"o{next(counter) % 500}", body)
+        assert status == 201, status
 
     def get():
-        r = session().get(f"{url}/o{next(counter) % 500}", headers=headers, timeout=30)
-        assert r.status_code == 200 and len(r.content) == SMALL, r.status_code
+        status, data = client().call("GET", f"o{next(counter) % 500}")
+        assert status == 200 and len(data) == SMALL, status
 
     rate(put, 500, 10)  # warm up: every object exists, connections are open
     for clients, n in ((1, 300), (10, 1500)):
@@ -100,6 +127,6 @@ def run(cloud: BenchCloud) -> None:
         target_get = ">= 500 /s" if clients == 10 else ""
         cloud.report(small_put(clients), rate(put, n, clients), "req/s", target_put)
         cloud.report(small_get(clients), rate(get, n, clients), "req/s", target_get)
-    put_mbs, get_mbs = _throughput(cloud.http, url, headers, body * (MiB // SMALL), 30)
+    put_mbs, get_mbs = _throughput(Client(url, headers), body * (MiB // SMALL), 30)
     cloud.report(BIG_PUT, put_mbs, "MB/s")
     cloud.report(BIG_GET, get_mbs, "MB/s")

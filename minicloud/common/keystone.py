@@ -81,12 +81,12 @@ class RemoteTokenValidator:
         self._cache: dict[str, tuple[float, RequestContext]] = {}
 
     def __call__(self, token: str) -> RequestContext:
-        if not well_formed(token):  # never cached, never sent to Keystone
-            raise errors.Unauthorized()
         now = self.clock()
-        hit = self._cache.get(token)
+        hit = self._cache.get(token)  # only a well-formed token is ever cached
         if hit and hit[0] > now:
             return RequestContext.from_dict(hit[1].to_dict())
+        if not well_formed(token):  # never cached, never sent to Keystone
+            raise errors.Unauthorized()
         ctx = self._ask_keystone(token)
         if len(self._cache) > 10000:
             self._cache.clear()

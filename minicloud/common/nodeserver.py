@@ -199,13 +199,17 @@ class Connection:
         names = {name.lower() for name, _ in reply["headers"]}
         lines = [f"HTTP/1.1 {reply['status']}"]
         lines += [f"{name}: {value}" for name, value in reply["headers"]]
-        chunked = "content-length" not in names and method != "HEAD"
+        # 1xx, 204 and 304 answers never have a body (RFC 9112 6.3), not even an empty
+        # chunked one: the client would read its `0` as the start of the next answer.
+        bodiless = method == "HEAD" or reply["status"][:3] in ("204", "304") or \
+            reply["status"].startswith("1")
+        chunked = "content-length" not in names and not bodiless
         if chunked:
             lines.append("Transfer-Encoding: chunked")
         if not keep_alive:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if method == "HEAD":
+        if bodiless:
             self.sock.sendall(head)
         elif isinstance(result, FileWrapper) and not chunked:
             self.sock.sendall(head)

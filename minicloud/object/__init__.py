@@ -45,9 +45,10 @@ LIMITATIONS compared with real Swift:
 - The object server's URL is `/<device>/<partition>/<hash>` (the proxy computes the
   hash and sends the name in a header); metadata is JSON in one xattr (a `.meta` file
   where xattrs are missing or too small for it), not Swift's pickle; files are not
-  fsynced. A PUT's body is received whole by the proxy (memory up to 4 MiB, else a
-  temporary file) before it is sent to the replicas, so the ETag is checked before
-  anything is stored; a server-side copy (COPY, X-Copy-From) is spooled the same way.
+  fsynced. A chunked PUT (no Content-Length) is received whole by the proxy (memory up
+  to 4 MiB, else a temporary file) before it is sent to the replicas, and so is a
+  server-side copy (COPY, X-Copy-From); a PUT with a Content-Length is streamed to them,
+  as in Swift.
   Small replaced files are kept as spares and overwritten by later writes (see
   diskfile.py); the object servers run on minicloud's own small HTTP server
   (common/nodeserver.py).

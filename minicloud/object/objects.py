@@ -16,7 +16,8 @@ import falcon
 from minicloud.common import errors
 from minicloud.object import conditions, constraints, copies, expirer, views
 from minicloud.object.core import Swift, check_account
-from minicloud.object.proxy import Incomplete, TooLarge, Unavailable, spool, stream_body
+from minicloud.object.proxy import (Incoming, Incomplete, TooLarge, Unavailable, spool,
+                                    stream_body)
 
 # What an object server's answer passes on to the client (and X-Object-Meta-*).
 PASSED_HEADERS = frozenset({"content-type", "etag", "x-timestamp", "content-range",
@@ -91,8 +92,8 @@ class Object:
             return self._copy(req, resp, copies.source_path(req, account), path, kept,
                               delete_at)
         self._if_none_match(req, path)
-        body = self._receive(req)
         wanted = (req.get_header("ETag") or "").strip('"').lower()
+        body = self._receive(req, wanted)
         try:
             if wanted and wanted != body.etag:
                 raise constraints.Unprocessable("Unprocessable Entity")
@@ -101,13 +102,17 @@ class Object:
         finally:
             body.discard()
 
-    def _receive(self, req):
-        """The request body, spooled whole (Content-Length or chunked) with its MD5."""
+    def _receive(self, req, wanted: str):
+        """The request body: with a Content-Length, read while it is sent to the replicas
+        (`wanted`, the client's ETag, is checked by them and by the proxy); chunked, spooled
+        whole first with its MD5 (the replicas need its length)."""
         chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
         if req.content_length is None and not chunked:
             raise constraints.LengthRequired("Missing Content-Length")
         if (req.content_length or 0) > constraints.MAX_FILE_SIZE:
             raise errors.PayloadTooLarge("Your request is too large.")
+        if not chunked:
+            return Incoming(req.bounded_stream, req.content_length, wanted or None)
         try:
             return spool(req.bounded_stream, req.content_length, constraints.MAX_FILE_SIZE,
                          self.tmp_dir)
@@ -139,10 +144,16 @@ class Object:
             raise errors.PayloadTooLarge("Upload exceeds quota.")
 
     def _write(self, resp, path, body, headers: dict, delete_at: int | None) -> None:
-        """Store a spooled body on the replicas, then list it: 201, or 503 without a quorum
-        (a full disk on too many nodes, or too few nodes up); 413 over a quota."""
+        """Store a body on the replicas, then list it: 201, or 503 without a quorum (a full
+        disk on too many nodes, or too few nodes up); 413 over a quota; 422 when it does
+        not match the client's ETag; 400 when it ends early."""
         self._check_quota(path, body.size)
-        status, ts = self.controller.put(path, body, headers)
+        try:
+            status, ts = self.controller.put(path, body, headers)
+        except Incomplete as exc:
+            raise errors.BadRequest(f"Request body incomplete: {exc}") from None
+        if status == 422:
+            raise constraints.Unprocessable("Unprocessable Entity")
         if status != 201:
             raise constraints.ServiceUnavailable("Service Unavailable")
         self.store.put_object(*path, ts, body.size, body.etag, headers["Content-Type"],

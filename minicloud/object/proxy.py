@@ -4,17 +4,21 @@ Writes (PUT, POST, DELETE) go to every replica's node at once: the request's thr
 the request to each node over a pooled keep-alive connection, then collects the answers,
 so the nodes work on it at the same time. They succeed when a quorum (2 of 3) answers, so
 one node down does not stop anyone. Reads ask the replicas one after another and take the
-first that has the object, so a node that is down or lost its disk is passed over. A
-PUT's body is first spooled (in memory when small, else to a temporary file) and its MD5
-checked against an incoming ETag, so a mismatch (422) stores nothing anywhere.
+first that has the object, so a node that is down or lost its disk is passed over; the
+replica asked first depends on the partition, so reads spread over the nodes (Swift
+shuffles them) instead of all landing on one.
+
+A PUT's body is read once, chunk by chunk, each chunk sent to every replica before the
+next is read, and hashed on the way; each object server checks it against the client's
+ETag before it keeps it, so a mismatch (422) or a body that ends early stores nothing
+anywhere. A chunked body (no length) is first spooled (in memory when small, else to a
+temporary file), as is a server-side copy's source.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
-import socket
 import threading
 import time
 import urllib.parse
@@ -23,10 +27,14 @@ from pathlib import Path
 from requests.structures import CaseInsensitiveDict
 
 from minicloud.common import ids, trace
+from minicloud.common.nodeclient import NodeConnection
 from minicloud.object.ring import Device, RingFile
 from minicloud.object.storage import normalize_timestamp
 
 CHUNK = 64 * 1024
+# A PUT's body goes to the replicas in chunks this big: each chunk is one send per node,
+# and every send lets the other threads of the process run (the GIL) before it goes on.
+STREAM_CHUNK = 1024 * 1024
 IN_MEMORY = 4 * 1024 * 1024  # bodies up to this size are spooled in memory
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 30.0
 FOUND = (200, 206, 304, 412, 416)  # a GET's answers from a node that has the object
@@ -44,6 +52,20 @@ class Body:
     def discard(self) -> None:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+
+
+class Incoming:
+    """A request body of known length, read once while it is sent to the replicas (as
+    Swift's proxy streams it): `etag` is the client's ETag, or None until it is sent."""
+
+    def __init__(self, stream, size: int, etag: str | None = None):
+        self.stream, self.size, self.etag = stream, size, etag
+
+    def open(self):
+        return self.stream
+
+    def discard(self) -> None:
+        pass
 
 
 class TooLarge(Exception):
@@ -121,8 +143,9 @@ class NodeBody:
 class Connections:
     """Keep-alive HTTP connections to the storage nodes, shared by the proxy's threads: a
     thread takes an idle one (the most recently used first) and gives it back when the
-    response is read, so a node sees few, busy connections. http.client costs a fraction
-    of a requests call, which matters with three calls per PUT."""
+    response is read, so a node sees few, busy connections. They speak nodeclient.py's
+    lean HTTP/1.1 (a fraction of http.client's cost, let alone requests'), which matters
+    with three calls per PUT."""
 
     def __init__(self, max_idle: int = 16):
         self.max_idle = max_idle
@@ -130,25 +153,26 @@ class Connections:
         self._lock = threading.Lock()
 
     def _take(self, key):
-        with self._lock:
-            idle = self._idle.get(key)
-            return idle.pop() if idle else None
+        """An idle connection to `key` that the node has not closed meanwhile, or None."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                conn = idle.pop() if idle else None
+            if conn is None or conn.alive():
+                return conn
+            conn.close()
 
     def send(self, method: str, dev: Device, path: str, headers: dict,
-             body: Body | None = None) -> "Exchange":
-        """Send a request; its answer is read later (`Exchange.response`), so the proxy can
-        send to every replica before it waits for any. Raises OSError/HTTPException."""
-        exchange = Exchange(self, method, dev, path, headers, body)
+             first: bytes | None = None, whole: bool = True) -> "Exchange":
+        """Send a request with `first`, the body or (not `whole`) its first chunk; its
+        answer is read later (`Exchange.response`), so the proxy can send to every replica
+        before it waits for any. Raises OSError."""
+        exchange = Exchange(self, method, dev, path, headers, first, whole)
         exchange.send(self._take((dev.ip, dev.port)))
         return exchange
 
-    def connect(self, dev: Device) -> http.client.HTTPConnection:
-        conn = http.client.HTTPConnection(dev.ip, dev.port, timeout=CONNECT_TIMEOUT,
-                                          blocksize=CHUNK)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.sock.settimeout(READ_TIMEOUT)
-        return conn
+    def connect(self, dev: Device) -> NodeConnection:
+        return NodeConnection(dev.ip, dev.port, CONNECT_TIMEOUT, READ_TIMEOUT)
 
     def release(self, key, conn, response) -> None:
         if response.isclosed() and not response.will_close:  # read to the end: reusable
@@ -162,38 +186,48 @@ class Connections:
 
 
 class Exchange:
-    """One request to one object server, on a pooled connection: `send`, then `response`.
-    A kept-alive connection the node has closed in the meantime gets one retry on a new
-    connection."""
+    """One request to one object server, on a pooled connection: `send` (with the body, or
+    its first chunk), `write` the rest chunk by chunk, then `response`. A kept-alive
+    connection the node has closed in the meantime gets one retry on a new connection
+    when the whole request is still at hand (a streamed body is not: the node is then
+    counted as failed for this request)."""
 
     def __init__(self, pool: Connections, method: str, dev: Device, path: str, headers: dict,
-                 body: Body | None):
+                 first: bytes | None, whole: bool):
         self.pool, self.method, self.dev, self.path = pool, method, dev, path
-        self.headers, self.body = headers, body
+        self.headers, self.first, self.whole = headers, first, whole
         self.key, self.conn, self.reused = (dev.ip, dev.port), None, False
 
-    def send(self, conn: http.client.HTTPConnection | None) -> None:
+    def send(self, conn: NodeConnection | None) -> None:
         self.reused = conn is not None
         self.conn = conn or self.pool.connect(self.dev)
-        body = self.body
-        data = None if body is None else body.data if body.path is None else body.open()
         try:
-            self.conn.request(self.method, self.path, body=data, headers=self.headers)
-        except (OSError, http.client.HTTPException):
+            self.conn.request(self.method, self.path, body=self.first, headers=self.headers)
+        except OSError:
             self.conn.close()
             if not self.reused:
                 raise
             self.send(None)
-        finally:
-            if hasattr(data, "close"):
-                data.close()
 
-    def response(self) -> http.client.HTTPResponse:
+    def write(self, chunk: bytes) -> bool:
+        """More of a streamed body; False (and the connection closed) when the node is gone."""
+        try:
+            self.conn.sock.sendall(chunk)
+            return True
+        except OSError:
+            self.conn.close()
+            return False
+
+    def abort(self) -> None:
+        """Hang up mid-body: the node sees the body end early and keeps nothing."""
+        self.conn.close()
+
+    def response(self):
         try:
             return self.conn.getresponse()
-        except (OSError, http.client.HTTPException):
+        except OSError:
             self.conn.close()
-            if not self.reused:
+            if not self.reused or not self.whole:
                 raise
         self.send(None)  # the stale keep-alive: once more, fresh
         return self.conn.getresponse()
@@ -226,36 +260,74 @@ class ObjectController:
                                     NodeBody(self.connections, exchange.key, exchange.conn, r))
             r.read()
             self.connections.release(exchange.key, exchange.conn, r)
-        except (OSError, http.client.HTTPException):
+        except OSError:
             return NodeResponse(dev, None)
         return NodeResponse(dev, r.status, r.getheaders())
 
     def _send(self, method: str, dev: Device, path: str, headers: dict,
-              body: Body | None = None) -> Exchange | None:
+              first: bytes | None = None, whole: bool = True) -> Exchange | None:
         try:
-            return self.connections.send(method, dev, path, headers, body)
-        except (OSError, http.client.HTTPException):
+            return self.connections.send(method, dev, path, headers, first, whole)
+        except OSError:
             return None
 
     def _fan_out(self, method: str, path: tuple[str, str, str], headers: dict,
-                 body: Body | None = None) -> list[NodeResponse]:
+                 body=None) -> list[NodeResponse]:
         """The same request to every replica's node: sent to all of them first, so they
         work on it at the same time, then their answers are collected."""
         ring = self.ring.get()
         part, hash_, devices = ring.get_nodes(*path)
         headers = {**headers, "X-Object-Name": _quoted(path), **trace.outgoing_headers()}
-        sent = [(d, self._send(method, d, self._path(d, part, hash_), headers, body))
-                for d in devices]
+        paths = [(d, self._path(d, part, hash_)) for d in devices]
+        if body is not None:
+            return self._stream(method, paths, headers, body)
+        sent = [(d, self._send(method, d, where, headers)) for d, where in paths]
         return [self._answer(dev, exchange) for dev, exchange in sent]
+
+    def _stream(self, method: str, paths: list, headers: dict, body) -> list[NodeResponse]:
+        """A body (a spooled `Body` or an `Incoming` one) read once, chunk by chunk, each
+        chunk sent to every node before the next is read, so the nodes write it at the
+        same time; hashed on the way (`body.etag` is set when the client sent none). A
+        node whose answer has another ETag got other bytes: it counts as failed."""
+        stream, md5, left, sent = body.open(), hashlib.md5(), body.size, []
+        try:
+            first = _chunk(stream, left, md5)
+            left -= len(first)
+            sent = [(d, self._send(method, d, where, headers, first, whole=left == 0))
+                    for d, where in paths]
+            while left > 0:
+                chunk = _chunk(stream, left, md5)
+                left -= len(chunk)
+                sent = [(d, e if e is None or e.write(chunk) else None) for d, e in sent]
+        except BaseException:  # the client's body ended early, or it hung up
+            for _, exchange in sent:
+                if exchange is not None:
+                    exchange.abort()
+            raise
+        finally:
+            if isinstance(body, Body):
+                stream.close()  # a spooled body's own reader
+        etag, expected = md5.hexdigest(), body.etag
+        body.etag = expected or etag
+        answers = [self._answer(dev, exchange) for dev, exchange in sent]
+        if expected and expected != etag:  # the nodes refused it too (422)
+            return [NodeResponse(a.device, 422) for a in answers]
+        return [a if a.status != 201 or a.headers.get("ETag", etag).strip('"') == etag
+                else NodeResponse(a.device, 500) for a in answers]
 
     # -- the operations ----------------------------------------------------------------------
 
-    def put(self, path, body: Body, headers: dict) -> tuple[int, str]:
-        """(status, timestamp): 201 once a quorum stored the object, else 503."""
+    def put(self, path, body, headers: dict) -> tuple[int, str]:
+        """(status, timestamp): 201 once a quorum stored the object, 422 when its bytes do
+        not match the ETag the client sent (no node keeps it), else 503. `body`: a spooled
+        `Body` or an `Incoming` one (Incomplete when it ends early: no node keeps it)."""
         ts = normalize_timestamp(time.time())
-        hdrs = {**headers, "X-Timestamp": ts, "ETag": body.etag,
-                "Content-Length": str(body.size)}
+        hdrs = {**headers, "X-Timestamp": ts, "Content-Length": str(body.size)}
+        if body.etag:
+            hdrs["ETag"] = body.etag
         answers = self._fan_out("PUT", path, hdrs, body)
+        if answers and all(a.status == 422 for a in answers):
+            return 422, ts
         ok = sum(1 for a in answers if a.status == 201)
         return (201 if ok >= self.quorum else 503), ts
 
@@ -286,8 +358,9 @@ class ObjectController:
         ring = self.ring.get()
         part, hash_, devices = ring.get_nodes(*path)
         headers = {**(headers or {}), "X-Object-Name": _quoted(path), **trace.outgoing_headers()}
+        first = part % len(devices) if devices else 0
         reached = 0
-        for dev in devices:
+        for dev in devices[first:] + devices[:first]:
             exchange = self._send(method, dev, self._path(dev, part, hash_), headers)
             answer = self._answer(dev, exchange, stream=True)
             if answer.status is None:
@@ -302,6 +375,15 @@ class ObjectController:
 
 class Unavailable(Exception):
     """No object server could be reached."""
+
+
+def _chunk(stream, left: int, md5) -> bytes:
+    """The next chunk of a body with `left` bytes to come (hashed); Incomplete if it ends."""
+    chunk = stream.read(min(STREAM_CHUNK, left))
+    if not chunk and left:
+        raise Incomplete(f"{left} bytes missing")
+    md5.update(chunk)
+    return chunk
 
 
 def _quoted(path: tuple[str, str, str]) -> str:

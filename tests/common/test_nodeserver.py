@@ -20,6 +20,9 @@ class Echo:
 
     on_head = on_get
 
+    def on_delete(self, req, resp):
+        resp.status = falcon.HTTP_204
+
 
 class Stream:
     def on_get(self, req, resp):
@@ -80,6 +83,18 @@ def test_unsized_responses_are_chunked_and_head_has_no_body(server):
     assert r.status == 200 and r.read() == b""
     conn.request("GET", "/echo")  # the connection is still in step after the HEAD
     assert conn.getresponse().read() == b"path=/echo q="
+
+
+def test_a_204_has_no_body_not_even_an_empty_chunked_one(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(b"DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        got = b""
+        while got.count(b"HTTP/1.1") < 2 or not got.endswith(b"q="):
+            got += s.recv(4096)
+    head, rest = got.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 204") and b"chunked" not in head
+    assert rest.startswith(b"HTTP/1.1 200")  # the next answer follows the head at once
 
 
 def test_file_bodies_arrive_whole(server):
