@@ -51,3 +51,34 @@ vni=$(minicloud agents | awk -v brq="brq${net_id:0:11}" '
     found && $1 == "uplink" {sub("vxlan-", "", $2); print $2; exit}')
 echo "lab-net is VXLAN VNI $vni on the data network"
 demo network set --description "vni=$vni" lab-net
+
+# Step 7 needs a real data plane: `minicloud fault status` answers only in the netns mode.
+if ! minicloud fault status >/dev/null 2>&1; then
+    say "Step 7: skipped (netns mode only)"
+    exit 0
+fi
+say "Step 7: two servers on two compute nodes, and their traffic on the wire"
+admin() { openstack --os-cloud minicloud-admin "$@"; }
+for pair in lab-vm1:compute1 lab-vm2:compute2; do
+    name=${pair%%:*} host=${pair##*:}
+    admin server show "$name" >/dev/null 2>&1 || admin server create --image cirros \
+        --flavor m1.tiny --network lab-net --availability-zone "nova:$host" --wait "$name" -c id
+done
+admin server list -c Name -c Networks
+vm2=$(admin server show -f json -c addresses lab-vm2 | python3 -c \
+    'import json, sys; print(json.load(sys.stdin)["addresses"]["lab-net"][0])')
+# the guest may still be waiting for its DHCP lease: ping until it answers
+for _ in $(seq 30); do minicloud console lab-vm1 -- ping -c 1 -W 1 "$vm2" >/dev/null && break; done
+WIRE=${MINICLOUD_HOME:-$HOME/.minicloud}/lab03; mkdir -p "$WIRE"
+minicloud capture compute2 data --count 6 --timeout 20 --filter "udp port 4789" \
+    -w "$WIRE/vxlan.pcap" &
+sleep 1  # tcpdump's start
+minicloud console lab-vm1 -- ping -c 5 -i 0.3 "$vm2"; wait
+tcpdump -nr "$WIRE/vxlan.pcap"
+# compute1's namespace: the one its node's processes run in (mc-compute1 in a learner's cloud)
+pid=$(minicloud nodes -f json | python3 -c \
+    'import json, sys; print(next(n["pid"] for n in json.load(sys.stdin) if n["name"] == "compute1"))')
+ns=$(ip netns identify "$pid")
+ip netns exec "$ns" ip -d link show > "$WIRE/compute1-links.txt"
+ip netns exec "$ns" bridge fdb show > "$WIRE/compute1-fdb.txt"
+grep dst "$WIRE/compute1-fdb.txt"

@@ -1,10 +1,20 @@
 """Lab 03 checkpoints: a self-service network, subnet, router with a gateway, an interface
 the L3 agent wired, a port with a floating IP, an SSH rule, and the VNI read off the data
-plane.
+plane. In the netns mode only (they skip in the others): two servers on two compute nodes,
+and the learner's capture of their ping, `ip -d link` and `bridge fdb` files, each compared
+with the live cloud.
 
 Run with `make lab-check LAB=03`. Each test is one step of the guide; its assertion
 message is the hint the learner sees. PYTEST_DONT_REWRITE: show the hints as written.
 """
+
+import ipaddress
+import struct
+
+import pytest
+
+from minicloud.config import Config
+from minicloud.topology import Topology
 
 DEMO = "openstack --os-cloud minicloud"
 
@@ -125,3 +135,229 @@ def test_vni_read_from_the_data_plane(demo, admin):
     assert net.description == f"vni={vni}", (
         f"lab-net's description says {net.description}, but its bridge brq{net.id[:11]} is\n"
         f"uplinked through another VXLAN interface: look again at `minicloud agents`.")
+
+
+# -- Step 7, the netns mode only: the real wire ------------------------------------------------
+# The learner's files live in the cloud's data directory, under lab03/ (WIRE in the guide).
+# Each checkpoint compares what a file says with the live cloud: a file from another cloud,
+# another network or another node does not pass.
+
+ADMIN = "openstack --os-cloud minicloud-admin"
+SERVERS = {"lab-vm1": "compute1", "lab-vm2": "compute2"}
+VXLAN_PORT = 4789
+
+
+@pytest.fixture(scope="module")
+def wire(lab_cloud):
+    """The cloud's saved configuration, if it runs in the netns mode (else: skip)."""
+    config = Config.load(lab_cloud.home)
+    if config.mode != "netns":
+        pytest.skip(f"netns mode only, and this cloud runs in the {config.mode} mode")
+    return config
+
+
+def _file(config, name: str, how: str) -> bytes:
+    path = config.home / "lab03" / name
+    assert path.is_file(), (
+        f"There is no file {path} yet. Make it:\n"
+        f"  WIRE={config.home}/lab03; mkdir -p $WIRE\n  {how}")
+    return path.read_bytes()
+
+
+def _servers(admin) -> dict:
+    """lab-vm1 and lab-vm2 as the admin sees them, by name (None where missing)."""
+    found = {name: None for name in SERVERS}
+    for server in admin.compute.servers(all_projects=True):
+        if server.name in found:
+            found[server.name] = server
+    return found
+
+
+def _address(server, net_name="lab-net") -> str | None:
+    for entry in (server.addresses or {}).get(net_name, []):
+        if entry.get("version", 4) == 4:
+            return entry["addr"]
+    return None
+
+
+def _data_address(config, node: str) -> str:
+    return Topology.from_config(config).node(node).address("data")
+
+
+def _ready(admin) -> tuple[dict, object]:
+    """The two servers and lab-net, or a failed checkpoint saying to do step 7a first."""
+    servers = _servers(admin)
+    assert all(servers.values()), "First make lab-vm1 and lab-vm2 (checkpoint 7)."
+    net = admin.network.find_network("lab-net")
+    assert net is not None, "First do checkpoint 1."
+    return servers, net
+
+
+def test_two_servers_on_two_compute_nodes(wire, admin):
+    """(netns mode) lab-vm1 on compute1 and lab-vm2 on compute2 are ACTIVE on lab-net."""
+    servers = _servers(admin)
+    for name, host in SERVERS.items():
+        server = servers[name]
+        create = (f"{ADMIN} server create --image cirros --flavor m1.tiny \\\n"
+                  f"      --network lab-net --availability-zone nova:{host} --wait {name}")
+        assert server is not None, f"There is no server {name} yet. Boot it on {host}:\n  {create}"
+        assert server.compute_host == host, (
+            f"{name} runs on {server.compute_host}, not on {host}: the tunnel this step "
+            f"looks at joins two compute nodes. Delete it and boot it again on {host}:\n"
+            f"  {ADMIN} server delete --wait {name}\n  {create}")
+        assert server.status == "ACTIVE", (
+            f"{name} is {server.status}, not ACTIVE: `{ADMIN} server show {name}` says why.")
+        assert _address(server) is not None, (
+            f"{name} has no address on lab-net: boot it again with --network lab-net.")
+
+
+# -- a pcap file, read with the standard library ---------------------------------------------
+def _packets(data: bytes) -> list[bytes]:
+    """The frames of a classic pcap file (what `tcpdump -w` writes), or ValueError."""
+    if len(data) < 24:
+        raise ValueError("it is too short to be a capture")
+    magic = data[:4]
+    order = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
+             b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}.get(magic)
+    if order is None:
+        raise ValueError("it is not a pcap file (did you give `minicloud capture` its -w?)")
+    if struct.unpack(order + "I", data[20:24])[0] != 1:
+        raise ValueError("it is not a capture of an Ethernet interface")
+    frames, at = [], 24
+    while at + 16 <= len(data):
+        length = struct.unpack(order + "I", data[at + 8:at + 12])[0]
+        frames.append(data[at + 16:at + 16 + length])
+        at += 16 + length
+    return frames
+
+
+def _ipv4(frame: bytes, at: int):
+    """(source, destination, protocol, payload) of the IPv4 packet at `at`, or None."""
+    if len(frame) < at + 20 or frame[at] >> 4 != 4:
+        return None
+    header = (frame[at] & 0x0F) * 4
+    source, destination = (str(ipaddress.IPv4Address(frame[at + o:at + o + 4]))
+                           for o in (12, 16))
+    return source, destination, frame[at + 9], frame[at + header:]
+
+
+def _vxlan(frame: bytes):
+    """(outer source, outer destination, VNI, inner frame) of a VXLAN packet, or None."""
+    if frame[12:14] != b"\x08\x00":
+        return None
+    outer = _ipv4(frame, 14)
+    if outer is None or outer[2] != 17 or len(outer[3]) < 16:
+        return None
+    udp = outer[3]
+    if struct.unpack("!H", udp[2:4])[0] != VXLAN_PORT:
+        return None
+    vni = struct.unpack("!I", udp[12:16])[0] >> 8
+    return outer[0], outer[1], vni, udp[16:]
+
+
+def _pings(inner: bytes):
+    """(source, destination) of an ICMP echo request or reply in a tenant frame, or None."""
+    if inner[12:14] != b"\x08\x00":
+        return None
+    packet = _ipv4(inner, 14)
+    if packet is None or packet[2] != 1 or not packet[3] or packet[3][0] not in (0, 8):
+        return None
+    return packet[0], packet[1]
+
+
+def test_capture_shows_the_ping_in_vxlan_with_lab_nets_vni(wire, admin):
+    """(netns mode) $WIRE/vxlan.pcap: the ping between them, in VXLAN with lab-net's VNI."""
+    servers, net = _ready(admin)
+    how = ("minicloud capture compute2 data --count 6 --filter 'udp port 4789' \\\n"
+           "      -w $WIRE/vxlan.pcap &\n"
+           "  minicloud console lab-vm1 -- ping -c 5 <lab-vm2's address>; wait")
+    try:
+        frames = _packets(_file(wire, "vxlan.pcap", how))
+    except ValueError as exc:
+        raise AssertionError(f"$WIRE/vxlan.pcap cannot be read: {exc}. Capture again:\n"
+                             f"  {how}") from None
+    tunnelled = [v for v in map(_vxlan, frames) if v is not None]
+    assert tunnelled, (
+        f"$WIRE/vxlan.pcap holds {len(frames)} packets, none of them VXLAN (UDP "
+        f"{VXLAN_PORT}). Was lab-vm1 pinging lab-vm2 while you captured compute2's data "
+        f"interface? Capture again:\n  {how}")
+    vni = net.provider_segmentation_id
+    vnis = sorted({v[2] for v in tunnelled})
+    assert vni in vnis, (
+        f"The VXLAN packets in $WIRE/vxlan.pcap carry VNI {', '.join(map(str, vnis))}, but "
+        f"lab-net's VNI is {vni}\n({ADMIN} network show lab-net -c provider:segmentation_id):"
+        f" they are another network's traffic. Ping lab-vm2 from lab-vm1 (both on lab-net)"
+        f" while you capture.")
+    ends = {_data_address(wire, host) for host in SERVERS.values()}
+    pairs = {frozenset(_pings(v[3]) or ()) for v in tunnelled if v[2] == vni}
+    wanted = frozenset(_address(servers[name]) for name in SERVERS)
+    assert wanted in pairs, (
+        f"No ping between lab-vm1 and lab-vm2 ({' and '.join(sorted(wanted))}) is inside "
+        f"lab-net's VXLAN packets in $WIRE/vxlan.pcap. Capture while the ping runs:\n"
+        f"  {how}")
+    outer = {frozenset(v[:2]) for v in tunnelled if v[2] == vni and _pings(v[3])}
+    assert frozenset(ends) in outer, (
+        f"The ping's VXLAN packets should travel between compute1 and compute2's data "
+        f"addresses ({' and '.join(sorted(ends))}); these do not. Is lab-vm1 on compute1 and "
+        f"lab-vm2 on compute2?")
+
+
+def _link_blocks(text: str) -> dict[str, str]:
+    """`ip -d link show` output, by interface name (without the @peer)."""
+    blocks, name = {}, None
+    for line in text.splitlines():
+        if line[:1].isdigit() and ": " in line:
+            name = line.split(": ", 2)[1].split("@")[0]
+            blocks[name] = line
+        elif name is not None:
+            blocks[name] += "\n" + line
+    return blocks
+
+
+def test_links_show_lab_nets_bridge_its_vxlan_uplink_and_lab_vm1s_tap(wire, admin):
+    """(netns mode) $WIRE/compute1-links.txt: lab-net's bridge on compute1, its vxlan and tap."""
+    servers, net = _ready(admin)
+    namespace = f"{wire.netns_prefix}-compute1"
+    how = f"ip netns exec {namespace} ip -d link show > $WIRE/compute1-links.txt"
+    blocks = _link_blocks(_file(wire, "compute1-links.txt", how).decode(errors="replace"))
+    bridge, vni = f"brq{net.id[:11]}", net.provider_segmentation_id
+    assert bridge in blocks, (
+        f"$WIRE/compute1-links.txt shows no bridge {bridge} (brq + the first 11 characters "
+        f"of lab-net's id). Is it `ip -d link show` inside compute1's namespace, {namespace}?"
+        f"\n  {how}")
+    vxlan = blocks.get(f"vxlan-{vni}", "")
+    local = _data_address(wire, "compute1")
+    assert f"vxlan id {vni} " in vxlan and f"local {local} " in vxlan, (
+        f"$WIRE/compute1-links.txt has no vxlan-{vni} with `vxlan id {vni} ... local {local}`"
+        f": lab-net's tunnel (VNI {vni}) from compute1's data address. Make it again:\n"
+        f"  {how}")
+    assert f"master {bridge} " in vxlan, (
+        f"In $WIRE/compute1-links.txt vxlan-{vni} is not a port of {bridge}. Make it again "
+        f"while lab-vm1 runs:\n  {how}")
+    ports = list(admin.network.ports(device_id=servers["lab-vm1"].id))
+    assert ports, "lab-vm1 has no port: boot it again (checkpoint 7)."
+    tap = f"tap{ports[0].id[:11]}"
+    assert f"master {bridge} " in blocks.get(tap, ""), (
+        f"$WIRE/compute1-links.txt does not show lab-vm1's tap {tap} (tap + the first 11 "
+        f"characters of its port's id) plugged into {bridge}. Make it again:\n  {how}")
+
+
+def test_fdb_sends_lab_vm2s_mac_to_compute2(wire, admin):
+    """(netns mode) $WIRE/compute1-fdb.txt: lab-vm2's MAC goes to compute2's data address."""
+    servers, net = _ready(admin)
+    namespace = f"{wire.netns_prefix}-compute1"
+    vni = net.provider_segmentation_id
+    how = f"ip netns exec {namespace} bridge fdb show > $WIRE/compute1-fdb.txt"
+    lines = _file(wire, "compute1-fdb.txt", how).decode(errors="replace").splitlines()
+    ports = list(admin.network.ports(device_id=servers["lab-vm2"].id))
+    assert ports, "lab-vm2 has no port: boot it again (checkpoint 7)."
+    mac, there = ports[0].mac_address, _data_address(wire, "compute2")
+    entries = [line.split() for line in lines if line.startswith(mac)]
+    assert entries, (
+        f"$WIRE/compute1-fdb.txt has no entry for lab-vm2's MAC {mac}: is it compute1's "
+        f"forwarding table, made while lab-vm2 runs?\n  {how}")
+    assert any(f"vxlan-{vni}" in e and "dst" in e and e[e.index("dst") + 1] == there
+               for e in entries), (
+        f"In $WIRE/compute1-fdb.txt lab-vm2's MAC {mac} does not point at {there} "
+        f"(compute2's data address) on vxlan-{vni}: {' / '.join(map(' '.join, entries))}.\n"
+        f"Where did the table come from? Make it again in {namespace}:\n  {how}")

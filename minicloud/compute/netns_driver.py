@@ -245,24 +245,43 @@ class NetnsDriver(ComputeDriver):
             shutil.rmtree(Path("/etc/netns", vm["netns"]), ignore_errors=True)
 
     # -- the guest --------------------------------------------------------------------------
-    def guest_command(self, vm: dict) -> list[str]:
-        """The guest, in the instance's namespace, with a hostname and mounts of its own."""
+    def guest_command(self, vm: dict, hold: bool = False) -> list[str]:
+        """The guest, in the instance's namespace, with a hostname and mounts of its own;
+        `hold`: it waits for a line on its stdin before it looks at its disks and NICs
+        (see _start_guest)."""
         flavor = vm["flavor"]
         return plumbing.Namespace(vm["netns"]).command(
-            "unshare", "--uts", "--mount", sys.executable, str(GUEST),
+            "unshare", "--uts", "--mount", sys.executable, "-I", "-S", str(GUEST),
+            *(["--hold"] if hold else []),
             "--hostname", hostname(vm["name"]), "--instance-dir", str(self._dir(vm)),
             "--instance-id", vm["id"], "--key-name", vm["key_name"], "--host", self.host,
             "--memory", str(flavor.get("ram", "?")), "--vcpus", str(flavor.get("vcpus", "?")),
             "--resolv", f"/etc/netns/{vm['netns']}/resolv.conf",
             "--lease-timeout", str(self.lease_timeout))
 
-    def _start_guest(self, vm: dict) -> None:
+    def _start_guest(self, vm: dict, hold: bool = False):
+        """The guest process. `hold`: it waits before it looks at its disks and NICs until
+        the caller writes a line to (or closes) the returned pipe, its stdin: a new server's
+        interpreter starts while the driver plugs its NICs and disks and the bridge agent
+        its taps (libvirt starts the domain paused until vif-plugged), and its first DHCP
+        request is not lost."""
         with open(self._dir(vm) / "console.log", "ab") as console:
-            proc = subprocess.Popen(self.guest_command(vm), stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(self.guest_command(vm, hold),
+                                    stdin=subprocess.PIPE if hold else subprocess.DEVNULL,
                                     stdout=console, stderr=subprocess.STDOUT,
                                     start_new_session=True, cwd=self._dir(vm))
         self._children[proc.pid] = proc
         vm["pid"] = proc.pid
+        return proc.stdin
+
+    @staticmethod
+    def _release(hold) -> None:
+        """Let a held guest go on (a guest that died meanwhile is fine: the pipe breaks)."""
+        try:
+            hold.write(b"go\n")
+            hold.close()
+        except OSError:
+            pass
 
     def _signal(self, vm: dict, sig: int, *, check: bool = True) -> None:
         """`sig` to the guest's process group (the guest and its DHCP clients); `check`:
@@ -314,13 +333,16 @@ class NetnsDriver(ComputeDriver):
             self._log(vm, f"netns hypervisor {self.host}: creating {vm['netns']} for "
                           f"{instance['name']} (image {image.get('name')})")
             self._ns(vm)
-            for vif in network_info:
-                self._plug(vm, vif)
-            for bdm in block_device_info or []:
-                self._link_disk(vm, bdm["volume_id"], bdm["device_name"],
-                                disks.get(bdm["volume_id"]))
-            self._wait_plugged(vm)
-            self._start_guest(vm)
+            hold = self._start_guest(vm, hold=True)  # its interpreter starts meanwhile
+            try:
+                for vif in network_info:
+                    self._plug(vm, vif)
+                for bdm in block_device_info or []:
+                    self._link_disk(vm, bdm["volume_id"], bdm["device_name"],
+                                    disks.get(bdm["volume_id"]))
+                self._wait_plugged(vm)
+            finally:
+                self._release(hold)
         except (plumbing.PlumbingError, OSError, ValueError) as exc:
             self.destroy(instance)
             raise DriverError(f"{self.host}: could not start {instance['name']}: {exc}") from exc
@@ -337,6 +359,18 @@ class NetnsDriver(ComputeDriver):
         if vm is not None:
             self._stop_guest(vm)
             self._unplug_all(vm)
+        shutil.rmtree(self._dir(instance["id"]), ignore_errors=True)
+
+    def destroy_evacuated(self, instance):
+        """The guest, taps and records this node kept, but not the namespace: its name is
+        the same on every node of a machine, and the evacuated server now runs in it."""
+        with self._lock:
+            vm = self.vms.pop(instance["id"], None) or load_record(self.state_path,
+                                                                     instance["id"])
+            if vm is not None:
+                self._stop_guest(vm)
+                for vif in vm["vifs"]:
+                    self.node.delete_link(vif["tap"])
         shutil.rmtree(self._dir(instance["id"]), ignore_errors=True)
 
     def rebuild(self, instance, image, network_info):

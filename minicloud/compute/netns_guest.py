@@ -1,15 +1,19 @@
 """The "guest operating system" of a netns instance: the process netns_driver.py starts
 inside the instance's network namespace (and its own UTS and mount namespaces).
 
-It plays a small cirros: prints kernel-ish boot lines, sets the instance's hostname, shows
-its disks under /mnt (a bind mount of the instance's `disks/` directory, so volumes
-attached later appear too), asks for an address on every interface with busybox `udhcpc`
-(kept running in the foreground, as a DHCP client daemon renews its lease), waits for the
-first lease, says which key was installed, prints the login prompt, and then stays alive
-until it is stopped. Everything it prints goes to its stdout, which the driver opened on
-the console log (`openstack console log show`).
+It plays a small cirros: prints kernel-ish boot lines and sets the instance's hostname;
+with `--hold` it then waits until the hypervisor has connected its disks and NICs (until the
+driver writes to its stdin, as libvirt keeps a new domain paused until Neutron's
+vif-plugged); it shows its disks under /mnt (a bind mount of the instance's `disks/`
+directory, so volumes attached later appear too), asks for an address on every interface
+with busybox `udhcpc` (kept running in the foreground, as a DHCP client daemon renews its
+lease; each lease is announced with a gratuitous ARP), waits for the first lease, says
+which key was installed, prints the login prompt, and then stays alive until it is
+stopped. Everything it prints goes to its stdout, which the driver opened on the console
+log (`openstack console log show`).
 
-It uses the standard library alone: it runs with the driver's interpreter, by path.
+It uses the standard library alone: it runs with the driver's interpreter, by path, with
+`-I -S` (no site-packages to scan: it starts faster).
 
     python3 netns_guest.py --hostname vm1 --instance-dir DIR [--key-name K] ...
 """
@@ -41,6 +45,9 @@ case "$1" in
     if [ -n "$mtu" ]; then ip link set dev "$interface" mtu "$mtu"; fi
     ip -4 addr flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
+    # announce the address (gratuitous ARP), as DHCP clients do: a neighbour that asked
+    # for it before the lease (its ARP entry still incomplete) learns the MAC now
+    busybox arping -U -c 1 -I "$interface" "$ip" >/dev/null 2>&1 &
     for gw in $router; do
       ip route show default | grep -q . || ip route add default via "$gw" dev "$interface"
       break
@@ -50,7 +57,7 @@ case "$1" in
       for server in $dns; do echo "nameserver $server" >> "$MINICLOUD_RESOLV"; done
     fi
     echo "Lease of $ip obtained on $interface from ${serverid:-?}, lease time ${lease:-?}" \
-         "(mtu ${mtu:-unchanged}, router ${router:-none})"
+         "(mtu ${mtu:-unchanged}, router ${router:-none}), announced"
     if [ -n "$MINICLOUD_LEASES" ]; then echo "$ip" > "$MINICLOUD_LEASES/$interface"; fi
     ;;
   leasefail|nak)
@@ -77,6 +84,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--vcpus", default="?")
     p.add_argument("--resolv", default="", help="the resolv.conf the lease's DNS goes to")
     p.add_argument("--lease-timeout", type=float, default=60.0)
+    p.add_argument("--hold", action="store_true",
+                   help="wait for a line (or end of file) on stdin before asking for leases")
     return p.parse_args(argv)
 
 
@@ -137,7 +146,6 @@ def boot(args: argparse.Namespace) -> list[subprocess.Popen]:
     say(f"Command line: console=ttyS0 iid={args.instance_id}")
     say(f"Memory: {args.memory} MB, CPUs: {args.vcpus}")
     set_hostname(args.hostname)
-    show_disks(args.instance_dir / "disks")
     script = args.instance_dir / "udhcpc.script"
     script.write_text(EVENT_SCRIPT)
     script.chmod(0o755)
@@ -145,7 +153,11 @@ def boot(args: argparse.Namespace) -> list[subprocess.Popen]:
     shutil.rmtree(leases, ignore_errors=True)
     leases.mkdir()
     os.environ["MINICLOUD_LEASES"] = str(leases)
+    if args.hold:
+        say("virtio: waiting for the hypervisor to connect the disks and NICs")
+        sys.stdin.buffer.readline()  # the driver: its bridge agent plugged them (or gave up)
     clients = [start_dhcp(ifname, script, args.hostname) for ifname in interfaces()]
+    show_disks(args.instance_dir / "disks")  # while the first DHCP exchange goes on
     if clients and not wait_for_lease(leases, interfaces()[0], args.lease_timeout):
         say("no lease yet: the network is not answering (udhcpc keeps trying)")
     if args.key_name:

@@ -17,6 +17,9 @@ def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):
     assert "✗ 1. Network lab-net has subnet lab-subnet" in out
     assert "openstack --os-cloud minicloud network create lab-net" in out
     assert "Traceback" not in out and "assert " not in out  # hints only, no pytest internals
+    # step 7 needs a real data plane (tests/netns/test_lab03_wire.py plays it)
+    assert out.count("(not checked: netns mode only, and this cloud runs in the in-process "
+                     "mode)") == 4
 
 
 def test_checkpoints_pass_after_the_reference_solution(solved):

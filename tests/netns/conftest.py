@@ -7,11 +7,15 @@ are recognisable: `ip netns list | grep mct`."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 
 import pytest
 
+# The plan's networks (10.0.0.0/24, ...) on host bridges: one netns cloud at a time on this
+# machine, whichever test module (or worker) starts it.
+PLAN_LOCK = "/tmp/minicloud-netns-plan.lock"
 TOOLS = ("ip", "nft", "dnsmasq", "dhcp_release", "tcpdump", "ping", "udhcpc")
 
 
@@ -32,3 +36,12 @@ def root():
             pytest.fail(f"the data-plane tests need root and the tools: {problem}",
                         pytrace=False)
         pytest.skip(f"the data-plane tests need root and the tools: {problem}")
+
+
+@pytest.fixture(scope="module")
+def plan_networks():
+    """Hold the plan's networks for a module's netns cloud (`minicloud up --mode netns`):
+    another module's waits until this one's cloud is down."""
+    with open(PLAN_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

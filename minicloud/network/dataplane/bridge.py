@@ -17,8 +17,9 @@ What the agent decides is the same in every mode; the `wiring` carries it out:
 `SimulatedWiring` (Config.dataplane "simulated", the default) touches nothing, so `state`
 is what it would configure; linux_bridge.py's `LinuxBridgeWiring` ("linux") makes it with
 netlink. A port whose tap does not exist yet (the compute driver makes it after the port
-is bound) waits: the agent looks for it every `poll_interval` seconds (as Neutron's agent
-polls its devices) and wires it when it appears.
+is bound) waits: the agent looks for it when the kernel says a tap appeared (the
+wiring's `watch`: netlink link notifications) and every `poll_interval` seconds besides (as
+Neutron's agent polls its devices), and wires it when it appears.
 
 Security groups: port_update carries the port's groups, their rules and the IPv4 members of
 the remote groups they name (`sg_info`, the shape of Neutron's
@@ -75,6 +76,9 @@ class SimulatedWiring:
     def sync_fdb(self, uplink: dict, wanted: set[tuple[str, str]]) -> None:
         pass
 
+    def watch(self, wake, stopped) -> None:
+        pass
+
 
 class BridgeAgent(Agent):
     agent_type, binary, topic = "Linux bridge agent", "neutron-linuxbridge-agent", "q-agent-notifier"
@@ -94,6 +98,7 @@ class BridgeAgent(Agent):
         self._sg_members: dict[str, dict] = {}  # group id -> {"IPv4": [...]} (remote groups)
         self._bound: dict[str, tuple[dict, dict]] = {}  # port id -> (port, network), here
         self._poller: threading.Thread | None = None
+        self._look = threading.Event()  # a tap came or went: poll now
 
     def configurations(self) -> dict:
         return {"interface_mappings": self.physical_interfaces, "tunnel_types": ["vxlan"],
@@ -106,10 +111,12 @@ class BridgeAgent(Agent):
             self._poller = threading.Thread(target=self._poll, name=f"poll-{self.name}",
                                             daemon=True)
             self._poller.start()
+            self.wiring.watch(self._look.set, self._stopped)
         return self
 
     def stop(self) -> None:
         super().stop()
+        self._look.set()  # the poller sees it is stopped
         if self._poller is not None:
             self._poller.join(timeout=5)
             self._poller = None
@@ -300,7 +307,11 @@ class BridgeAgent(Agent):
 
     # -- taps that come and go (real wiring only) ---------------------------------------------
     def _poll(self) -> None:
-        while not self._stopped.wait(self.poll_interval):
+        while not self._stopped.is_set():
+            self._look.wait(self.poll_interval)
+            self._look.clear()
+            if self._stopped.is_set():
+                return
             try:
                 self.poll_once()
             except Exception:  # the next round tries again

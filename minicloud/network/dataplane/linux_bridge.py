@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
+import struct
+import threading
 
 from pyroute2 import NetlinkError
 from pyroute2.netlink.rtnl import ndmsg
@@ -33,6 +36,7 @@ LOG = logging.getLogger(__name__)
 VXLAN_PORT = 4789  # IANA's; the kernel's default (8472) is the pre-standard one
 FLOOD_MAC = "00:00:00:00:00:00"
 EEXIST, ENOENT = 17, 2
+RTMGRP_LINK, RTM_NEWLINK, RTM_DELLINK, IFLA_IFNAME = 1, 16, 17, 3
 FDB_STATE = ndmsg.states["noarp"] | ndmsg.states["permanent"]
 FDB_FLAGS = ndmsg.flags["self"]  # the entry belongs to the vxlan device, not its bridge
 
@@ -45,6 +49,14 @@ class LinuxBridgeWiring:
 
     def __init__(self, ns: Namespace, local_ip: str):
         self.ns, self.local_ip = ns, local_ip
+
+    def watch(self, wake, stopped: threading.Event) -> None:
+        """Call `wake()` whenever a tap appears or goes, until `stopped` (the kernel says
+        so on netlink at once: the agent plugs a new server's tap without waiting for its
+        next poll). Only in the agent's own namespace; elsewhere the poll alone serves."""
+        if self.ns.name is None:
+            threading.Thread(target=watch_taps, args=(wake, stopped), daemon=True,
+                             name="watch-taps").start()
 
     # -- taps ---------------------------------------------------------------------------------
     def has_tap(self, tap: str) -> bool:
@@ -183,6 +195,43 @@ class LinuxBridgeWiring:
     def _master(self, index: int) -> int | None:
         (link,) = self.ns.ipr.get_links(index)
         return link.get_attr("IFLA_MASTER")
+
+
+def watch_taps(wake, stopped: threading.Event) -> None:
+    """Listen to the link notifications (RTMGRP_LINK) of this process's namespace and call
+    `wake()` for each one about a device named tap*, until `stopped`."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+        sock.bind((0, RTMGRP_LINK))
+        sock.settimeout(0.5)
+        while not stopped.is_set():
+            try:
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:  # ENOBUFS: notifications were lost; look at everything
+                wake()
+                continue
+            if any(name.startswith("tap") for name in link_names(data)):
+                wake()
+
+
+def link_names(data: bytes):
+    """The device names in a batch of RTM_NEWLINK / RTM_DELLINK netlink messages."""
+    at = 0
+    while at + 16 <= len(data):
+        length, kind = struct.unpack_from("=IH", data, at)
+        if length < 16:
+            return
+        if kind in (RTM_NEWLINK, RTM_DELLINK):
+            attr, end = at + 32, at + length  # nlmsghdr (16) + ifinfomsg (16)
+            while attr + 4 <= end:
+                size, code = struct.unpack_from("=HH", data, attr)
+                if size < 4:
+                    break
+                if code == IFLA_IFNAME:
+                    yield data[attr + 4:attr + size].split(b"\0")[0].decode(errors="replace")
+                attr += (size + 3) & ~3
+        at += (length + 3) & ~3
 
 
 def _addr(cidr: str) -> dict:
