@@ -17,7 +17,7 @@ Files in the order a request passes them:
     servers.py ...      one module per resource: servers, server_actions, ips, flavors,
                         keypairs, hypervisors, services, migrations, quotas, external_events,
                         interfaces, volume_attachments, boot_volumes; server actions by
-                        theme: states, locking, rebuild, resize, snapshots, shelve
+                        theme: states, locking, rebuild, resize, snapshots, shelve, evacuate
     schemas.py          request bodies (read_json validates them)
     store.py            compute.db: every SQL statement of Nova, as named methods
     views.py            response bodies, per microversion
@@ -26,7 +26,7 @@ and off the HTTP path, over RPC:
                         nova-api; recovery.py settles what a crash cut short
     scheduler.py        picks a host (filters.py, weighers.py)
     manager.py          nova-compute on each host (manager_shelve.py, manager_interfaces.py,
-                        manager_events.py)
+                        manager_events.py, manager_evacuate.py)
     driver.py           the hypervisor interface and the fake driver
     volume_drivers.py   how a host reaches a volume's disk (mounts Cinder's NFS share)
 
@@ -35,7 +35,7 @@ LIMITATIONS compared with real Nova:
   the conductor claims resources in compute.db under a lock, and sends host states to the
   scheduler with each request (Nova's scheduler reads them from the DB and Placement).
 - Host heartbeats and resource reports travel untraced on their own RPC topic `heartbeat`.
-- No rescue, evacuate, backup (createBackup), server groups, tags, floating-IP proxies,
+- No rescue, backup (createBackup), server groups, tags, floating-IP proxies,
   VNC consoles, flavor access lists, server password, config drive, metadata service,
   swap_volume or multiattach.
 - Server actions (docs/services/nova.md, "Server actions"): resize never stays on the same
@@ -58,6 +58,9 @@ LIMITATIONS compared with real Nova:
   not mount the volumes' share (Nova's pre_live_migration connects them there).
 - Volumes: only Cinder's `nfs` connection info is connected (volume_drivers.py); the
   "mount" is a symlink on one machine and is never unmounted.
+- Evacuate: instance files are never on shared storage (`onSharedStorage: true` before
+  2.14 fails on the host, as Nova's InvalidSharedStorage); the new host deletes a volume's
+  old Cinder attachment before it makes its own (Nova makes the new one first).
 - Quotas are counted at create time (instances, cores, ram); there are no reservations.
 - Instance actions record one event per hop; the scheduler's explanation of its choice is
   put in the event's `details` (real Nova only puts fault details there).

@@ -8,7 +8,8 @@ resources too. A host that fails to spawn casts `build_instances` back with the 
 tried so far: a reschedule, up to `scheduler_max_attempts`. Migrations and resizes
 (a migration with a new flavor, applied when it lands, undone on revert) are orchestrated
 here as well: schedule (or check the requested host), claim, then hand over to computes;
-so is unshelving an offloaded server, which is scheduled again like a new one.
+so are unshelving an offloaded server, which is scheduled again like a new one, and
+evacuating the server of a failed host (rebuild_instance).
 """
 
 from __future__ import annotations
@@ -253,6 +254,65 @@ class ConductorManager:
             return {"system_metadata": meta, **({"flavor": old} if status == "reverted" else {})}
         return {}
 
+    # -- evacuate (nova-api's half is evacuate.py, the host's manager_evacuate.py) -----------
+    def rebuild_instance(self, ctx, instance_id: str, migration: dict, host: str | None = None,
+                         requested_host: str | None = None, **rebuild):
+        """Nova's rebuild_instance with recreate: a server whose host failed is placed on
+        another (a forced `host` is only claimed, a `requested_host` goes through the
+        filters, else the scheduler picks any but the failed one), then rebuilt there.
+        `rebuild`: new_pass, on_shared_storage, target_state, for the destination."""
+        instance = self.store.instance(instance_id)
+        if instance is None:
+            return
+        start, event = time.time(), "rebuild_server"
+        try:
+            if host:
+                if not self._claim(instance_id, host, instance["flavor"]):
+                    raise rpc.RemoteError("NoValidHost", f"No valid host was found. Unable to "
+                                          f"move instance {instance_id} to host {host}. There "
+                                          "is not enough capacity on the host for the "
+                                          "instance.")
+                dest, explanation = host, f"forced to {host}: the scheduler was not asked"
+            else:
+                spec = _move_spec(instance, requested_host, ignore_hosts=[instance["host"]])
+                dest, explanation = self._schedule(ctx, instance, spec)
+        except rpc.RPCError as exc:
+            message = exc.value if isinstance(exc, rpc.RemoteError) else str(exc)
+            self.store.set_migration_status(migration["uuid"], "error")
+            # A forced host keeps the server as it was (Nova); a failed schedule is ERROR.
+            updates = {"task_state": None, **({} if host else {"vm_state": "error", "fault": {
+                "code": 500, "message": message, "created": isotime(time.time())}})}
+            self.store.update_instance(instance_id, **updates)
+            self.store.add_event(instance_id, ctx.request_id, event, result="Error",
+                                 details=message, start=start)
+            return
+        self.store.set_migration_status(migration["uuid"], "pre-migrating", dest=dest)
+        self.store.add_event(instance_id, ctx.request_id, event, result="Success", host=dest,
+                             details=explanation, start=start)
+        span = trace.current()
+        if span is not None:
+            span.attrs["note"] = f"evacuating {instance['host']} -> {dest}"
+        self.compute.prepare(server=dest).cast(
+            ctx, "rebuild_instance", instance=instance, image=None, recreate=True,
+            migration={**migration, "dest": dest, "status": "pre-migrating"}, **rebuild)
+
+    def evacuations_from(self, ctx, host: str) -> list[dict]:
+        """What a compute host that comes back must not run again: its servers evacuated
+        elsewhere meanwhile (migrations accepted, pre-migrating or done), each with the
+        instance as it is now."""
+        found = []
+        for migration in self.store.migrations(kind="evacuation", host=host):
+            if migration["source"] == host and migration["status"] in (
+                    "accepted", "pre-migrating", "done"):
+                instance = self.store.instance(migration["instance_id"], include_deleted=True)
+                found.append({"migration": migration, "instance": instance})
+        return found
+
+    def evacuation_cleaned(self, ctx, migration: dict, instance_id: str, host: str):
+        """The failed host destroyed its copy: its claim goes, the evacuation is completed."""
+        self.store.free(instance_id, host)
+        self.store.set_migration_status(migration["uuid"], "completed")
+
     # -- shelve -----------------------------------------------------------------------------
     def shelve_offloaded(self, ctx, instance_id: str, updates: dict, event: dict):
         """The host has let go of a shelved server: it holds no resources anywhere now."""
@@ -308,6 +368,10 @@ class ConductorManager:
     def bdm_created(self, ctx, row: dict) -> dict:
         """A compute host made a boot volume (image -> volume) and attached it."""
         return self.store.add_bdm(row)
+
+    def bdm_attachment_moved(self, ctx, bdm_uuid: str, attachment_id: str) -> None:
+        """An evacuated server's volume has a new Cinder attachment (its new host's)."""
+        self.store.set_bdm_attachment(bdm_uuid, attachment_id)
 
 
 def _move_spec(instance: dict, host: str | None, *, flavor: dict | None = None,

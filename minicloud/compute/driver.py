@@ -136,6 +136,11 @@ class ComputeDriver(abc.ABC):
         return {b["volume_id"]: self._connect(b["connection_info"]) for b in bdms
                 if b.get("connection_info")}
 
+    def destroy_evacuated(self, instance: dict) -> None:
+        """This host came back after its server was evacuated: remove what is left of it
+        here (the server itself now runs on another host)."""
+        self.destroy(instance)
+
     def host_shutdown(self) -> None:
         """The host goes down (its node stops): what dies with a machine dies. recover()
         takes the instances back when it starts again."""

@@ -2,7 +2,8 @@
 
 It receives work from the conductor and nova-api (build, terminate, power actions,
 rebuild, migrations and resizes, console; snapshots and shelve in manager_shelve.py,
-interface attach/detach in manager_interfaces.py), fetches the image from Glance and
+interface attach/detach in manager_interfaces.py, evacuate in manager_evacuate.py),
+fetches the image from Glance and
 creates and binds ports in Neutron with the `nova` service token, prepares a boot volume
 in Cinder (boot from volume), asks its driver (driver.py) to do the hypervisor part, and
 reports every state change back to the conductor over RPC: a compute host never opens
@@ -23,13 +24,14 @@ from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
 from minicloud.compute import manager_events, recovery
 from minicloud.common.clients import ImageClient, NetworkClient, ServiceError, VolumeClient
+from minicloud.compute.manager_evacuate import EvacuateManager
 from minicloud.compute.manager_interfaces import InterfaceManager
 from minicloud.compute.manager_shelve import ShelveManager
 
 LOG = logging.getLogger(__name__)
 
 
-class ComputeManager(ShelveManager, InterfaceManager):
+class ComputeManager(ShelveManager, InterfaceManager, EvacuateManager):
     def __init__(self, host: str, driver: virt.ComputeDriver, transport, tracer, config,
                  images: ImageClient, networks: NetworkClient,
                  volumes: VolumeClient | None = None):
@@ -355,8 +357,13 @@ class ComputeManager(ShelveManager, InterfaceManager):
                          vm_state="active", power_state=virt.RUNNING, task_state=None)
 
     # -- rebuild ----------------------------------------------------------------------------
-    def rebuild_instance(self, ctx, instance: dict, image: dict):
-        """Tear the guest down and spawn it again from `image` (a stopped one stays off)."""
+    def rebuild_instance(self, ctx, instance: dict, image: dict | None,
+                         recreate: bool = False, **evacuation):
+        """Tear the guest down and spawn it again from `image` (a stopped one stays off).
+        With `recreate` (Nova's word for evacuate): build here a server whose host failed
+        (manager_evacuate.py)."""
+        if recreate:
+            return self.evacuate_here(ctx, instance, **evacuation)
         start, event = time.time(), "compute_rebuild_instance"
         stopped = instance["vm_state"] == "stopped"
         with self._locks[instance["id"]]:

@@ -1,5 +1,7 @@
 """What Nova does with work a crash cut short (nova-compute's init_host, instance by
-instance): when a compute host starts, it asks the conductor for its instances and
+instance): when a compute host starts, it first destroys what it still has of servers
+evacuated to another host while it was down (manager_evacuate.py: they must not run
+twice), then asks the conductor for its instances and
 
     - one still building (scheduling, networking, spawning ...) can never finish: ERROR,
       with a fault that says why; its claim on the host is given back;
@@ -26,7 +28,11 @@ MESSAGE = "Interrupted: the cloud stopped while this was under way (task_state {
 def settle_on_host(compute_host, ctx) -> None:
     """Nova's init_host: give each instance of this host a state somebody can act on."""
     manager = compute_host.manager
+    evacuated = manager.destroy_evacuated(ctx, compute_host.reports.call(
+        ctx, "evacuations_from", host=compute_host.host))
     for instance in compute_host.reports.call(ctx, "instances_on_host", host=compute_host.host):
+        if instance["id"] in evacuated:  # still ours in the database until it lands there
+            continue
         task, vm_state = instance["task_state"], instance["vm_state"]
         if vm_state == "building":
             LOG.warning("%s: server %s was building: ERROR", compute_host.host, instance["id"])

@@ -4,13 +4,14 @@ event list`).
 nova-api checks the lock (locking.py) and the server's state (a wrong state is 409, as in
 Nova), records the instance action, sets the task state and casts the work to the server's
 host (power actions, reboot, rebuild, snapshot, shelve), or to the conductor, which first
-schedules a destination (migrate, live-migrate, resize, unshelve of an offloaded server).
+schedules a destination (migrate, live-migrate, resize, unshelve of an offloaded server,
+evacuate).
 Only the console output is a call: the answer comes from the hypervisor.
 
 The actions live by theme, each a mixin of ServerAction: here power, reboot and
 migrations (with resize's confirm and revert); lock and unlock in locking.py; rebuild in
 rebuild.py; resize in resize.py; createImage in snapshots.py; shelve, shelveOffload and
-unshelve in shelve.py.
+unshelve in shelve.py; evacuate (admin, the server of a failed host) in evacuate.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import falcon
 
 from minicloud.common import errors, policy, rpc
 from minicloud.common.validation import read_json
+from minicloud.compute.evacuate import EvacuateAction
 from minicloud.compute.locking import LockActions, check_unlocked
 from minicloud.compute.microversions import at_least
 from minicloud.compute.rebuild import RebuildAction
@@ -44,13 +46,14 @@ ACTION_NAMES = {"os-stop": "stop", "os-start": "start", "pause": "pause", "unpau
                 "revertResize": "revertResize", "os-migrateLive": "live-migration",
                 "rebuild": "rebuild", "resize": "resize", "createImage": "createImage",
                 "shelve": "shelve", "shelveOffload": "shelveOffload", "unshelve": "unshelve",
-                "lock": "lock", "unlock": "unlock"}
+                "lock": "lock", "unlock": "unlock", "evacuate": "evacuate"}
 # What a locked server still allows a non-admin (Nova has no check_instance_lock on these).
-LOCK_EXEMPT = {"lock", "unlock", "os-getConsoleOutput", "createImage"}
+LOCK_EXEMPT = {"lock", "unlock", "os-getConsoleOutput", "createImage", "evacuate"}
 UNSET = object()
 
 
-class ServerAction(LockActions, RebuildAction, ResizeAction, SnapshotAction, ShelveActions):
+class ServerAction(LockActions, RebuildAction, ResizeAction, SnapshotAction, ShelveActions,
+                   EvacuateAction):
     def __init__(self, api: Nova):
         self.api = api
 

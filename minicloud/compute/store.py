@@ -237,6 +237,10 @@ class ComputeStore(Database, QuotaLimits):
         self.db["block_device_mappings"].insert({"created": self.clock(), **row})
         return self.bdm(row["instance_id"], row["volume_id"])
 
+    def set_bdm_attachment(self, bdm_uuid: str, attachment_id: str) -> None:
+        self.db.execute("UPDATE block_device_mappings SET attachment_id = ? WHERE uuid = ?",
+                        (attachment_id, bdm_uuid))
+
     def delete_bdm(self, bdm_uuid: str) -> None:
         self.db.execute("DELETE FROM block_device_mappings WHERE uuid = ?", (bdm_uuid,))
 
@@ -368,10 +372,12 @@ class ComputeStore(Database, QuotaLimits):
                             (instance_id, host))
 
     # -- migrations -------------------------------------------------------------------------
-    def add_migration(self, instance_id: str, source: str, dest: str, kind: str) -> dict:
+    def add_migration(self, instance_id: str, source: str, dest: str | None, kind: str,
+                      status: str = "migrating") -> dict:
+        """`dest` may wait for the scheduler (an evacuation without a requested host)."""
         now = self.clock()
         row = {"uuid": new_uuid(), "instance_id": instance_id, "source": source, "dest": dest,
-               "type": kind, "status": "migrating", "created": now, "updated": now}
+               "type": kind, "status": status, "created": now, "updated": now}
         self.db["migrations"].insert(row)
         return row
 
@@ -399,6 +405,9 @@ class ComputeStore(Database, QuotaLimits):
         sql = "SELECT * FROM migrations" + (f" WHERE {' AND '.join(where)}" if where else "")
         return self.query(sql + " ORDER BY id DESC", params)
 
-    def set_migration_status(self, migration_uuid: str, status: str) -> None:
-        self.db.execute("UPDATE migrations SET status = ?, updated = ? WHERE uuid = ?",
-                        (status, self.clock(), migration_uuid))
+    def set_migration_status(self, migration_uuid: str, status: str,
+                             dest: str | None = None) -> None:
+        """The new status (and the destination, once the conductor chose it)."""
+        self.db.execute("UPDATE migrations SET status = ?, dest = COALESCE(?, dest), "
+                        "updated = ? WHERE uuid = ?",
+                        (status, dest, self.clock(), migration_uuid))
