@@ -7,9 +7,10 @@ MODE   ?= in-process
 # The suite is mostly real CLI calls (about a second of CPU each): one worker per core;
 # a test module stays on one worker, in order (its tests share one server, one lab cloud).
 TEST_WORKERS ?= 2
-LAB_DIR = $(firstword $(wildcard labs/lab$(shell printf '%02d' $(LAB) 2>/dev/null)-*))
+# LAB=9 and LAB=09 both find labs/lab09-* (printf '%02d' would read 08 and 09 as octal).
+LAB_DIR = $(firstword $(wildcard labs/lab$(LAB)-* labs/lab0$(LAB)-*))
 
-.PHONY: help install lab-up lab-down lab-status lab-check test docs bench robustness clean
+.PHONY: help install docker-engine image lab-up lab-down lab-status lab-check test docs bench robustness clean
 
 help:
 	@echo "make install        create $(VENV) with minicloud, the OpenStack clients and the dev tools"
@@ -17,6 +18,8 @@ help:
 	@echo "make lab-up MODE=processes   one process per node, over RabbitMQ"
 	@echo "make lab-up MODE=netns       (root) each node in a network namespace, real data plane"
 	@echo "make lab-down       stop it"
+	@echo "make docker-engine  (root) install docker.io and debootstrap, start dockerd unless one answers"
+	@echo "make image          build the Docker mode's node image from containers/ (once; cached)"
 	@echo "make lab-check LAB=01   grade a lab's checkpoints against the running cloud"
 	@echo "make test           the project's tests (what CI runs), including the docs build"
 	@echo "make docs           build the tutorial site into site/ (mkdocs --strict)"
@@ -32,6 +35,13 @@ $(BIN)/minicloud: pyproject.toml
 install: $(BIN)/minicloud
 	bash scripts/fetch-mermaid.sh
 	bash scripts/install-system-packages.sh
+
+# Not part of `install`: only the Docker mode needs an engine. CI runs it before `make test`.
+docker-engine:
+	bash scripts/start-docker.sh
+
+image: $(BIN)/minicloud
+	$(BIN)/minicloud image build
 
 lab-up: $(BIN)/minicloud
 	$(BIN)/minicloud up --mode $(MODE)

@@ -17,10 +17,11 @@
     minicloud console NAME [-- CMD ...]   a shell or a command inside a server (netns driver)
     minicloud fault cut|restore NODE NETWORK | fault status   a node's link down or up (netns)
     minicloud capture NODE NETWORK [--count N] [--timeout S] [-w FILE]   tcpdump in a node
+    minicloud image build [--rebuild]   the Docker mode's node image, from containers/
 
 Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
-`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), db.py (`db`),
-bus.py (`bus`).
+`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), db.py (`db`), bus.py (`bus`),
+image.py (`image`).
 """
 
 from __future__ import annotations
@@ -323,6 +324,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_bus_parser(sub, cmd_bus)
     add_db_parser(sub, cmd_db)
+    from minicloud.cli.image import add_parser as add_image_parser
+
+    add_image_parser(sub)
     return p
 
 
