@@ -26,6 +26,7 @@ from minicloud.netns.plumbing import Namespace, PlumbingError, names, veth
 from minicloud.topology import NETWORKS, SHORT, Node, Topology
 
 HOST_NUMBER = 1
+EPHEMERAL_PORTS = "61000 64999"
 HOST_NETWORKS = ("management", "external", "api")
 
 
@@ -83,6 +84,10 @@ class Fabric:
 
     def add_node(self, node: Node) -> Namespace:
         ns = self.namespaces[node.name] = Namespace.create(self.namespace(node.name))
+        # A node's outgoing connections take local ports above every service port (5000-9876
+        # plus a port offset of up to 50000): the kernel's default range (32768-60999) could
+        # hand one of them out just before an API binds it ("Address already in use").
+        ns.sysctl("net.ipv4.ip_local_port_range", EPHEMERAL_PORTS)
         for network in node.networks:
             end = self.host_end(node, network)
             veth(self.host, end, ns, self.inside(network))
