@@ -12,16 +12,11 @@ from __future__ import annotations
 import contextlib
 import struct
 import subprocess
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from minicloud import broker
-from minicloud.config import Config
-from minicloud.netns.fabric import Fabric
-from minicloud.topology import Topology
 from tests.labs.harness import Lab
-from tests.livecloud import LiveCloud
+from tests.netns.netns_cloud import netns_cloud
 
 PREFIX = "mctl"
 LAB = Lab("lab03-neutron")
@@ -30,16 +25,7 @@ STEPS = 10  # 6 in every mode, 4 in the netns mode
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, rabbitmq_url, plan_networks):
-    home = tmp_path_factory.mktemp("lab03-netns")
-    Config(home=home, netns_prefix=PREFIX, scrypt_n=2**10).save()
-    cloud = LiveCloud(home)
-    cloud.up("--mode", "netns", "--no-user-config")
-    vhost = unquote(urlsplit(cloud.config.transport_url).path.lstrip("/"))
-    yield cloud
-    cloud.down()
-    fabric = Fabric(Topology.from_config(cloud.config), PREFIX)
-    fabric.teardown()  # if a test failed early
-    broker.delete(vhost, vhost)
+    yield from netns_cloud(tmp_path_factory.mktemp("lab03-netns"), PREFIX)
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,22 @@ import json
 import subprocess
 import sys
 import textwrap
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from minicloud import broker
 from minicloud.config import Config
 from minicloud.netns.fabric import Fabric
 from minicloud.topology import Topology
 from tests.fakes import wait_for
-from tests.livecloud import BIN, LiveCloud, minicloud
+from tests.livecloud import BIN, minicloud
+from tests.netns.netns_cloud import netns_cloud
 
 PREFIX = "mctn"
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, rabbitmq_url, plan_networks):
-    home = tmp_path_factory.mktemp("netns")
-    Config(home=home, netns_prefix=PREFIX, scrypt_n=2**10).save()
-    cloud = LiveCloud(home)
-    cloud.up("--mode", "netns", "--no-user-config")
-    vhost = unquote(urlsplit(cloud.config.transport_url).path.lstrip("/"))
-    yield cloud
-    cloud.down()
-    Fabric(Topology.from_config(cloud.config), PREFIX).teardown()  # if a test failed early
-    broker.delete(vhost, vhost)
+    yield from netns_cloud(tmp_path_factory.mktemp("netns"), PREFIX)
 
 
 def nodes(cloud) -> dict:
