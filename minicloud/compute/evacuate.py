@@ -23,7 +23,7 @@ import falcon
 from minicloud.common import errors, policy
 from minicloud.common.validation import validate
 from minicloud.compute.microversions import at_least
-from minicloud.compute.schemas import BOOLEAN
+from minicloud.compute.schemas import BOOLEAN, as_bool
 from minicloud.compute.states import check_state
 from minicloud.compute.store import new_uuid
 
@@ -39,7 +39,6 @@ WITH_FORCE = {"type": "object", "properties": {"host": HOST, "adminPass": PASSWO
                                                "force": BOOLEAN},
               "additionalProperties": False}
 EVACUABLE = ("active", "stopped", "error")
-TRUE = ("true", "1", "on", "yes")
 
 
 def schema(req) -> dict:
@@ -48,10 +47,6 @@ def schema(req) -> dict:
     if at_least(req, "2.29") and not at_least(req, "2.68"):
         return WITH_FORCE
     return FROM_214
-
-
-def as_bool(value) -> bool:
-    return value is True or str(value).lower() in TRUE
 
 
 class EvacuateAction:

@@ -19,7 +19,6 @@ from minicloud.compute.store import ComputeStore, new_uuid
 
 
 MAX_INT = 0x7FFFFFFF  # the database's INT columns
-TRUE = ("true", "1", "on", "yes")
 
 
 def _int(value, field: str, minimum: int = 0) -> int:
@@ -37,10 +36,6 @@ def _int(value, field: str, minimum: int = 0) -> int:
     return number
 
 
-def _bool(value) -> bool:
-    return value is True or str(value).lower() in TRUE
-
-
 def new_row(req, store: ComputeStore, fields: dict) -> dict:
     """The flavors row of a create request (the schema has checked types and ranges)."""
     if "description" in fields and not at_least(req, "2.55"):
@@ -52,7 +47,7 @@ def new_row(req, store: ComputeStore, fields: dict) -> dict:
             "ephemeral": _int(fields.get("OS-FLV-EXT-DATA:ephemeral", 0), "ephemeral"),
             "swap": _int(fields.get("swap") or 0, "swap"),
             "rxtx_factor": float(fields.get("rxtx_factor", 1.0)),
-            "is_public": int(_bool(fields.get("os-flavor-access:is_public", True))),
+            "is_public": int(schemas.as_bool(fields.get("os-flavor-access:is_public", True))),
             "description": fields.get("description"), "created": store.clock()}
 
 

@@ -17,6 +17,12 @@ METADATA_DICT = {"type": "object", "patternProperties": {
 BOOLEAN = {"enum": [True, False, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes",
                     "yes", "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No",
                     "no"]}
+TRUE = ("true", "1", "on", "yes")
+
+
+def as_bool(value) -> bool:
+    """What a value that passed BOOLEAN means (Nova's strutils.bool_from_string)."""
+    return value is True or str(value).lower() in TRUE
 
 NETWORK_ITEM = {"type": "object", "properties": {
     "uuid": {"type": "string"}, "port": NULLABLE_STR, "fixed_ip": NULLABLE_STR,

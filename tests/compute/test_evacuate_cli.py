@@ -102,5 +102,6 @@ def test_openstacksdk_evacuate_server(live):
                                          status="SHUTOFF", interval=0.2, wait=60)
     assert moved.compute_host == other  # the SDK speaks 2.96: stopped where it lands
     assert minicloud("node", "start", source, home=live.home).returncode == 0
-    demo.compute.delete_server(server.id)
-    demo.compute.wait_for_delete(demo.compute.get_server(server.id), interval=0.2)
+    server = demo.compute.get_server(server.id)  # before it goes: a delete can be that fast
+    demo.compute.delete_server(server)
+    demo.compute.wait_for_delete(server, interval=0.2)
