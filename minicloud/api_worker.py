@@ -26,7 +26,7 @@ import sys
 import threading
 from typing import Callable
 
-from minicloud.common.server import HttpServer
+from minicloud.common.server import HttpServer, api_server
 from minicloud.common.trace_forward import TraceForwarder
 from minicloud.node import Node, Runtime
 from minicloud.topology import CONTROLLER, Topology
@@ -57,9 +57,7 @@ class ApiWorker(Runtime):
         self.tracer.stamp = {"pid": os.getpid()}
         app = self.build(self.node)
         config = self.config
-        self.server = HttpServer(self.service, app, config.listen_host,
-                                 config.port(self.service), config.server_threads(self.service),
-                                 reuse_port=True, join=True).start()
+        self.server = api_server(self.service, app, config, join=True).start()
         self.say(f"*** API worker {self.name} is up: {config.base_url(self.service)}, "
                  f"pid {os.getpid()}")
         return self

@@ -88,6 +88,38 @@ def for_cloud(name: str, host: str = "127.0.0.1", port: int = 5672) -> str:
     return url(name, password, name, host, port)
 
 
+def block(vhost: str, user: str) -> int:
+    """The cloud loses its broker while the broker runs on for everyone else: `user` loses
+    its rights on `vhost` (so a client that reconnects is refused), then RabbitMQ closes
+    every connection to `vhost`. Queues and the messages in them stay. Returns how many
+    connections there were."""
+    before = len(connections(vhost))
+    _ctl("clear_permissions", "-p", vhost, user)
+    _ctl("close_all_connections", "--vhost", vhost, "minicloud broker stop")
+    return before
+
+
+def unblock(vhost: str, user: str) -> None:
+    """`user` has every right on `vhost` again: the clients' next try to reconnect works."""
+    _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+
+
+def permitted(vhost: str, user: str) -> bool:
+    """Has `user` any right on `vhost`?"""
+    rows = json.loads(_ctl("list_user_permissions", user, "--formatter", "json") or "[]")
+    return any(row.get("vhost") == vhost for row in rows)
+
+
+def connections(vhost: str) -> list[dict]:
+    """The open connections to `vhost`: their user and client-given name."""
+    rows = json.loads(_ctl("list_connections", "vhost", "user", "client_properties",
+                           "--formatter", "json") or "[]")
+    return [{"user": row.get("user"), "name": next(
+                (value for key, _, value in row.get("client_properties") or ()
+                 if key == "connection_name"), "")}
+            for row in rows if row.get("vhost") == vhost]
+
+
 def delete(vhost: str, user: str) -> None:
     """The vhost with its queues, and the user."""
     for args in (("delete_vhost", vhost), ("delete_user", user)):

@@ -1,9 +1,13 @@
 """What a learner's tools need to reach the cloud: `clouds.yaml` (clouds `minicloud` for
 the demo user and `minicloud-admin` for the admin) and shell `openrc` files.
 
-Written into the data directory on every `minicloud up`; for the default data directory
-the two clouds are also merged into `~/.config/openstack/clouds.yaml`, where the
-`openstack` CLI and openstacksdk look, leaving any other clouds there untouched.
+Written into the data directory on every `minicloud up`. A learner reaches them one way,
+whatever the data directory: `eval "$(minicloud env)"` sets OS_CLIENT_CONFIG_FILE to that
+file and OS_CLOUD=minicloud (the guides and the lab checker's hints assume it). For the
+default data directory only, the two clouds are also merged into
+`~/.config/openstack/clouds.yaml`, where the `openstack` CLI and openstacksdk look when
+OS_CLIENT_CONFIG_FILE is unset, leaving any other clouds there untouched; a cloud in
+another data directory never goes there, so it cannot replace the first one's entries.
 """
 
 from __future__ import annotations

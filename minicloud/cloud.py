@@ -21,7 +21,7 @@ from typing import Callable
 from minicloud.common import rpc
 from minicloud.common.rpc.memory import MemoryTransport
 from minicloud.common.rpc.tap import BusLog
-from minicloud.common.server import HttpServer
+from minicloud.common.server import HttpServer, api_server
 from minicloud.common.trace_forward import start_collector
 from minicloud.control import ControlServer
 from minicloud.node import SERVICES, Node, Runtime, parts, start_parts
@@ -72,9 +72,7 @@ class Cloud(Runtime):
         self.say(f"*** Starting node {node.name} ({node.role}): the APIs")
         for service, label in SERVICES:
             self.apps[service] = app = parts(service)["controller"](node)
-            server = HttpServer(service, app, self.config.listen_host, self.config.port(service),
-                                self.config.server_threads(service),
-                                reuse_port=self.config.api_workers_of(service) > 0).start()
+            server = api_server(service, app, self.config).start()
             self.servers.append(server)
             self.say(f"    {service:<9} {label:<9} {self.config.base_url(service)}")
 
@@ -98,8 +96,11 @@ class Cloud(Runtime):
                     "nodes": [self.describe(node) for node in self.nodes.values()]}
         if op in ("bus", "queues"):
             return self._bus(op, request)
+        if op == "agent":
+            return self._agent(request)
         if op not in ("stop", "start", "kill"):
-            return {"error": f"unknown request {op!r}: nodes, bus, queues, stop, start or kill"}
+            return {"error": f"unknown request {op!r}: nodes, bus, queues, agent, stop, start "
+                             "or kill"}
         node = self.nodes.get(name)
         if node is None:
             return {"error": f"no node {name!r}: {', '.join(self.nodes)}"}
@@ -116,6 +117,26 @@ class Cloud(Runtime):
         except RuntimeError as exc:  # a child that would not come up
             return {"error": str(exc)}
         return {"node": self.describe(node)}
+
+    def _agent(self, request: dict) -> dict:
+        """`minicloud agent stop|start AGENT[@HOST]` (network/agent_control.py)."""
+        from minicloud.network import agent_control
+
+        try:
+            kind, host = agent_control.target(self.topology, request)
+        except agent_control.AgentError as exc:
+            return {"error": str(exc)}
+        node = self.nodes[host]
+        if not node.running:
+            return {"error": f"node {host} is stopped, and its agents with it: "
+                             f"`minicloud node start {host}`"}
+        return self.agent_request(node, {**request, "agent": kind, "host": host})
+
+    def agent_request(self, node, request: dict) -> dict:
+        """The agents of this process answer (the processes mode asks the node's)."""
+        from minicloud.network import agent_control
+
+        return agent_control.answer(self.agents, request)
 
     def _bus(self, op: str, request: dict) -> dict:
         """The memory bus's recent messages (after `since`) or its queues."""

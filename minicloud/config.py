@@ -22,12 +22,14 @@ SERVICE_PORTS = {
     "network": 9696,
     "volume": 8776,
     "object": 8080,
+    "dashboard": 8000,  # Horizon's web pages (not in the catalog: it is no API)
 }
 
 CONFIG_FILE = "minicloud.json"
 # How `minicloud up` runs the nodes of the plan (topology.py): all in its own process, or
-# each one (but the controller, which is the launcher's) as a child `minicloud node run`.
-MODES = ("in-process", "processes", "netns")
+# each one (but the controller, which is the launcher's) as a child `minicloud node run`,
+# in a network namespace of its own (netns), or each one in a container (docker).
+MODES = ("in-process", "processes", "netns", "docker")
 USERS_SECRETS = ("admin_password", "demo_password")  # the controller's alone
 
 
@@ -76,11 +78,9 @@ class Config:
     agent_workers: int = 1
     # scrypt cost: n=2**14, r=8, p=1 is the interactive-login cost recommended by its author.
     scrypt_n: int = 2**14
+    # Threads of each API's waitress server (Swift's proxy has a thread per connection:
+    # nodeserver.py, as eventlet serves Swift).
     waitress_threads: int = 8
-    # Swift's proxy gets fewer workers: its requests are short and hold the GIL, which the
-    # object servers in the same process need too; more workers only queue for it (4 KiB
-    # PUTs from 10 clients: about 360/s with 2 workers, 300/s with 8).
-    swift_proxy_threads: int = 2
     # Processes serving a controller API beside the launcher's own server, on the same port
     # (SO_REUSEPORT: the kernel spreads the connections), as uWSGI's `processes` serve
     # Keystone and Swift's `workers` its proxy: one interpreter lock per process. Used by
@@ -132,10 +132,6 @@ class Config:
 
     def port(self, service: str) -> int:
         return SERVICE_PORTS[service] + self.port_offset
-
-    def server_threads(self, service: str) -> int:
-        """Worker threads of the HTTP server of a service."""
-        return self.swift_proxy_threads if service == "object" else self.waitress_threads
 
     def api_workers_of(self, service: str) -> int:
         """Worker processes of a service's API besides the launcher's: none in-process."""

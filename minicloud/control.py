@@ -8,6 +8,11 @@ connection, one JSON answer:
     {"op": "nodes"}                         {"nodes": [{"name", "role", "pid", "running",
                                                         "addresses", "services", "listens"}]}
     {"op": "stop" | "start", "node": NAME}  {"node": {...}}   or   {"error": "..."}
+    {"op": "agent", "action": "stop" | "start", "agent": "l3", "host": None | NAME}
+                                            {"agent": {"name", "host", "running"}}
+
+A node of the processes mode answers on a socket of its own, `nodes/NAME.sock` (only
+`agent`: the launcher passes it on, network/agent_control.py).
 """
 
 from __future__ import annotations
@@ -47,8 +52,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class ControlServer:
     """Serves `answer(request) -> dict` on `<home>/control.sock`."""
 
-    def __init__(self, home: Path, answer: Callable[[dict], dict]):
-        self.path = Path(home) / SOCKET
+    def __init__(self, home: Path, answer: Callable[[dict], dict], name: str = SOCKET):
+        self.path = Path(home) / name
         self.answer = answer
         self._server: _Server | None = None
 
@@ -71,9 +76,9 @@ class ControlServer:
         self.path.unlink(missing_ok=True)
 
 
-def ask(home: Path, request: dict, timeout: float = 60) -> dict:
+def ask(home: Path, request: dict, timeout: float = 60, name: str = SOCKET) -> dict:
     """The running cloud's answer to `request`; NotRunning if none answers."""
-    path = Path(home) / SOCKET
+    path = Path(home) / name
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
@@ -84,3 +89,9 @@ def ask(home: Path, request: dict, timeout: float = 60) -> dict:
     except (FileNotFoundError, ConnectionRefusedError) as exc:
         raise NotRunning(f"no cloud answers on {path}") from exc
     return json.loads(line)
+
+
+if __name__ == "__main__":  # python -m minicloud.control HOME SOCKET REQUEST: ask, print the
+    import sys  # answer (a launcher outside a container asks a node's socket inside it)
+
+    print(json.dumps(ask(Path(sys.argv[1]), json.loads(sys.argv[3]), name=sys.argv[2])))

@@ -36,6 +36,7 @@ SERVICES: list[tuple[str, str]] = [
     ("compute", "Nova"),
     ("volume", "Cinder"),
     ("object", "Swift"),
+    ("dashboard", "Horizon"),
 ]
 
 

@@ -21,6 +21,7 @@ import threading
 import time
 
 from minicloud.common.trace_forward import TraceForwarder
+from minicloud.control import ControlServer
 from minicloud.node import Node, Runtime, start_parts
 from minicloud.topology import Topology
 
@@ -40,6 +41,7 @@ class NodeProcess(Runtime):
                              "RabbitMQ: start the cloud with `minicloud up --transport-url "
                              "rabbit://USER:PASSWORD@HOST:5672/VHOST`")
         self.node = Node(Topology.from_config(config).place(name, role), self)
+        self.control: ControlServer | None = None  # `minicloud agent stop|start`
 
     def start(self) -> "NodeProcess":
         from minicloud.common import rpc
@@ -51,12 +53,33 @@ class NodeProcess(Runtime):
         self.say(f"*** Starting node {spec.name} ({spec.role}): {', '.join(spec.services)}")
         self.say("    " + "  ".join(f"{net} {ip}" for net, ip in spec.addresses.items()))
         start_parts(self.node)
+        try:  # a node on another machine may have no such directory: no agent control
+            self.control = ControlServer(self.config.home, self._answer,
+                                         name=control_socket(spec.name)).start()
+        except OSError as exc:
+            self.say(f"    (no control socket: {exc})")
         self.say(f"*** Node {spec.name} is up")
         return self
 
+    def _answer(self, request: dict) -> dict:
+        """The launcher passes `minicloud agent stop|start` on (network/agent_control.py)."""
+        if request.get("op") != "agent":
+            return {"error": f"a node answers only agent requests, not {request.get('op')!r}"}
+        from minicloud.network import agent_control
+
+        return agent_control.answer(self.agents, request)
+
     def stop(self) -> None:
+        if self.control is not None:
+            self.control.stop()
+            self.control = None
         self.node.stop()
         self.close()
+
+
+def control_socket(name: str) -> str:
+    """Where a node process answers the launcher, in the data directory."""
+    return f"nodes/{name}.sock"
 
 
 def follow_launcher() -> None:

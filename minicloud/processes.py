@@ -9,9 +9,10 @@ mode 0600, without the users' passwords), RabbitMQ and the APIs; its output goes
 `logs/NAME.log` in the data directory, and its spans to the controller's trace.db.
 
 `minicloud node stop NAME` sends the child SIGTERM (it stops cleanly), `kill` SIGKILL (a
-crash), `start` starts a new child. A child stops by itself when the launcher is gone
-(node_process.follow_launcher), so even a launcher killed with SIGKILL leaves no node
-behind.
+crash), `start` starts a new child; `minicloud agent stop|start` is passed on to the
+child's own control socket (`nodes/NAME.sock`, node_process.py). A child stops by itself
+when the launcher is gone (node_process.follow_launcher), so even a launcher killed with
+SIGKILL leaves no node behind.
 
 The controller's APIs named in `Config.api_workers` also get worker processes
 (api_worker.py, `ApiWorkerChild` here): children that serve the same API on the same
@@ -190,6 +191,18 @@ class ProcessCloud(Cloud):
         except BaseException:
             self.stop()  # no child outlives a launcher that failed to start
             raise
+
+    def agent_request(self, node, request: dict) -> dict:
+        """A child node's agents answer on its own socket (node_process.py)."""
+        if not isinstance(node, ChildNode):
+            return super().agent_request(node, request)
+        from minicloud.control import NotRunning, ask
+        from minicloud.node_process import control_socket
+
+        try:
+            return ask(self.config.home, request, name=control_socket(node.name))
+        except (NotRunning, OSError, ValueError) as exc:
+            return {"error": f"node {node.name} did not answer: {exc}"}
 
     def describe(self, node) -> dict:
         found = super().describe(node)

@@ -2,7 +2,8 @@
 # The system tools the real data plane uses (the netns mode and its tests): iproute2,
 # nftables, dnsmasq (dnsmasq-base: the program without a system service that would start
 # a DNS server on the host) and dhcp_release (dnsmasq-utils), tcpdump, ping and busybox's
-# udhcpc (the guests' DHCP client).
+# udhcpc (the guests' DHCP client); and chromium, the browser the dashboard's tests and
+# `make screenshots` drive through Playwright (never a browser Playwright downloads).
 #
 # `make install` runs this. As root on Debian or Ubuntu it installs what is missing with
 # apt-get; otherwise it lists what is missing and says how to install it (the in-process
@@ -12,7 +13,7 @@ set -euo pipefail
 # command -> Debian package
 declare -A PACKAGES=(
     [ip]=iproute2 [nft]=nftables [dnsmasq]=dnsmasq-base [dhcp_release]=dnsmasq-utils
-    [tcpdump]=tcpdump [ping]=iputils-ping [udhcpc]=udhcpc
+    [tcpdump]=tcpdump [ping]=iputils-ping [udhcpc]=udhcpc [chromium]=chromium
 )
 
 missing=()

@@ -48,10 +48,11 @@ def clean_env(**extra) -> dict:
     return env
 
 
-def minicloud(*args, home: Path, check: bool = True, env=None) -> subprocess.CompletedProcess:
+def minicloud(*args, home: Path, check: bool = True, env=None,
+              timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "minicloud"), "--home", str(home), *args],
                           capture_output=True, text=True, check=False, env=env or clean_env(),
-                          timeout=120)
+                          timeout=timeout)
 
 
 def swift_env(cloud, user="demo", project="demo") -> dict:
@@ -82,8 +83,9 @@ class LiveCloud:
         self.home = Path(home)
         self.config: Config | None = None
 
-    def up(self, *extra: str) -> subprocess.CompletedProcess:
-        result = minicloud("up", "--port-offset", str(free_port_offset()), *extra, home=self.home)
+    def up(self, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        result = minicloud("up", "--port-offset", str(free_port_offset()), *extra, home=self.home,
+                           timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"minicloud up failed:\n{result.stdout}\n{result.stderr}")
         self.config = Config.load(self.home)

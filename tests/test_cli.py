@@ -87,7 +87,8 @@ def test_down_leaves_no_process_port_socket_or_temporary_file(own_cloud):
     pid = int((home / "minicloud.pid").read_text())
     nodes = json.loads(minicloud("nodes", "-f", "json", home=home).stdout)
     urls = [url for node in nodes for url in node["listens"]]
-    assert len(urls) == 6 + 3  # six APIs on the controller, an object server per storage node
+    # six APIs and the dashboard on the controller, an object server per storage node
+    assert len(urls) == 6 + 1 + 3
     assert (home / "control.sock").exists()
     own_cloud.down()
     status = Path(f"/proc/{pid}/status")  # gone, or a zombie its new parent has yet to reap

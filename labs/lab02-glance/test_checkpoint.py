@@ -1,9 +1,16 @@
 """Lab 02 checkpoints: an image with properties, the queued state, a private image,
-a public one, another project's view, and a verified download.
+a public one, another project's view, and a download proven twice: the learner's copy
+(lab-copy.img in the lab02 folder of the cloud's data directory) has the image's checksum,
+and the cloud's trace holds the `GET /v2/images/<id>/file` that served it.
 
 Run with `make lab-check LAB=02`. Each test is one step of the guide; its assertion
 message is the hint the learner sees. PYTEST_DONT_REWRITE: show the hints as written.
 """
+
+import hashlib
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import openstack.exceptions
 
@@ -38,11 +45,14 @@ def _carol(login):
             f"  {ADMIN} role add --project partner --user carol member") from None
 
 
-def test_lab_image_uploaded(demo):
+def test_lab_image_uploaded(demo, lab_cloud):
     """Image lab-image belongs to project demo and is active."""
     image = _demos_image(demo, "lab-image")
+    folder = lab_cloud.home / "lab02"
     assert image is not None, (
-        f"Project demo has no image lab-image yet. Make a file and upload it:\n"
+        f"Project demo has no image lab-image yet. Make a file in your lab02 folder and "
+        f"upload it:\n"
+        f"  mkdir -p {folder} && cd {folder}\n"
         f"  head -c 2097152 /dev/urandom > lab.img\n"
         f"  {DEMO} image create --file lab.img --disk-format raw --container-format bare \\\n"
         f"      --property os_distro=labos --property lab=02 --tag lab02 lab-image")
@@ -118,17 +128,33 @@ def test_carol_sees_public_not_private(demo, login):
         f"its own project only.\n  {DEMO} image set --private lab-secret")
 
 
-def test_download_verified(demo):
-    """lab-image carries the md5 of your downloaded copy (property downloaded_md5)."""
+def _downloads(home: Path, image_id: str) -> list[sqlite3.Row]:
+    """Glance's record of the image's data being served: its `GET /v2/images/<id>/file`
+    spans that answered 200, in the cloud's trace store (trace.db in the data directory)."""
+    path = home / "trace.db"
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM spans WHERE service = 'glance' AND operation = ? "
+                          "AND status = 'ok'", (f"GET /v2/images/{image_id}/file",)).fetchall()
+
+
+def test_download_verified(demo, lab_cloud):
+    """Your download of lab-image, lab-copy.img in your lab02 folder, is what Glance served"""
     image = _demos_image(demo, "lab-image")
     assert image is not None, "First upload lab-image (checkpoint 1)."
-    recorded = (image.properties or {}).get("downloaded_md5")
-    assert recorded, (
-        f"lab-image has no property downloaded_md5 yet. Download it, compare, and record:\n"
-        f"  {DEMO} image save --file lab-copy.img lab-image\n"
-        f"  cmp lab.img lab-copy.img && md5sum lab-copy.img\n"
-        f'  {DEMO} image set --property downloaded_md5="$(md5sum lab-copy.img | cut -d" " -f1)"'
-        f" lab-image")
-    assert recorded == image.checksum, (
-        f"downloaded_md5 is {recorded}, but Glance's checksum of lab-image is {image.checksum}.\n"
-        f"Download the image again and record the md5 of the copy.")
+    copy = lab_cloud.home / "lab02" / "lab-copy.img"
+    save = (f"  cd {copy.parent}\n"
+            f"  {DEMO} image save --file lab-copy.img lab-image\n"
+            f"  cmp lab.img lab-copy.img && md5sum lab-copy.img")
+    assert copy.is_file(), (
+        f"There is no file {copy} yet. Download lab-image into your lab02 folder:\n{save}")
+    md5 = hashlib.md5(copy.read_bytes()).hexdigest()
+    assert md5 == image.checksum, (
+        f"{copy} has the md5 {md5}, but Glance's checksum of lab-image is {image.checksum}:\n"
+        f"it is not a copy of lab-image. Download it again:\n{save}")
+    assert _downloads(lab_cloud.home, image.id), (
+        f"{copy} holds lab-image's bytes, but Glance never served lab-image's data\n"
+        f"(no GET /v2/images/{image.id}/file in the cloud's trace): a copy of lab.img\n"
+        f"is not a download. Download the image from Glance:\n{save}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lab 03 reference solution: network lab-net with subnet lab-subnet, router lab-router with
 # its gateway on public and an interface on lab-subnet, port lab-port with a floating IP,
-# SSH allowed by the default group, and lab-net's VNI read from the data plane.
+# SSH allowed by the default group, and lab-net's VNI read from the data plane (the output
+# of `minicloud agents`, saved in the lab03 folder of the data directory).
 #
 # Run it against the cloud your clouds.yaml points at (and `minicloud` at its data
 # directory, $MINICLOUD_HOME or ~/.minicloud):
@@ -42,13 +43,15 @@ say "Step 5: let SSH in"
 demo security group rule create --protocol tcp --dst-port 22 default -c id 2>/dev/null \
     || echo "(the rule exists already)"
 
-say "Step 6: what the network node's agents configured"
+say "Step 6: what the network node's agents configured, saved in the lab03 folder"
 net_id=$(demo network show -f value -c id lab-net)
-minicloud agents
+WIRE=${MINICLOUD_HOME:-$HOME/.minicloud}/lab03; mkdir -p "$WIRE"
+minicloud agents > "$WIRE/agents.txt"
+cat "$WIRE/agents.txt"
 # The bridge of lab-net is brq<first 11 characters of its id>; its uplink is vxlan-<VNI>.
-vni=$(minicloud agents | awk -v brq="brq${net_id:0:11}" '
+vni=$(awk -v brq="brq${net_id:0:11}" '
     $1 == "bridge" && $2 == brq {found = 1; next}
-    found && $1 == "uplink" {sub("vxlan-", "", $2); print $2; exit}')
+    found && $1 == "uplink" {sub("vxlan-", "", $2); print $2; exit}' "$WIRE/agents.txt")
 echo "lab-net is VXLAN VNI $vni on the data network"
 demo network set --description "vni=$vni" lab-net
 
@@ -69,7 +72,6 @@ vm2=$(admin server show -f json -c addresses lab-vm2 | python3 -c \
     'import json, sys; print(json.load(sys.stdin)["addresses"]["lab-net"][0])')
 # the guest may still be waiting for its DHCP lease: ping until it answers
 for _ in $(seq 30); do minicloud console lab-vm1 -- ping -c 1 -W 1 "$vm2" >/dev/null && break; done
-WIRE=${MINICLOUD_HOME:-$HOME/.minicloud}/lab03; mkdir -p "$WIRE"
 minicloud capture compute2 data --count 6 --timeout 20 --filter "udp port 4789" \
     -w "$WIRE/vxlan.pcap" &
 sleep 1  # tcpdump's start

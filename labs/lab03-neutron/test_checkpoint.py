@@ -1,6 +1,7 @@
 """Lab 03 checkpoints: a self-service network, subnet, router with a gateway, an interface
 the L3 agent wired, a port with a floating IP, an SSH rule, and the VNI read off the data
-plane. In the netns mode only (they skip in the others): two servers on two compute nodes,
+plane (the learner's saved `minicloud agents` output, lab03/agents.txt in the data
+directory, must show it). In the netns mode only (they skip in the others): two servers on two compute nodes,
 and the learner's capture of their ping, `ip -d link` and `bridge fdb` files, each compared
 with the live cloud.
 
@@ -8,11 +9,9 @@ Run with `make lab-check LAB=03`. Each test is one step of the guide; its assert
 message is the hint the learner sees. PYTEST_DONT_REWRITE: show the hints as written.
 """
 
-import ipaddress
-import struct
-
 import pytest
 
+from minicloud import pcap
 from minicloud.config import Config
 from minicloud.topology import Topology
 
@@ -122,19 +121,46 @@ def test_ssh_allowed_in_default_group(demo):
         f"  {DEMO} security group rule create --protocol tcp --dst-port 22 default")
 
 
-def test_vni_read_from_the_data_plane(demo, admin):
-    """lab-net's description records its VNI, as `minicloud agents` shows it (vni=NNNN)."""
+def _uplink(agents_output: str, bridge: str) -> str | None:
+    """The uplink `minicloud agents` printed under `bridge brq...`, e.g. `vxlan-1002`."""
+    lines = iter(agents_output.splitlines())
+    for line in lines:
+        words = line.split()
+        if words[:2] == ["bridge", bridge]:
+            for after in lines:
+                if after.split()[:1] == ["uplink"]:
+                    return after.split()[1]
+                if after.split()[:1] in (["bridge"], ["***"]):
+                    return None
+    return None
+
+
+def test_vni_read_from_the_data_plane(demo, admin, lab_cloud):
+    """lab03/agents.txt holds `minicloud agents` with lab-net's bridge; its VNI is recorded"""
     net = _net(demo)
     assert net is not None, "First do checkpoint 1."
     vni = admin.network.get_network(net.id).provider_segmentation_id
+    bridge = f"brq{net.id[:11]}"
+    saved = lab_cloud.home / "lab03" / "agents.txt"
+    save = f"  mkdir -p {saved.parent}\n  minicloud agents > {saved}"
+    assert saved.is_file(), (
+        f"There is no file {saved} yet: the VNI is to be read off the data plane, from\n"
+        f"what the bridge agent configured (`minicloud agents`), not from `network show`.\n"
+        f"Save what the agents say:\n{save}")
+    uplink = _uplink(saved.read_text(errors="replace"), bridge)
+    assert uplink is not None, (
+        f"{saved} shows no bridge {bridge} (brq + the first 11 characters of lab-net's id)\n"
+        f"with an uplink. Save the agents' output again, now that lab-net has ports:\n{save}")
+    assert uplink == f"vxlan-{vni}", (
+        f"In {saved} lab-net's bridge {bridge} is uplinked through {uplink}, but lab-net's\n"
+        f"VNI is not that one: is the file from this cloud? Save it again:\n{save}")
     assert (net.description or "").startswith("vni="), (
-        f"lab-net's description does not record its VNI yet. Find the bridge of lab-net\n"
-        f"(brq{net.id[:11]}) in the output of `minicloud agents`, read the number of its\n"
-        f"vxlan-NNNN uplink, and record it:\n"
+        f"lab-net's description does not record its VNI yet. Read the number of the\n"
+        f"vxlan-NNNN uplink of {bridge} in {saved}, and record it:\n"
         f"  {DEMO} network set --description vni=NNNN lab-net")
     assert net.description == f"vni={vni}", (
-        f"lab-net's description says {net.description}, but its bridge brq{net.id[:11]} is\n"
-        f"uplinked through another VXLAN interface: look again at `minicloud agents`.")
+        f"lab-net's description says {net.description}, but its bridge {bridge} is\n"
+        f"uplinked through {uplink} in {saved}: record that number.")
 
 
 # -- Step 7, the netns mode only: the real wire ------------------------------------------------
@@ -144,7 +170,6 @@ def test_vni_read_from_the_data_plane(demo, admin):
 
 ADMIN = "openstack --os-cloud minicloud-admin"
 SERVERS = {"lab-vm1": "compute1", "lab-vm2": "compute2"}
-VXLAN_PORT = 4789
 
 
 @pytest.fixture(scope="module")
@@ -211,60 +236,6 @@ def test_two_servers_on_two_compute_nodes(wire, admin):
             f"{name} has no address on lab-net: boot it again with --network lab-net.")
 
 
-# -- a pcap file, read with the standard library ---------------------------------------------
-def _packets(data: bytes) -> list[bytes]:
-    """The frames of a classic pcap file (what `tcpdump -w` writes), or ValueError."""
-    if len(data) < 24:
-        raise ValueError("it is too short to be a capture")
-    magic = data[:4]
-    order = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
-             b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}.get(magic)
-    if order is None:
-        raise ValueError("it is not a pcap file (did you give `minicloud capture` its -w?)")
-    if struct.unpack(order + "I", data[20:24])[0] != 1:
-        raise ValueError("it is not a capture of an Ethernet interface")
-    frames, at = [], 24
-    while at + 16 <= len(data):
-        length = struct.unpack(order + "I", data[at + 8:at + 12])[0]
-        frames.append(data[at + 16:at + 16 + length])
-        at += 16 + length
-    return frames
-
-
-def _ipv4(frame: bytes, at: int):
-    """(source, destination, protocol, payload) of the IPv4 packet at `at`, or None."""
-    if len(frame) < at + 20 or frame[at] >> 4 != 4:
-        return None
-    header = (frame[at] & 0x0F) * 4
-    source, destination = (str(ipaddress.IPv4Address(frame[at + o:at + o + 4]))
-                           for o in (12, 16))
-    return source, destination, frame[at + 9], frame[at + header:]
-
-
-def _vxlan(frame: bytes):
-    """(outer source, outer destination, VNI, inner frame) of a VXLAN packet, or None."""
-    if frame[12:14] != b"\x08\x00":
-        return None
-    outer = _ipv4(frame, 14)
-    if outer is None or outer[2] != 17 or len(outer[3]) < 16:
-        return None
-    udp = outer[3]
-    if struct.unpack("!H", udp[2:4])[0] != VXLAN_PORT:
-        return None
-    vni = struct.unpack("!I", udp[12:16])[0] >> 8
-    return outer[0], outer[1], vni, udp[16:]
-
-
-def _pings(inner: bytes):
-    """(source, destination) of an ICMP echo request or reply in a tenant frame, or None."""
-    if inner[12:14] != b"\x08\x00":
-        return None
-    packet = _ipv4(inner, 14)
-    if packet is None or packet[2] != 1 or not packet[3] or packet[3][0] not in (0, 8):
-        return None
-    return packet[0], packet[1]
-
-
 def test_capture_shows_the_ping_in_vxlan_with_lab_nets_vni(wire, admin):
     """(netns mode) $WIRE/vxlan.pcap: the ping between them, in VXLAN with lab-net's VNI."""
     servers, net = _ready(admin)
@@ -272,14 +243,14 @@ def test_capture_shows_the_ping_in_vxlan_with_lab_nets_vni(wire, admin):
            "      -w $WIRE/vxlan.pcap &\n"
            "  minicloud console lab-vm1 -- ping -c 5 <lab-vm2's address>; wait")
     try:
-        frames = _packets(_file(wire, "vxlan.pcap", how))
+        frames = pcap.packets(_file(wire, "vxlan.pcap", how))
     except ValueError as exc:
         raise AssertionError(f"$WIRE/vxlan.pcap cannot be read: {exc}. Capture again:\n"
                              f"  {how}") from None
-    tunnelled = [v for v in map(_vxlan, frames) if v is not None]
+    tunnelled = [v for v in map(pcap.vxlan, frames) if v is not None]
     assert tunnelled, (
         f"$WIRE/vxlan.pcap holds {len(frames)} packets, none of them VXLAN (UDP "
-        f"{VXLAN_PORT}). Was lab-vm1 pinging lab-vm2 while you captured compute2's data "
+        f"{pcap.VXLAN_PORT}). Was lab-vm1 pinging lab-vm2 while you captured compute2's data "
         f"interface? Capture again:\n  {how}")
     vni = net.provider_segmentation_id
     vnis = sorted({v[2] for v in tunnelled})
@@ -289,13 +260,13 @@ def test_capture_shows_the_ping_in_vxlan_with_lab_nets_vni(wire, admin):
         f" they are another network's traffic. Ping lab-vm2 from lab-vm1 (both on lab-net)"
         f" while you capture.")
     ends = {_data_address(wire, host) for host in SERVERS.values()}
-    pairs = {frozenset(_pings(v[3]) or ()) for v in tunnelled if v[2] == vni}
+    pairs = {frozenset(pcap.ping(v[3]) or ()) for v in tunnelled if v[2] == vni}
     wanted = frozenset(_address(servers[name]) for name in SERVERS)
     assert wanted in pairs, (
         f"No ping between lab-vm1 and lab-vm2 ({' and '.join(sorted(wanted))}) is inside "
         f"lab-net's VXLAN packets in $WIRE/vxlan.pcap. Capture while the ping runs:\n"
         f"  {how}")
-    outer = {frozenset(v[:2]) for v in tunnelled if v[2] == vni and _pings(v[3])}
+    outer = {frozenset(v[:2]) for v in tunnelled if v[2] == vni and pcap.ping(v[3])}
     assert frozenset(ends) in outer, (
         f"The ping's VXLAN packets should travel between compute1 and compute2's data "
         f"addresses ({' and '.join(sorted(ends))}); these do not. Is lab-vm1 on compute1 and "

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Lab 04 reference solution: key pair labkey, server web1 (labelled, rebooted, stopped and
-# started, live-migrated by the admin), compute2 disabled while web2 boots, then enabled.
+# Lab 04 reference solution: key pair labkey, server web1 (the host and the RPC hops of its
+# boot read off its trace and recorded on it, labelled, rebooted, stopped and started,
+# live-migrated by the admin), compute2 disabled while web2 boots, then enabled.
 #
-# Run it against the cloud your clouds.yaml points at:
-#     bash labs/lab04-nova/solution.sh
+# Run it against the cloud `minicloud env` points at:
+#     eval "$(minicloud env)"; bash labs/lab04-nova/solution.sh
 # The demo user (cloud minicloud) owns the servers; the admin (cloud minicloud-admin)
 # migrates web1 and takes compute2 out of service. Running it again is harmless.
 set -euo pipefail
@@ -22,9 +23,18 @@ if ! demo keypair show labkey >/dev/null 2>&1; then
     demo keypair create --public-key "$work/lab04.pub" labkey
 fi
 
-say "Step 2: boot web1 and wait until it is ACTIVE"
-demo server show web1 >/dev/null 2>&1 || \
+say "Step 2: boot web1, read the trace of its boot, record what it says"
+if ! demo server show web1 >/dev/null 2>&1; then
     demo server create "${BOOT[@]}" --key-name labkey --wait web1 -c id -c status
+    trace=$(minicloud trace last)       # right after the create: its trace
+    echo "$trace"
+    # the conductor's note names the host the scheduler chose: "[nova-conductor] scheduled on X"
+    host=$(grep -o 'scheduled on [a-z0-9-]*' <<<"$trace" | head -1 | cut -d' ' -f3)
+    # each RPC message between Nova's services: "nova-X -> nova-Y  call ..." or "-) ... cast ..."
+    hops=$(grep -cE 'nova-[a-z]+(@[a-z0-9-]+)? (->|-\)) +nova-[^ ]+ +(call|cast) ' <<<"$trace")
+    demo server set --property scheduled_host="$host" --property rpc_hops="$hops" web1
+fi
+demo server show -c properties web1
 id=$(demo server show -f value -c id web1)
 
 say "Step 3: label it"

@@ -1,9 +1,15 @@
-"""Lab 04 checkpoints: key pair labkey, server web1 (active, labelled, rebooted, stopped and
-started, live-migrated), web2 scheduled around a disabled compute2, compute2 enabled again.
+"""Lab 04 checkpoints: key pair labkey, server web1 (active, with what the trace of its boot
+says recorded as properties, labelled, rebooted, stopped and started, live-migrated), web2
+scheduled around a disabled compute2, compute2 enabled again.
 
 Run with `make lab-check LAB=04`. Each test is one step of the guide; its assertion
 message is the hint the learner sees. PYTEST_DONT_REWRITE: show the hints as written.
 """
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import openstack.exceptions
 
@@ -81,6 +87,58 @@ def test_web1_is_active_with_cirros_tiny_private_and_labkey(demo):
         f"  {DEMO} server create {BOOT} --key-name labkey --wait web1")
 
 
+def _boot_trace(home: Path, request_id: str) -> list[sqlite3.Row]:
+    """The spans of the trace whose request is `request_id` (the create's), from the
+    cloud's trace store (trace.db in the data directory), oldest first."""
+    path = home / "trace.db"
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM spans WHERE trace_id IN (SELECT trace_id FROM spans "
+                          "WHERE request_id = ?) ORDER BY start", (request_id,)).fetchall()
+
+
+def _scheduled_and_hops(spans) -> tuple[str | None, int]:
+    """(the host the scheduler chose, the RPC messages Nova's services sent: each span of a
+    nova-* service whose operation is `call ...` or `cast ...`)."""
+    chosen = None
+    for span in spans:
+        attrs = json.loads(span["attrs"] or "{}")
+        chosen = attrs.get("chosen_host") or chosen
+    hops = sum(1 for s in spans if s["service"].startswith("nova-")
+               and s["operation"].split(" ")[0] in ("call", "cast"))
+    return chosen, hops
+
+
+def test_web1_records_what_the_trace_of_its_boot_says(demo, admin, lab_cloud):
+    """web1 records what the trace of its boot says: scheduled_host and rpc_hops"""
+    server = _need_web1(demo)
+    create = [a for a in _actions(admin, server) if a["action"] == "create"]
+    assert create, "web1 has no create action: boot it again (Step 2)."
+    chosen, hops = _scheduled_and_hops(_boot_trace(lab_cloud.home, create[0]["request_id"]))
+    assert chosen, (
+        "The cloud's trace of web1's boot is gone (or has no scheduler's decision): delete\n"
+        f"web1 and boot it again (Step 2):\n  {DEMO} server delete --wait web1\n"
+        f"  {DEMO} server create {BOOT} --key-name labkey --wait web1\n  minicloud trace last")
+    props = server.metadata or {}
+    record = (f"Read them in `minicloud trace last` right after the create, and record them:\n"
+              f"  {DEMO} server set --property scheduled_host=HOST --property rpc_hops=N web1")
+    assert "scheduled_host" in props and "rpc_hops" in props, (
+        "web1 has no properties scheduled_host and rpc_hops yet: the compute host the\n"
+        "scheduler chose for it, and how many RPC messages (call or cast) Nova's services\n"
+        "sent each other to build it. " + record)
+    assert props["scheduled_host"] == chosen, (
+        f"web1's scheduled_host is {props['scheduled_host']}, but the scheduler's note in the\n"
+        f"trace of its boot names another host. web1 may have moved since (Step 5): the\n"
+        f"property records where the scheduler put it. " + record)
+    assert props["rpc_hops"].strip() == str(hops), (
+        f"web1's rpc_hops is {props['rpc_hops']}, but the trace of its boot holds another\n"
+        f"number of call and cast lines sent by nova-api, nova-conductor, nova-scheduler\n"
+        f"and nova-compute (leave out Neutron's: its agents' messages are not Nova's).\n"
+        + record)
+
+
 def test_web1_has_property_role_web(demo):
     """web1 carries the property role=web"""
     server = _need_web1(demo)
@@ -145,7 +203,7 @@ def test_compute2_is_enabled_again(admin):
         f"compute2 is {service['status']} ({service['disabled_reason'] or 'no reason'}). "
         f"End the maintenance:\n  {ADMIN} compute service set --enable compute2 nova-compute"
         if service["status"] != "enabled" else
-        f"compute2 is enabled, but it was never disabled: do Step 6 first.")
+        "compute2 is enabled, but it was never disabled: do Step 6 first.")
 
 
 def _never_disabled(admin) -> bool:

@@ -1,10 +1,15 @@
-"""Lab 05 checkpoints: volume data1 (created, snapshotted as snap1, extended to 2 GB,
-attached to server db1 on /dev/vdb), bootable volume boot1 from cirros, and the demo
-project's volume quota lowered to 5 by the admin.
+"""Lab 05 checkpoints: volume data1 (created with 1 GB, snapshotted as snap1, extended to
+2 GB, attached to server db1 on /dev/vdb; the extend must be in the cloud's trace, since
+a volume created with 2 GB was never extended), bootable volume boot1 from cirros, and
+the demo project's volume quota lowered to 5 by the admin.
 
 Run with `make lab-check LAB=05`. Each test is one step of the guide; its assertion
 message is the hint the learner sees. PYTEST_DONT_REWRITE: show the hints as written.
 """
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import openstack.exceptions
 
@@ -63,12 +68,35 @@ def test_snap1_is_a_snapshot_of_data1(demo):
     assert snaps[0].status == "available", f"snap1 is {snaps[0].status}, not available."
 
 
-def test_data1_was_extended_to_2_gb(demo):
-    """data1 was extended to 2 GB"""
+def _extends(home: Path, volume_id: str) -> list[sqlite3.Row]:
+    """The volume's extend requests that reached its cinder-volume: the root spans
+    `POST /v3/<project>/volumes/<id>/action` of traces with an `extend_volume` hop, from the
+    cloud's trace store (trace.db in the data directory)."""
+    path = home / "trace.db"
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(
+            "SELECT * FROM spans WHERE parent_id IS NULL AND operation LIKE ? AND status = 'ok' "
+            "AND trace_id IN (SELECT trace_id FROM spans WHERE operation LIKE '%extend_volume')",
+            (f"POST /v3/%/volumes/{volume_id}/action",)).fetchall()
+
+
+def test_data1_was_extended_to_2_gb(demo, lab_cloud):
+    """data1 was created smaller and extended to 2 GB"""
     volume = _need(demo, "data1", CREATE_DATA1)
+    extend = f"  {DEMO} volume set --size 2 data1"
     assert volume.size == 2, (
-        f"data1 is {volume.size} GB. Extend it while it is available (Step 4):\n"
-        f"  {DEMO} volume set --size 2 data1")
+        f"data1 is {volume.size} GB. Extend it while it is available (Step 4):\n{extend}")
+    assert _extends(lab_cloud.home, volume.id), (
+        "data1 is 2 GB, but it was never extended: the cloud's trace holds no extend of it\n"
+        "(POST .../volumes/<id>/action with os-extend). It was created with 2 GB. Make it\n"
+        "again the lab's way: detach it, delete its snapshot and it, then Steps 1, 3 and 4:\n"
+        f"  {DEMO} server remove volume db1 data1\n"
+        f"  {DEMO} volume snapshot delete snap1\n  {DEMO} volume delete data1\n"
+        f"  {DEMO} volume create --size 1 data1\n"
+        f"  {DEMO} volume snapshot create --volume data1 snap1\n{extend}")
 
 
 def test_data1_is_attached_to_db1_on_vdb(demo):

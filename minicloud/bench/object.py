@@ -27,20 +27,22 @@ BIG_GET = "swift 1 MiB object GET"
 
 # Real Swift's figures for the same figures (names as small_put/small_get below make them),
 # for the "N x real Swift" targets: Swift 2.38.0 (eventlet 0.41.3, Python 3.11)
-# measured on this machine on 2026-12-03 at 22:31 (load average 1.9-2.5 on 2 CPUs) by
-# `python -m minicloud.bench.real_swift` with this file's `run` and its http.client client:
-# proxy (tempauth, dict cache), account, container and 3 object servers in one process,
-# no workers, object ring of 3 replicas on 3 devices; medians of 3 rounds (rounds ranged
-# 46-50, 171-207, 46-57, 165-248 req/s, 22-43, 63-147 MB/s). Swift fsyncs every object it
-# stores, minicloud does not. Earlier runs with a requests client and a busier machine gave
-# 42.8, 120.4, 46.6, 135.4 req/s, 26.5, 51.7 MB/s.
+# measured on this machine on 2026-12-04 at 01:20-01:27 (load average 1.3-3.3 on 2 CPUs,
+# shared with other work) by `python -m minicloud.bench.real_swift` with this file's `run`
+# and its http.client client: proxy (tempauth, dict cache), account, container and 3
+# object servers in one process, no workers, object ring of 3 replicas on 3 devices;
+# medians of 6 rounds (rounds ranged 38-64, 142-313, 50-57, 218-303 req/s, 31-42,
+# 96-137 MB/s; 12 rounds over 20 minutes with load averages up to 10 gave medians of
+# 51.0, 210.6, 50.5, 248.5 req/s, 37.6, 108.9 MB/s). Swift fsyncs every object it stores,
+# minicloud does not. Earlier (2026-12-03 22:31): 47.8, 180.9, 50.4, 210.5 req/s,
+# 33.1, 104.3 MB/s.
 REAL_SWIFT: dict[str, float] = {
-    "swift 4 KiB PUT, 1 client(s), 3 replicas": 47.8,
-    "swift 4 KiB GET, 1 client(s)": 180.9,
-    "swift 4 KiB PUT, 10 client(s), 3 replicas": 50.4,
-    "swift 4 KiB GET, 10 client(s)": 210.5,
-    BIG_PUT: 33.1,
-    BIG_GET: 104.3,
+    "swift 4 KiB PUT, 1 client(s), 3 replicas": 51.5,
+    "swift 4 KiB GET, 1 client(s)": 206.6,
+    "swift 4 KiB PUT, 10 client(s), 3 replicas": 52.8,
+    "swift 4 KiB GET, 10 client(s)": 257.1,
+    BIG_PUT: 37.6,
+    BIG_GET: 117.2,
 }
 
 

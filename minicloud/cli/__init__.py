@@ -3,9 +3,10 @@
     minicloud up [--foreground] [--mode in-process|processes|netns]
                                   start the cloud (in the background unless --foreground)
     minicloud down                stop it
+    minicloud reset               stop it and remove its state: the next `up` is a new cloud
     minicloud status              is it running, and does every endpoint answer
     minicloud env                 shell lines that point the openstack CLI at it
-    minicloud trace list|show ID|last [--mermaid|--tree]
+    minicloud trace list|show ID|last [KIND] [--match TEXT] [--all|--mermaid|--tree]
     minicloud nodes               the nodes: role, PID, addresses, services, up or stopped
     minicloud node stop|kill|start N   a node fails (cleanly, or as a crash), or comes back
     minicloud agents              what each Neutron agent has configured (the data plane)
@@ -16,12 +17,15 @@
     minicloud bus watch|queues    the RPC messages as they travel, the queues they wait in
     minicloud console NAME [-- CMD ...]   a shell or a command inside a server (netns driver)
     minicloud fault cut|restore NODE NETWORK | fault status   a node's link down or up (netns)
+    minicloud agent stop|start AGENT[@HOST]   a Neutron agent fails (l3, dhcp, linuxbridge@H)
+    minicloud broker stop|start|status   the cloud loses RabbitMQ, or gets it back
     minicloud capture NODE NETWORK [--count N] [--timeout S] [-w FILE]   tcpdump in a node
     minicloud image build [--rebuild]   the Docker mode's node image, from containers/
 
 Commands with more to say live beside this file: agents.py (`agents`), nodes.py (`nodes`,
-`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), db.py (`db`), bus.py (`bus`),
-image.py (`image`).
+`node`), swift.py (`ring`, `swift`), faults.py (`fault`, `capture`), outages.py (`agent`,
+`broker`), db.py (`db`), bus.py (`bus`),
+image.py (`image`), trace.py (`trace`).
 """
 
 from __future__ import annotations
@@ -29,16 +33,23 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from minicloud import broker, daemon
 from minicloud.config import MODES, Config, default_home
+from minicloud.dockermode import NODE_ENV
 
 
 def _config(args, **overrides) -> Config:
     return Config.load(args.home, **overrides)
+
+
+# Seconds `minicloud up` waits for every API: the Docker mode starts RabbitMQ first.
+START_TIMEOUT = {"docker": 200}  # more than the launcher waits for its nodes
 
 
 def cmd_up(args) -> int:
@@ -53,7 +64,12 @@ def cmd_up(args) -> int:
         daemon.run_foreground(config, _launcher(config.mode),
                               say=lambda line: print(line, flush=True))
         return 0
-    if config.mode != "in-process" and config.transport_url.startswith("memory"):
+    if config.mode == "docker":  # the broker is the controller container's (launcher.py)
+        from minicloud.dockermode.launcher import prepare
+
+        if not prepare(config):
+            return 1
+    elif config.mode != "in-process" and config.transport_url.startswith("memory"):
         try:
             config.transport_url = _cloud_broker(config)
         except broker.BrokerError as exc:
@@ -62,7 +78,7 @@ def cmd_up(args) -> int:
     t0 = time.monotonic()
     print(f"*** Starting minicloud in the background (log: {config.path(daemon.LOG_FILE)})")
     try:
-        pid = daemon.start_background(config)
+        pid = daemon.start_background(config, timeout=START_TIMEOUT.get(config.mode, 60))
     except RuntimeError as exc:
         print(f"minicloud failed to start: {exc}", file=sys.stderr)
         return 1
@@ -81,6 +97,10 @@ def cmd_up(args) -> int:
 
 def _launcher(mode: str):
     """The class that starts the nodes of the plan in this mode."""
+    if mode == "docker":
+        from minicloud.dockermode.launcher import DockerCloud
+
+        return DockerCloud
     if mode == "netns":
         from minicloud.netns.launcher import NetnsCloud
 
@@ -108,14 +128,15 @@ def _cloud_broker(config: Config) -> str:
 def _print_usage(config: Config, written, user_config: bool) -> None:
     print("\nEndpoints (public, region %s):" % config.region)
     for service in config.services:
-        print(f"  {service:<10} {config.base_url(service)}")
+        if service != "dashboard":
+            print(f"  {service:<10} {config.base_url(service)}")
+    print(f"\nDashboard (Horizon): {config.base_url('dashboard')}  (log in as demo or admin)")
     print("\nUsers (domain Default):")
     print(f"  demo  / {config.demo_password:<8} member of project demo   cloud: minicloud")
     print(f"  admin / {config.admin_password:<8} admin of project admin   cloud: minicloud-admin")
     print("\nWritten: " + ", ".join(str(p) for p in written))
-    print("\nTry:")
-    if not user_config:
-        print(f"  export OS_CLIENT_CONFIG_FILE={config.path('clouds.yaml')}")
+    print("\nTry (in any data directory; `minicloud env` prints the first two lines):")
+    print(f"  export OS_CLIENT_CONFIG_FILE={config.path('clouds.yaml')}")
     print("  export OS_CLOUD=minicloud")
     print("  openstack token issue")
     print("  openstack catalog list")
@@ -134,6 +155,36 @@ def cmd_down(args) -> int:
         if fabric.leftovers():
             print(f"*** removing what the cloud left: {', '.join(fabric.leftovers())}")
             fabric.teardown()
+    if config.mode == "docker":  # containers and networks of a launcher that was killed
+        from minicloud.dockermode.launcher import DockerCloud, DockerError
+
+        try:
+            DockerCloud(config).remove_leftovers()
+        except DockerError as exc:
+            print(f"minicloud down: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_reset(args) -> int:
+    """`minicloud down`, then the cloud's state is gone: its data directory and, in the
+    Docker mode, its nodes' volumes. The next `minicloud up` starts a new cloud."""
+    config = _config(args)
+    home = config.home.resolve()
+    if not (home / "minicloud.json").exists() or home in (Path.home().resolve(), Path("/")):
+        print(f"minicloud reset: {home} is not a minicloud data directory; nothing removed",
+              file=sys.stderr)
+        return 1
+    status = cmd_down(args)
+    if status:
+        return status
+    if config.mode == "docker":
+        from minicloud.dockermode.launcher import DockerCloud
+
+        removed = DockerCloud(config).remove_volumes()
+        print(f"*** removed the volumes {', '.join(removed) or '(none)'}")
+    shutil.rmtree(home)
+    print(f"*** removed {home}: the next `minicloud up` starts a new cloud")
     return 0
 
 
@@ -158,34 +209,9 @@ def cmd_env(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from minicloud.common.trace import format_mermaid, format_sequence, format_tree, prune
-    from minicloud.common.trace_store import TraceStore
+    from minicloud.cli import trace
 
-    store = TraceStore(_config(args).path("trace.db"))
-    if args.trace_command == "list":
-        for root in store.roots(args.limit):
-            stamp = time.strftime("%H:%M:%S", time.localtime(root.start))
-            print(f"{stamp}  {root.trace_id}  {root.request_id or '-':<40}  {root.service:<9} "
-                  f"{root.operation}  {root.duration_ms:.1f} ms  [{root.status}]")
-        return 0
-    if args.trace_command == "last":
-        if args.any:
-            roots = store.roots(1)
-            spans = store.trace(roots[-1].trace_id) if roots else []
-        else:  # what the last CLI command did (see TraceStore.last_command)
-            spans = store.last_command()
-    else:
-        spans = store.find(args.id)
-    if not spans:
-        print("No such trace." if args.trace_command == "show" else "No traces yet.",
-              file=sys.stderr)
-        return 1
-    render = format_mermaid if args.mermaid else format_tree if args.tree else format_sequence
-    try:
-        print(render(prune(spans, args.hide or [])))
-    except BrokenPipeError:  # `minicloud trace last | head`
-        sys.stderr.close()
-    return 0
+    return trace.cmd_trace(_config(args), args)
 
 
 def cmd_agents(args) -> int:
@@ -232,6 +258,18 @@ def cmd_console(args) -> int:
     from minicloud.cli import console
 
     return console.cmd_console(_config(args), args)
+
+
+def cmd_agent(args) -> int:
+    from minicloud.cli import outages
+
+    return outages.cmd_agent(_config(args), args)
+
+
+def cmd_broker(args) -> int:
+    from minicloud.cli import outages
+
+    return outages.cmd_broker(_config(args), args)
 
 
 def cmd_fault(args) -> int:
@@ -283,27 +321,15 @@ def parser() -> argparse.ArgumentParser:
                     help="do not add the clouds to ~/.config/openstack/clouds.yaml")
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the cloud").set_defaults(func=cmd_down)
+    sub.add_parser("reset", help="stop the cloud and remove its state (data directory; "
+                   "Docker mode: the volumes)").set_defaults(func=cmd_reset)
     sub.add_parser("status", help="is the cloud running").set_defaults(func=cmd_status)
     env = sub.add_parser("env", help="print shell lines that select this cloud")
     env.add_argument("--admin", action="store_true", help="the admin cloud")
     env.set_defaults(func=cmd_env)
-    tr = sub.add_parser("trace", help="request traces")
-    trs = tr.add_subparsers(dest="trace_command", required=True)
-    lst = trs.add_parser("list", help="the most recent requests")
-    lst.add_argument("--limit", type=int, default=20)
-    show = trs.add_parser("show", help="one trace, by trace id or request id")
-    show.add_argument("id")
-    last = trs.add_parser("last", help="what the last `openstack` command did: its requests "
-                          "that changed something, else its largest request")
-    last.add_argument("--any", action="store_true",
-                      help="the most recent trace of any kind (often a GET or an agent report)")
-    for sp in (show, last):
-        sp.add_argument("--mermaid", action="store_true", help="a mermaid sequenceDiagram")
-        sp.add_argument("--tree", action="store_true", help="the spans as an indented tree")
-        sp.add_argument("--hide", action="append", metavar="SERVICE",
-                        help="leave out services whose name contains this (repeatable), "
-                             "e.g. --hide agent --hide keystone")
-    tr.set_defaults(func=cmd_trace)
+    from minicloud.cli.trace import add_parser as add_trace_parser
+
+    add_trace_parser(sub, cmd_trace)
     sub.add_parser("agents", help="what each Neutron agent configured (bridges, routers, "
                    "DHCP)").set_defaults(func=cmd_agents)
     sub.add_parser("check", help="are the databases and files consistent (after a crash, "
@@ -318,6 +344,9 @@ def parser() -> argparse.ArgumentParser:
     from minicloud.cli.faults import add_parsers as add_fault_parsers
 
     add_fault_parsers(sub, cmd_fault, cmd_capture)
+    from minicloud.cli.outages import add_parsers as add_outage_parsers
+
+    add_outage_parsers(sub, cmd_agent, cmd_broker)
     add_swift_parsers(sub, cmd_ring, cmd_swift)
     from minicloud.cli.bus import add_parser as add_bus_parser
     from minicloud.cli.db import add_parser as add_db_parser
@@ -330,8 +359,32 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that read the controller's files (trace.db, the databases) or ask its broker:
+# in the Docker mode they run inside the controller's container (`docker exec`).
+IN_CONTROLLER = ("cmd_trace", "cmd_db", "cmd_bus", "cmd_check", "cmd_ring", "cmd_broker")
+
+
+def _in_controller(config: Config, argv: list[str]) -> int:
+    rest, skip = [], False
+    for arg in argv:  # the container has its own data directory (MINICLOUD_HOME)
+        if skip or arg.startswith("--home="):
+            skip = False
+        elif arg == "--home":
+            skip = True
+        else:
+            rest.append(arg)
+    tty = ["-it"] if sys.stdin.isatty() and sys.stdout.isatty() else ["-i"]
+    return subprocess.call(["docker", "exec", *tty, f"{config.netns_prefix}-controller",
+                            "minicloud", *rest])
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
+    if getattr(args.func, "__name__", "") in IN_CONTROLLER:
+        config = _config(args)
+        if config.mode == "docker" and not os.environ.get(NODE_ENV):
+            return _in_controller(config, argv)
     try:
         return args.func(args)
     except BrokenPipeError:  # `minicloud agents | head`: the reader left, which is fine

@@ -71,6 +71,19 @@ def run(state_path: Path, server_id: str, command: list[str], name: str = "") ->
     return subprocess.call(argv, env=env)
 
 
+def run_in_container(config, host: str, server: dict, command: list[str]) -> int:
+    """The Docker mode: the same entry, run by `docker exec` in the compute node's
+    container (with a terminal when this one has one), where the driver keeps the
+    instance. The docker CLI carries the terminal; the launcher itself uses the SDK."""
+    from minicloud.dockermode.launcher import STATE
+
+    container = f"{config.netns_prefix}-{host}"
+    tty = ["-it"] if sys.stdin.isatty() else ["-i"]
+    return subprocess.call(["docker", "exec", *tty, container, "python3", "-m",
+                            "minicloud.cli.console", f"{STATE}/compute/{host}", server["id"],
+                            server["name"], "--", *command])
+
+
 def cmd_console(config, args) -> int:
     from minicloud.common.clients import ServiceError
     from minicloud.common.errors import ApiError
@@ -84,6 +97,8 @@ def cmd_console(config, args) -> int:
         if not host:
             raise ConsoleError(f"server {args.server} is not on a host "
                                f"(status {server.get('status')})")
+        if config.mode == "docker":  # the instance is inside the host's container
+            return run_in_container(config, host, server, command)
         return run(config.path("compute", host), server["id"], command, server["name"])
     except ConsoleError as exc:
         print(f"minicloud console: {exc}", file=sys.stderr)
@@ -101,3 +116,12 @@ def add_parser(sub, func) -> None:
     console.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND",
                          help="run this instead of a shell; exit with its status")
     console.set_defaults(func=func)
+
+
+if __name__ == "__main__":  # inside a container: STATE_PATH SERVER_ID NAME -- COMMAND ...
+    state, server_id, server_name, _dashes, *rest = sys.argv[1:]
+    try:
+        sys.exit(run(Path(state), server_id, rest, server_name))
+    except ConsoleError as exc:
+        print(f"minicloud console: {exc}", file=sys.stderr)
+        sys.exit(1)

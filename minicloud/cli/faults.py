@@ -15,6 +15,8 @@ interface inside the node is (mgmt, data, ext, api). These commands read the sav
 configuration (mode, netns_prefix) of the data directory. The in-process and processes
 modes have a simulated data plane (the agents get the same RPC messages and wire nothing):
 there these commands say so and exit 2, as they do for a node or network not in the plan.
+In the Docker mode the same commands run inside the node's container (`docker exec`), whose
+network namespace is the node's.
 """
 
 from __future__ import annotations
@@ -38,15 +40,19 @@ class FaultError(Exception):
         self.code = code
 
 
+REAL = ("netns", "docker")  # the modes whose nodes have interfaces of their own
+
+
 def simulated(config, nothing: str) -> str | None:
-    """Why there is nothing real to act on in this mode, or None in the netns mode."""
-    if config.mode == "netns":
+    """Why there is nothing real to act on in this mode, or None in the netns and Docker
+    modes."""
+    if config.mode in REAL:
         return None
     return (f"the data plane is simulated in the {config.mode} mode: {nothing}; {RUN_ONE}")
 
 
 def interface(config, node_name: str, network: str) -> tuple[str, str]:
-    """The namespace of `node_name` and its interface on `network`."""
+    """The namespace (or container) of `node_name` and its interface on `network`."""
     topology = Topology.from_config(config)
     try:
         node = topology.node(node_name)
@@ -60,54 +66,58 @@ def interface(config, node_name: str, network: str) -> tuple[str, str]:
     return f"{config.netns_prefix}-{node_name}", SHORT[network]
 
 
-def entered(config, node_name: str, network: str, nothing: str) -> tuple[str, str]:
-    """interface(), after checking the mode, root and that the node's namespace exists."""
+def entered(config, node_name: str, network: str, nothing: str) -> tuple[list[str], str]:
+    """The command prefix that runs a program in the node (`ip netns exec NS`, or `docker
+    exec CONTAINER`) and its interface on `network`, after checking the mode, root and that
+    the node's namespace exists."""
     reason = simulated(config, nothing)
     if reason:
         raise FaultError(reason)
     namespace, ifname = interface(config, node_name, network)
+    if config.mode == "docker":
+        return ["docker", "exec", namespace], ifname
     if os.geteuid() != 0:
         raise FaultError("entering a node's namespace needs root (sudo)", code=1)
     if not os.path.exists(f"/run/netns/{namespace}"):
         raise FaultError(f"no namespace {namespace}: is the cloud up? (`minicloud status`)",
                          code=1)
-    return namespace, ifname
+    return ["ip", "netns", "exec", namespace], ifname
 
 
 # -- fault ------------------------------------------------------------------------------------
-def link_state(namespace: str, ifname: str) -> str:
+def link_state(inside: list[str], ifname: str) -> str:
     """`UP`, `DOWN` (cut) or `LOWERLAYERDOWN` (its peer is), as `ip -br link` says."""
-    done = subprocess.run(["ip", "-n", namespace, "-br", "link", "show", "dev", ifname],
+    done = subprocess.run([*inside, "ip", "-br", "link", "show", "dev", ifname],
                           capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
-        raise FaultError(f"no interface {ifname} in {namespace}: {done.stderr.strip()}",
+        raise FaultError(f"no interface {ifname} in {inside[-1]}: {done.stderr.strip()}",
                          code=1)
     return done.stdout.split()[1]
 
 
-def set_link(namespace: str, ifname: str, up: bool) -> None:
-    done = subprocess.run(["ip", "-n", namespace, "link", "set", "dev", ifname,
+def set_link(inside: list[str], ifname: str, up: bool) -> None:
+    done = subprocess.run([*inside, "ip", "link", "set", "dev", ifname,
                            "up" if up else "down"], capture_output=True, text=True,
                           timeout=30)
     if done.returncode != 0:
-        raise FaultError(f"ip link set {ifname} in {namespace}: {done.stderr.strip()}",
+        raise FaultError(f"ip link set {ifname} in {inside[-1]}: {done.stderr.strip()}",
                          code=1)
 
 
 def cut(config, node_name: str, network: str) -> str:
-    namespace, ifname = entered(config, node_name, network, "no link to cut")
-    if link_state(namespace, ifname) == "DOWN":
+    inside, ifname = entered(config, node_name, network, "no link to cut")
+    if link_state(inside, ifname) == "DOWN":
         return f"{node_name}'s {ifname} link is already cut."
-    set_link(namespace, ifname, up=False)
+    set_link(inside, ifname, up=False)
     return (f"*** {node_name}'s {ifname} link is down (`ip link set {ifname} down` in "
-            f"{namespace}): what {node_name} sends or receives on the {LONG[ifname]} network "
+            f"{inside[-1]}): what {node_name} sends or receives on the {LONG[ifname]} network "
             f"is lost. `minicloud fault restore {node_name} {ifname}` brings it back.")
 
 
 def restore(config, node_name: str, network: str) -> str:
-    namespace, ifname = entered(config, node_name, network, "no link to restore")
-    set_link(namespace, ifname, up=True)
-    return f"*** {node_name}'s {ifname} link is up again (in {namespace})."
+    inside, ifname = entered(config, node_name, network, "no link to restore")
+    set_link(inside, ifname, up=True)
+    return f"*** {node_name}'s {ifname} link is up again (in {inside[-1]})."
 
 
 def status(config) -> list[str]:
@@ -118,8 +128,8 @@ def status(config) -> list[str]:
     lines = []
     for node in Topology.from_config(config).nodes:
         for network in node.networks:
-            namespace, ifname = entered(config, node.name, network, "")
-            state = link_state(namespace, ifname)
+            inside, ifname = entered(config, node.name, network, "")
+            state = link_state(inside, ifname)
             if state != "UP":
                 lines.append(f"{node.name:<11} {ifname:<5} {state}")
     return lines
@@ -141,30 +151,45 @@ def cmd_fault(config, args) -> int:
 
 
 # -- capture ----------------------------------------------------------------------------------
-def tcpdump_command(namespace: str, ifname: str, count: int | None, write: str | None,
+def tcpdump_command(inside: list[str], ifname: str, count: int | None, write: bool,
                     expression: list[str]) -> list[str]:
     """tcpdump inside the node: packets as they come (--immediate-mode, -U, -l), numeric;
-    tcpdump decodes UDP port 4789 as VXLAN by itself ("VXLAN, flags [I] (0x08), vni 1")."""
-    argv = ["ip", "netns", "exec", namespace, "tcpdump", "-ni", ifname, "--immediate-mode",
-            "-U", "-l"]
+    tcpdump decodes UDP port 4789 as VXLAN by itself ("VXLAN, flags [I] (0x08), vni 1").
+    `write`: the pcap goes to its standard output (`-w -`), which the caller sends to the
+    file: here, not inside the node, whose files the learner does not see."""
+    argv = [*inside, "tcpdump", "-ni", ifname, "--immediate-mode", "-U", "-l"]
     if count:
         argv += ["-c", str(count)]
     if write:
-        argv += ["-w", write]
+        argv += ["-w", "-"]
     return argv + expression
 
 
 def capture(config, args) -> int:
-    namespace, ifname = entered(config, args.node, args.network, "nothing to capture")
+    inside, ifname = entered(config, args.node, args.network, "nothing to capture")
     expression = args.filter.split() if args.filter else []
     until = f"{args.count} packets or " if args.count else ""
     until += f"{args.timeout:g} s" if args.timeout else "Ctrl-C"
-    print(f"*** tcpdump on {args.node}'s {ifname} interface (in {namespace}) until {until}"
+    print(f"*** tcpdump on {args.node}'s {ifname} interface (in {inside[-1]}) until {until}"
           + (f", into {args.write}" if args.write else ""), file=sys.stderr, flush=True)
-    tcpdump = subprocess.Popen(tcpdump_command(namespace, ifname, args.count, args.write,
-                                               expression))
+    timeout = args.timeout
+    if config.mode == "docker" and timeout:  # `docker exec` passes no signal on: the time
+        # limit goes inside the container
+        inside = [*inside, "timeout", "--preserve-status", "-s", "INT", f"{timeout:g}"]
+        timeout += 5
+    out = open(args.write, "wb") if args.write else None
     try:
-        return tcpdump.wait(timeout=args.timeout or None)
+        return _run_tcpdump(tcpdump_command(inside, ifname, args.count, bool(out), expression),
+                            timeout, out)
+    finally:
+        if out is not None:
+            out.close()
+
+
+def _run_tcpdump(argv: list[str], timeout: float, out) -> int:
+    tcpdump = subprocess.Popen(argv, stdout=out)
+    try:
+        return tcpdump.wait(timeout=timeout or None)
     except subprocess.TimeoutExpired:
         tcpdump.send_signal(signal.SIGINT)  # it prints its summary and closes the file
     except KeyboardInterrupt:

@@ -31,6 +31,8 @@ def _table(nodes: list[dict]) -> str:
         lines.append(f"{n['name']:<11} {n['role']:<11} {n['pid'] or '-':>7}  "
                      f"{'up' if n['running'] else 'STOPPED':<8} {addresses}")
         lines.append(f"{'':<40} {' '.join(n['services'])}")
+        if n.get("container"):  # the Docker mode: the node's container (its init's PID)
+            lines.append(f"{'':<40} container {n['container']} ({n['container_id']})")
         if n.get("workers"):  # the processes mode's API workers (api_worker.py)
             lines.append(f"{'':<40} API workers, pids: " + " ".join(map(str, n["workers"])))
     return "\n".join(lines)

@@ -1,14 +1,18 @@
 """`minicloud ring build|show` and `minicloud swift replicate|nodes|stop-node|start-node|
-wipe-node`: the operator's side of Swift (swift-ring-builder, swift-init, the replicator).
+wipe-node|files`: the operator's side of Swift (swift-ring-builder, swift-init, the
+replicator, and a look at the files on each node's disk).
 
 `ring` works on `ring.json` in the data directory; `swift` asks the running cloud's proxy
 (as admin) through its `/minicloud/` routes, so a learner can fail a storage node and
-watch the cluster heal.
+watch the cluster heal. `swift files` reads the storage nodes' directories itself
+(read-only, like `minicloud check`): an object's files and their metadata on every device
+the ring names, which on a real node `ls` and `getfattr` would show.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 
@@ -71,9 +75,45 @@ def swift_env_lines(config: Config, admin: bool = False) -> list[str]:
             "export OS_IDENTITY_API_VERSION=3"]
 
 
+def object_files(config: Config, account: str, container: str, obj: str) -> list[str]:
+    """Lines: where the ring puts the object, and on each of those devices its files (name,
+    size) and the metadata of its current version (xattr, or the `.meta` file beside it)."""
+    from minicloud.object.diskfile import read_current
+
+    ring = ringmod.Ring.load(config.path(ringmod.RING_FILE))
+    part, h, devices = ring.get_nodes(account, container, obj)
+    lines = [f"/{account}/{container}/{obj}: partition {part}, hash {h}"]
+    for dev in devices:
+        directory = config.path("storage", dev.node, dev.device, "objects", str(part),
+                                h[-3:], h)
+        lines.append(f"{dev.node} ({dev.device}): {directory}/")
+        names = sorted(os.listdir(directory)) if directory.is_dir() else []
+        if not names:
+            lines.append("  no files: this node holds no copy")
+            continue
+        lines += [f"  {name}  {(directory / name).stat().st_size} bytes" for name in names]
+        meta = read_current(str(directory), xattrs=True) or {}
+        if meta.get("deleted"):
+            lines.append("  current: a tombstone (the object was deleted)")
+        lines += [f"    {key}: {value}" for key, value in sorted(meta.items())
+                  if key not in ("deleted", "path")]
+    return lines
+
+
 def cmd_swift(config: Config, args) -> int:
     if args.swift_command == "env":
         print("\n".join(swift_env_lines(config, args.admin)))
+        return 0
+    if args.swift_command == "files":
+        if config.mode == "docker":
+            print("In the Docker mode each storage node's files are in its own container: "
+                  "`docker exec mc-storage1 find /var/lib/minicloud/storage -name '*.data'` "
+                  "(and storage2, storage3)", file=sys.stderr)
+            return 2
+        if not config.path(ringmod.RING_FILE).exists():
+            print(f"No ring in {config.home} yet: `minicloud up` makes one.", file=sys.stderr)
+            return 1
+        print("\n".join(object_files(config, args.account, args.container, args.object)))
         return 0
     import requests
 
@@ -140,6 +180,10 @@ def add_parsers(sub, run_ring, run_swift) -> None:
     ss.add_parser("replicate", help="run one replication pass now")
     nodes = ss.add_parser("nodes", help="each storage node: running or not, objects held")
     nodes.add_argument("--json", action="store_true")
+    files = ss.add_parser("files", help="an object's files and metadata on each node's disk")
+    files.add_argument("account", help="AUTH_<project id>")
+    files.add_argument("container")
+    files.add_argument("object")
     for action, text in (("stop", "stop a storage node (as if it failed)"),
                          ("start", "start a stopped storage node again"),
                          ("wipe", "erase a storage node's disk (a replaced drive)")):

@@ -5,6 +5,9 @@ write to the log, not an fsync. sqlite3 connections must stay on their thread, s
 thread gets its own; writes that read-then-write (allocating an IP, a name check) run in
 `transaction()`, which serialises them.
 
+Within a traced request, each write is a span of the service that made it (`nova-conductor
+=> compute.db UPDATE instances vm_state=active`): the connections are trace.TracedConnection.
+
 Opened `read_only`, a database is only read (`minicloud check` beside a live cloud): no
 schema is created, no write is possible, a missing file stays missing.
 """
@@ -18,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
+
+from minicloud.common import trace
 
 
 class Database:
@@ -40,7 +45,8 @@ class Database:
                                    isolation_level=None, check_same_thread=False)
             return sqlite_utils.Database(conn)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                               check_same_thread=False)
+                               check_same_thread=False, factory=trace.TracedConnection)
+        conn.db_name = self.path.name  # within a request, each write becomes a span
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

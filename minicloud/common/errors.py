@@ -58,6 +58,12 @@ class PayloadTooLarge(ApiError):
     status, title, kind = falcon.HTTP_413, "Request Entity Too Large", "overLimit"
 
 
+class ServiceUnavailable(ApiError):
+    """A service this request needs cannot be reached now (the message bus is down, say):
+    nothing is wrong with the request, and the same request can succeed later."""
+    status, title, kind = falcon.HTTP_503, "Service Unavailable", "serviceUnavailable"
+
+
 class InsufficientStorage(ApiError):
     status, title, kind = "507 Insufficient Storage", "Insufficient Storage", "computeFault"
 

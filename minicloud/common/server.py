@@ -40,6 +40,21 @@ def shared_socket(host: str, port: int, join: bool) -> socket.socket:
     return sock
 
 
+def api_server(service: str, app, config, join: bool = False):
+    """The (not yet started) HTTP server of a service's API on its port, shared with its API
+    workers' (`join`: in a worker). waitress, but for Swift's proxy, which is served as
+    Swift serves it: a thread per connection, each request body sent on to the object
+    servers as it arrives (nodeserver.py)."""
+    host, port = config.listen_host, config.port(service)
+    reuse_port = join or config.api_workers_of(service) > 0
+    if service == "object":
+        from minicloud.common.nodeserver import NodeHttpServer  # it imports shared_socket
+
+        return NodeHttpServer(service, app, host, port, reuse_port=reuse_port, join=join)
+    return HttpServer(service, app, host, port, config.waitress_threads,
+                      reuse_port=reuse_port, join=join)
+
+
 class HttpServer:
     def __init__(self, name: str, app, host: str, port: int, threads: int = 8,
                  reuse_port: bool = False, join: bool = False):

@@ -1,11 +1,19 @@
-"""Request-flow tracing: every HTTP request and RPC message records a span.
+"""Request-flow tracing: every HTTP request, RPC message and SQL write records a span.
 
 A span is one hop of a user's request (service, operation, parent, start, end, status).
 Spans of one request share a trace id, carried between services in the
 `X-Minicloud-Trace-Id`/`X-Minicloud-Span-Id` headers and in the RPC envelope. Spans are
-written to `trace.db` in the data directory by a background thread (trace_store.py), so recording costs
-the request path a queue put. `minicloud trace list|show|last` reads them back and prints
-them as a sequence diagram (text, or mermaid with `--mermaid`) or as a tree (`--tree`).
+written to `trace.db` in the data directory by a background thread (trace_store.py), so
+recording costs the request path a queue put. `minicloud trace list|show|last` reads them
+back and prints them as a sequence diagram (trace_diagram.py).
+
+Besides the spans of requests, a span can hold events that happen inside it:
+- `statement()` sees each SQL statement a service runs (db.py's connections are
+  TracedConnections): a write (INSERT, UPDATE, DELETE) is a span of the service that wrote
+  it, naming its database (`attrs["db"]`); reads are only counted on the enclosing span
+  (`attrs["db_reads"]`), shown by `trace show --all`;
+- `failed_hop()`: a call that never reached its peer (a refused connection);
+- `annotate()`: what a service decided (a note, the token check it made, a failure).
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import sqlite3
 import time
 from typing import TYPE_CHECKING
 
-from minicloud.common import ids
+from minicloud.common import ids, trace_sql
 
 if TYPE_CHECKING:
     from minicloud.common.trace_store import TraceStore
@@ -46,7 +55,12 @@ class Span:
     status: str | None = None
     request_id: str | None = None
     attrs: dict = dataclasses.field(default_factory=dict)
-    context_token: object = dataclasses.field(default=None, repr=False, compare=False)
+    # In this process only (never stored nor forwarded): the context variable's token, and
+    # the tracer that records the span's events (its SQL writes).
+    context_token: object = dataclasses.field(default=None, repr=False, compare=False,
+                                              metadata={"local": True})
+    tracer: "Tracer | None" = dataclasses.field(default=None, repr=False, compare=False,
+                                                metadata={"local": True})
 
     @property
     def duration_ms(self) -> float:
@@ -83,9 +97,22 @@ class Tracer:
             trace_id, parent_id = parent.trace_id, parent_id or parent.span_id
         span = Span(trace_id=trace_id or new_id(), span_id=new_id(), parent_id=parent_id,
                     service=service, operation=operation, start=self.clock(),
-                    request_id=request_id, attrs={**self.stamp, **attrs})
+                    request_id=request_id, attrs={**self.stamp, **attrs}, tracer=self)
         span.context_token = _current.set(span)
         return span
+
+    def event(self, parent: Span, operation: str, status: str = "ok", **attrs) -> None:
+        """A finished child of `parent` that took no time worth measuring (an SQL write, a
+        connection refused), recorded without becoming the current span."""
+        now = self.clock()
+        self.record(Span(trace_id=parent.trace_id, span_id=new_id(), parent_id=parent.span_id,
+                         service=parent.service, operation=operation, start=now, end=now,
+                         status=status, request_id=parent.request_id,
+                         attrs={**self.stamp, **attrs}))
+
+    def record(self, span: Span) -> None:
+        if self.store is not None:
+            self.store.record(span)
 
     def finish(self, span: Span, status: str = "ok", **attrs) -> None:
         token, span.context_token = span.context_token, None
@@ -97,8 +124,7 @@ class Tracer:
         span.end = self.clock()
         span.status = span.status or status
         span.attrs.update(attrs)
-        if self.store is not None:
-            self.store.record(span)
+        self.record(span)
 
     @contextlib.contextmanager
     def span(self, service: str, operation: str, **kw):
@@ -111,152 +137,66 @@ class Tracer:
         self.finish(span)
 
 
-def format_tree(spans: list[Span]) -> str:
-    """A trace as an indented tree: one line per span with its service, timing and status."""
-    if not spans:
-        return "(no spans)"
-    t0 = min(s.start for s in spans)
-    children: dict[str | None, list[Span]] = {}
-    ids = {s.span_id for s in spans}
-    for s in spans:
-        children.setdefault(s.parent_id if s.parent_id in ids else None, []).append(s)
-    lines = [f"trace {spans[0].trace_id}"]
-
-    def walk(parent_id, depth):
-        for s in sorted(children.get(parent_id, []), key=lambda s: s.start):
-            extra = " ".join(f"{k}={v}" for k, v in s.attrs.items())
-            lines.append(f"{'  ' * depth}+{(s.start - t0) * 1000:7.1f} ms  {s.duration_ms:7.1f} ms  "
-                         f"{s.service:<10} {s.operation}  [{s.status}]" + (f"  {extra}" if extra else ""))
-            walk(s.span_id, depth + 1)
-
-    walk(None, 1)
-    return "\n".join(lines)
+def annotate(*, status: str | None = None, **attrs) -> None:
+    """Add to the current span (if any) what the service decided: a `note` the diagram
+    shows, `token="cache"` for a token checked without asking Keystone, or a failed
+    `status` ("error: ...") for work that went wrong without raising (a build that goes
+    back to the conductor to be tried on another host)."""
+    span = current()
+    if span is None:
+        return
+    span.attrs.update(attrs)
+    if status is not None:
+        span.status = status
 
 
-# -- sequence diagrams: who called whom, in order ----------------------------------------
-RPC_PREFIXES = ("call ", "cast ", "fanout ")
-CLIENT = "client"
+def failed_hop(peer: str, operation: str, error: str) -> None:
+    """A call from the current span's service that never reached `peer` (connection
+    refused, timed out): the peer has no span of its own, so the caller records one."""
+    span = current()
+    if span is not None and span.tracer is not None:
+        span.tracer.event(span, operation, status=f"error: {error}", peer=peer)
 
 
-@dataclasses.dataclass
-class Hop:
-    """One message of a sequence diagram (or a note, when `source` is None)."""
-    at: float
-    source: str | None
-    target: str
-    label: str
-    kind: str = "sync"  # sync, async (cast/fanout), reply, note
-    duration_ms: float | None = None
+# -- SQL statements (every connection db.py opens is a TracedConnection) ------------------
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "ROLLBA")
 
 
-def _is_rpc_client(span: Span) -> bool:
-    return span.operation.startswith(RPC_PREFIXES)
+class TracedConnection(sqlite3.Connection):
+    """A connection to the database `db_name` (e.g. "compute.db") whose statements pass
+    `statement()` once they ran. (SQLite's own trace callback would do it too, but it
+    writes every statement's parameters into its text first, reads included: a cost on
+    every statement, where this one costs a method call.)"""
+
+    db_name = "?"
+
+    def execute(self, sql, parameters=(), /):
+        cursor = super().execute(sql, parameters)
+        statement(self.db_name, sql, parameters)
+        return cursor
+
+    def executemany(self, sql, seq_of_parameters, /):
+        rows = list(seq_of_parameters)
+        cursor = super().executemany(sql, rows)
+        for parameters in rows:
+            statement(self.db_name, sql, parameters)
+        return cursor
 
 
-def hops(spans: list[Span]) -> list[Hop]:
-    """The messages between services in a trace, in time order: a request into a service
-    whose parent span is in another service (or the client), its reply, and the notes that
-    spans carry (`attrs["note"]`: a scheduler decision, a state change)."""
-    by_id = {s.span_id: s for s in spans}
-    out: list[Hop] = []
-    for s in sorted(spans, key=lambda s: s.start):
-        parent = by_id.get(s.parent_id)
-        if _is_rpc_client(s) and parent is not None:
-            pass  # the server span draws this message
-        elif parent is None or parent.service != s.service:
-            source = parent.service if parent is not None else CLIENT
-            rpc = parent is not None and _is_rpc_client(parent)
-            label = parent.operation if rpc else s.operation
-            async_ = s.attrs.get("kind") in ("cast", "fanout")
-            out.append(Hop(s.start, source, s.service, label, "async" if async_ else "sync",
-                           s.duration_ms))
-            if not async_ and s.end is not None:
-                status = s.attrs.get("http_status") or s.status
-                out.append(Hop(s.end, s.service, source, f"{status} ({s.duration_ms:.1f} ms)",
-                               "reply"))
-        if s.attrs.get("note"):
-            out.append(Hop(s.end or s.start, None, s.service, str(s.attrs["note"]), "note"))
-    return sorted(out, key=lambda h: h.at)
-
-
-def participants(items: list[Hop]) -> list[str]:
-    seen: list[str] = []
-    for h in items:
-        for name in (h.source, h.target):
-            if name and name not in seen:
-                seen.append(name)
-    return seen
-
-
-def _title(spans: list[Span]) -> str:
-    root = min(spans, key=lambda s: s.start)
-    who = f"  request {root.request_id}" if root.request_id else ""
-    more = len({s.trace_id for s in spans}) - 1
-    also = f"  (+{more} more request{'s' if more > 1 else ''})" if more else ""
-    return f"trace {root.trace_id}: {root.service} {root.operation}{who}{also}"
-
-
-def format_sequence(spans: list[Span]) -> str:
-    """A trace as a text sequence diagram: one line per message, with its time offset."""
-    if not spans:
-        return "(no spans)"
-    items = hops(spans)
-    t0 = min(s.start for s in spans)
-    width = max(len(p) for p in participants(items))
-    arrows = {"sync": "->", "async": "-)", "reply": "<-"}
-    lines = [_title(spans), "participants: " + ", ".join(participants(items)), ""]
-    for h in items:
-        at = f"{(h.at - t0) * 1000:8.1f} ms"
-        if h.kind == "note":
-            lines.append(f"{at}  {'':>{width}}    [{h.target}] {h.label}")
-        elif h.kind == "reply":
-            lines.append(f"{at}  {h.target:>{width}} <- {h.source:<{width}}  {h.label}")
-        else:
-            took = f"  ({h.duration_ms:.1f} ms)" if h.kind == "sync" else ""
-            lines.append(f"{at}  {h.source:>{width}} {arrows[h.kind]} {h.target:<{width}}  "
-                         f"{h.label}{took}")
-    total = (max((s.end or s.start) for s in spans) - t0) * 1000
-    lines.append(f"{total:8.1f} ms  end ({len(spans)} spans)")
-    return "\n".join(lines)
-
-
-def _mermaid_text(text: str) -> str:
-    return text.replace(";", ",").replace("#", "").replace("\n", " ")
-
-
-def format_mermaid(spans: list[Span]) -> str:
-    """A trace as a mermaid `sequenceDiagram` (paste it into a ```mermaid block)."""
-    items = hops(spans)
-    names = participants(items)
-    alias = {name: f"P{i}" for i, name in enumerate(names)}
-    lines = ["sequenceDiagram"]
-    lines += [f"    participant {alias[n]} as {n}" for n in names]
-    arrows = {"sync": "->>", "async": "-)", "reply": "-->>"}
-    for h in items:
-        if h.kind == "note":
-            text = "<br/>".join(_mermaid_text(part) for part in h.label.split("; "))
-            lines.append(f"    Note over {alias[h.target]}: {text}")
-        else:
-            lines.append(f"    {alias[h.source]}{arrows[h.kind]}{alias[h.target]}: "
-                         f"{_mermaid_text(h.label)}")
-    return "\n".join(lines)
-
-
-def prune(spans: list[Span], hide: list[str]) -> list[Span]:
-    """The spans without those whose service contains one of `hide` (and what they caused):
-    `--hide agent` keeps a boot's diagram to Nova, Glance and Neutron's API."""
-    if not hide:
-        return spans
-    by_id = {s.span_id: s for s in spans}
-    dropped: set[str] = set()
-
-    def gone(s: Span) -> bool:
-        if s.span_id in dropped or any(h in s.service for h in hide):
-            return True
-        parent = by_id.get(s.parent_id)
-        return parent is not None and gone(parent)
-
-    for s in spans:
-        if gone(s):
-            dropped.add(s.span_id)
-    return [s for s in spans if s.span_id not in dropped]
+def statement(db: str, sql: str, parameters=()) -> None:
+    """A statement that ran on `db`, within the current span (if any): a write becomes a
+    span of the span's service, a read is counted on the span. With no current span
+    (start-up, housekeeping) it costs a context-variable lookup."""
+    span = _current.get()
+    if span is None or span.tracer is None:
+        return
+    verb = sql[:40].lstrip()[:6].upper()
+    if verb in WRITES:
+        operation = trace_sql.summary(trace_sql.expand(sql, parameters))
+        if operation:
+            span.tracer.event(span, operation, db=db)
+    elif verb == "SELECT" or verb.startswith("WITH"):
+        table = trace_sql.table_read(sql)
+        if table:
+            reads = span.attrs.setdefault("db_reads", {}).setdefault(db, {})
+            reads[table] = reads.get(table, 0) + 1

@@ -22,7 +22,7 @@ from minicloud.common.trace import Span
 LOG = logging.getLogger(__name__)
 
 TRACE_TOPIC = "trace"
-FIELDS = [f.name for f in dataclasses.fields(Span) if f.name != "context_token"]
+FIELDS = [f.name for f in dataclasses.fields(Span) if not f.metadata.get("local")]
 
 
 def to_dict(span: Span) -> dict:

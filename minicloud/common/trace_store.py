@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import queue
+import re
 import sqlite3
 import threading
 import time
@@ -71,7 +72,7 @@ class TraceStore:
                 batch.append(self._queue.get_nowait())
             try:
                 self._write(conn, [s for s in batch if s is not None])
-            except sqlite3.Error as exc:  # a full disk, say: traces are lost, the cloud is not
+            except Exception as exc:  # a full disk, say: traces are lost, never the writer
                 with contextlib.suppress(sqlite3.Error):
                     conn.rollback()
                 LOG.warning("trace: %d spans not written: %s", len(batch), exc)
@@ -81,7 +82,7 @@ class TraceStore:
     @staticmethod
     def _write(conn: sqlite3.Connection, spans: list[Span]) -> None:
         rows = [(s.span_id, s.trace_id, s.parent_id, s.service, s.operation, s.start, s.end,
-                 s.status, s.request_id, json.dumps(s.attrs)) for s in spans]
+                 s.status, s.request_id, json.dumps(s.attrs, default=str)) for s in spans]
         conn.execute("BEGIN")
         conn.executemany("INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         conn.execute("COMMIT")
@@ -105,11 +106,37 @@ class TraceStore:
                      end=r["end"], status=r["status"], request_id=r["request_id"],
                      attrs=json.loads(r["attrs"] or "{}")) for r in rows]
 
-    def roots(self, limit: int = 20) -> list[Span]:
-        """The first span of the most recent traces, newest last."""
-        spans = self._read("SELECT * FROM spans WHERE parent_id IS NULL "
-                           "ORDER BY start DESC LIMIT ?", (limit,))
-        return list(reversed(spans))
+    def roots(self, limit: int = 20, marker: str | None = None, **filters) -> list[Span]:
+        """The first span of the most recent traces that pass `filters` (see `matches`),
+        newest last; with `marker` (a trace id or its prefix), those older than its trace:
+        the page before the one that marker began."""
+        before = float("inf")
+        if marker:
+            found = self.find(marker)
+            if not found:
+                raise KeyError(marker)
+            before = min(s.start for s in found)
+        out: list[Span] = []
+        for page in self._roots_before(before):
+            out += [r for r in page if matches(r, **filters)]
+            if len(out) >= limit:
+                break
+        return list(reversed(out[:limit]))
+
+    def _roots_before(self, before: float, page: int = 500):
+        """Root spans, newest first, read a page at a time."""
+        while True:
+            spans = self._read("SELECT * FROM spans WHERE parent_id IS NULL AND start < ? "
+                               "ORDER BY start DESC LIMIT ?", (before, page))
+            if not spans:
+                return
+            yield spans
+            before = spans[-1].start
+
+    def last(self, **filters) -> list[Span]:
+        """The spans of the most recent trace whose root passes `filters`."""
+        roots = self.roots(1, **filters)
+        return self.trace(roots[-1].trace_id) if roots else []
 
     def last_command(self) -> list[Span]:
         """The spans of what the last CLI command did (what `minicloud trace last` shows).
@@ -140,9 +167,58 @@ class TraceStore:
         return self._read("SELECT * FROM spans WHERE trace_id = ? ORDER BY start", (trace_id,))
 
     def find(self, ident: str) -> list[Span]:
-        """The spans of the trace named by a trace id (or unique prefix) or a request id."""
+        """The spans of the trace named by a trace id or a request id, or the start of one
+        (`trace list` shows 12 characters of each)."""
         hit = self._read("SELECT * FROM spans WHERE request_id = ? OR trace_id = ? LIMIT 1",
                          (ident, ident))
-        if not hit:
-            hit = self._read("SELECT * FROM spans WHERE trace_id LIKE ? LIMIT 1", (ident + "%",))
+        if not hit and len(ident) >= 6:
+            column = "request_id" if ident.startswith("req-") else "trace_id"
+            hit = self._read(f"SELECT * FROM spans WHERE {column} LIKE ? ORDER BY start DESC "
+                             f"LIMIT 1", (ident.replace("%", "").replace("_", "") + "%",))
         return self.trace(hit[0].trace_id) if hit else []
+
+
+# -- which requests: `trace list --match/--service/--status`, `trace last KIND` ----------
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# `minicloud trace last create`: a kind of request, as the words a learner would use
+KINDS = {
+    "create": lambda op: op.startswith("POST ") and not op.endswith(("/action", "/auth/tokens")),
+    "action": lambda op: op.startswith("POST ") and op.endswith("/action"),
+    "update": lambda op: op.startswith(("PUT ", "PATCH ")),
+    "delete": lambda op: op.startswith("DELETE "),
+    "login": lambda op: op.startswith("POST ") and op.endswith("/auth/tokens"),
+    "read": lambda op: op.startswith(("GET ", "HEAD ")),
+}
+
+
+def match_operation(pattern: str, operation: str) -> bool:
+    """Does a root's operation match a `--match` pattern? Case does not matter and `*` is
+    any text. A pattern that starts with an HTTP method is the whole request: "POST
+    /v2.1/servers" is a server create, not an action on one ("POST /v2.1/servers/*" is);
+    anything else is found anywhere ("servers", "build_instances")."""
+    regex = ".*".join(re.escape(part) for part in pattern.strip().split("*"))
+    if pattern.split(" ", 1)[0].upper() in METHODS:
+        return re.fullmatch(regex + r"/?(\?.*)?", operation, re.I) is not None
+    return re.search(regex, operation, re.I) is not None
+
+
+def matches(root: Span, match: str | None = None, kind: str | None = None,
+            service: str | None = None, status: str | None = None) -> bool:
+    """`kind`: one of KINDS; `service`: part of the service's name; `status`: "ok",
+    "error", or an HTTP status ("404", "4xx")."""
+    if kind is not None and not KINDS[kind](root.operation):
+        return False
+    if match and not match_operation(match, root.operation):
+        return False
+    if service and service.lower() not in root.service.lower():
+        return False
+    return not status or _status_is(root, status.lower())
+
+
+def _status_is(root: Span, wanted: str) -> bool:
+    code = str(root.attrs.get("http_status", ""))
+    if wanted in ("ok", "error"):
+        return (root.status or "").startswith(wanted)
+    if wanted.endswith("xx"):
+        return code[:1] == wanted[:1]
+    return code == wanted

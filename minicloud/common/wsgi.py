@@ -71,6 +71,8 @@ class RequestMiddleware:
         attrs = {"http_status": resp.status_code}
         if ctx is not None and ctx.user_name:
             attrs["user"] = ctx.user_name
+        if span.parent_id is None and req.user_agent:  # which client: the CLI, the dashboard
+            attrs["user_agent"] = req.user_agent[:200]
         status = "ok" if resp.status_code < 400 else f"error {resp.status_code}"
         self.tracer.finish(span, status=status, **attrs)
 

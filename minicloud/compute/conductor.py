@@ -105,7 +105,8 @@ class ConductorManager:
         instance = self.store.update_instance(instance_id, host=host, node=host)
         span = trace.current()
         if span is not None:
-            span.attrs["note"] = f"scheduled on {host}"
+            again = f" (attempt {retry['num_attempts']})" if retry["num_attempts"] > 1 else ""
+            span.attrs["note"] = f"scheduled on {host}{again}"
         self.store.add_event(instance_id, ctx.request_id, "conductor_schedule_and_build_instances",
                              result="Success", host=host, details=explanation, start=start)
         self.compute.prepare(server=host).cast(ctx, "build_and_run_instance", instance=instance,

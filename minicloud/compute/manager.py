@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 
-from minicloud.common import rpc
+from minicloud.common import rpc, trace
 from minicloud.common.context import RequestContext
 from minicloud.compute import driver as virt
 from minicloud.compute import manager_events, recovery
@@ -106,6 +106,7 @@ class ComputeManager(ShelveManager, InterfaceManager, EvacuateManager):
                 span.attrs["note"] = f"{instance['name']} running on {self.host}"
         except Exception as exc:  # the hypervisor failed: clean up here, try another host
             LOG.warning("%s: spawn of %s failed: %s", self.host, instance["id"], exc)
+            trace.annotate(status=f"error: build failed on {self.host}, rescheduled: {exc}")
             self._safe_destroy(instance)
             self.deallocate_network(instance)
             self.conductor.call(ctx, "instance_update", instance_id=instance["id"], updates={},

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 
 import falcon
 
-from minicloud.common import errors
+from minicloud.common import errors, rpc
+from minicloud.common.timeutils import isotime
 from minicloud.common.validation import read_json
 from minicloud.compute import boot_volumes, schemas, shelve, views
 from minicloud.common.clients import ServiceError
@@ -255,11 +257,15 @@ class Servers:
             except errors.Forbidden:
                 api.store.delete_instances([instance["id"] for instance in instances])
                 raise
-        for instance in instances:
+        for index, instance in enumerate(instances):
             boot_volumes.reserve(api, ctx, instance, boot)
             spec = {"instance_id": instance["id"], "flavor": flavor, "image": _image_props(image),
                     "availability_zone": zone, "force_hosts": forced}
-            api.conductor.cast(ctx, "build_instances", instance_id=instance["id"], spec=spec)
+            try:
+                api.conductor.cast(ctx, "build_instances", instance_id=instance["id"],
+                                   spec=spec)
+            except rpc.RPCError as exc:  # the message bus did not take it
+                self._not_sent(ctx, instances[index:], exc)
         first = instances[0]
         resp.status = falcon.HTTP_202
         if body.get("return_reservation_id") in (True, "True", "true", "1"):
@@ -273,6 +279,18 @@ class Servers:
                                  "security_groups": [{"name": g} for g in groups],
                                  "adminPass": body.get("adminPass")
                                  or new_uuid().replace("-", "")[:12]}}
+
+    def _not_sent(self, ctx, instances: list[dict], exc: Exception) -> None:
+        """The build never reached nova-conductor: the servers go to ERROR with the reason
+        as their fault (the user sees it and can delete them), and the caller gets a 503."""
+        message = f"The build request could not be sent to nova-conductor: {exc}"
+        fault = {"code": 503, "message": message, "created": isotime(time.time())}
+        for instance in instances:
+            self.api.store.update_instance(instance["id"], vm_state="error", task_state=None,
+                                           fault=fault)
+            self.api.store.add_event(instance["id"], ctx.request_id, "compute_api_create",
+                                     result="Error", details=message)
+        raise errors.ServiceUnavailable(message)
 
     def _record(self, ctx, body, flavor, ref, networks, key, groups, zone, name,
                 access: dict) -> dict:

@@ -94,7 +94,8 @@ def pins() -> list[str]:
 
 def source_files() -> list[Path]:
     """What a wheel of minicloud is made from (paths relative to ROOT)."""
-    package = sorted(p.relative_to(ROOT) for p in (ROOT / "minicloud").rglob("*.py"))
+    package = sorted(p.relative_to(ROOT) for p in (ROOT / "minicloud").rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts)
     return [Path("pyproject.toml"), Path("README.md"), *package]
 
 

@@ -50,8 +50,8 @@ LIMITATIONS compared with real Swift:
   server-side copy (COPY, X-Copy-From); a PUT with a Content-Length is streamed to them,
   as in Swift.
   Small replaced files are kept as spares and overwritten by later writes (see
-  diskfile.py); the object servers run on minicloud's own small HTTP server
-  (common/nodeserver.py).
+  diskfile.py); the proxy and the object servers run on minicloud's own small HTTP
+  server (common/nodeserver.py: a thread per connection, as eventlet serves Swift).
 - Expiring objects (X-Delete-At/-After) 404 from the second they expire; there is no
   expirer daemon: the pass that deletes them and drops them from the listings runs
   when their container or account is listed or HEADed, or the container deleted

@@ -217,7 +217,7 @@ class Object:
             raise errors.NotFound("Not Found")
         for key, value in _passed(answer.headers).items():
             resp.set_header(key, value)
-        ts = answer.headers.get("X-Timestamp", views.now_timestamp())
+        ts = answer.headers.get("X-Timestamp") or views.now_timestamp()
         resp.set_header("Last-Modified", views.http_date(ts))
         resp.set_header("Accept-Ranges", "bytes")
         resp.content_length = int(answer.headers.get("Content-Length", 0))

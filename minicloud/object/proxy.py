@@ -9,10 +9,12 @@ replica asked first depends on the partition, so reads spread over the nodes (Sw
 shuffles them) instead of all landing on one.
 
 A PUT's body is read once, chunk by chunk, each chunk sent to every replica before the
-next is read, and hashed on the way; each object server checks it against the client's
-ETag before it keeps it, so a mismatch (422) or a body that ends early stores nothing
-anywhere. A chunked body (no length) is first spooled (in memory when small, else to a
-temporary file), as is a server-side copy's source.
+next is read. The proxy does not hash it (nor does Swift's, for replicated objects): each
+object server hashes what it got and checks it against the client's ETag before it keeps
+it, so a mismatch (422) or a body that ends early stores nothing anywhere; the ETag of the
+object is the one the object servers' answers agree on, and a node whose answer names
+another got other bytes: it counts as failed. A chunked body (no length) is first spooled
+(in memory when small, else to a temporary file), as is a server-side copy's source.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ from minicloud.object.ring import Device, RingFile
 from minicloud.object.storage import normalize_timestamp
 
 CHUNK = 64 * 1024
-# A PUT's body goes to the replicas in chunks this big: each chunk is one send per node,
-# and every send lets the other threads of the process run (the GIL) before it goes on.
-STREAM_CHUNK = 1024 * 1024
+# A PUT's body goes to the replicas in chunks this big: each chunk is one send per node
+# (every send lets the other threads of the process run, the GIL), and the nodes work on
+# one chunk while the proxy reads the next from the client.
+STREAM_CHUNK = 256 * 1024
 IN_MEMORY = 4 * 1024 * 1024  # bodies up to this size are spooled in memory
-CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 30.0
+# Swift's proxy waits conn_timeout (0.5 s) for a connection and node_timeout (10 s) for
+# each read; a node that accepted the connection but does not answer (stopped, or its port
+# taken by a program that never answers) costs a request that long, once per node.
+CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 10.0
 FOUND = (200, 206, 304, 412, 416)  # a GET's answers from a node that has the object
 
 
@@ -77,7 +83,8 @@ class Incomplete(Exception):
 
 
 def spool(stream, length: int | None, limit: int, tmp_dir: Path) -> Body:
-    """Read the whole request body (Content-Length or de-chunked by waitress), hashing it."""
+    """Read the whole request body (Content-Length, or de-chunked by the HTTP server),
+    hashing it."""
     md5, size, parts, out, path = hashlib.md5(), 0, [], None, None
     keep = parts.append  # in memory; once past IN_MEMORY, the temporary file's write
     try:
@@ -260,7 +267,9 @@ class ObjectController:
                                     NodeBody(self.connections, exchange.key, exchange.conn, r))
             r.read()
             self.connections.release(exchange.key, exchange.conn, r)
-        except OSError:
+        except OSError as exc:
+            trace.failed_hop(f"swift-object-{dev.node}", f"{exchange.method} {exchange.path}",
+                             f"no answer: {exc.strerror or type(exc).__name__}")
             return NodeResponse(dev, None)
         return NodeResponse(dev, r.status, r.getheaders())
 
@@ -268,7 +277,9 @@ class ObjectController:
               first: bytes | None = None, whole: bool = True) -> Exchange | None:
         try:
             return self.connections.send(method, dev, path, headers, first, whole)
-        except OSError:
+        except OSError as exc:  # the node is down: the trace shows the attempt
+            trace.failed_hop(f"swift-object-{dev.node}", f"{method} {path}",
+                             exc.strerror or type(exc).__name__)
             return None
 
     def _fan_out(self, method: str, path: tuple[str, str, str], headers: dict,
@@ -287,16 +298,17 @@ class ObjectController:
     def _stream(self, method: str, paths: list, headers: dict, body) -> list[NodeResponse]:
         """A body (a spooled `Body` or an `Incoming` one) read once, chunk by chunk, each
         chunk sent to every node before the next is read, so the nodes write it at the
-        same time; hashed on the way (`body.etag` is set when the client sent none). A
-        node whose answer has another ETag got other bytes: it counts as failed."""
-        stream, md5, left, sent = body.open(), hashlib.md5(), body.size, []
+        same time. `body.etag`, when the client sent none, becomes the ETag that most
+        nodes' answers name; a node whose answer names another got other bytes: it counts
+        as failed."""
+        stream, left, sent = body.open(), body.size, []
         try:
-            first = _chunk(stream, left, md5)
+            first = _chunk(stream, left)
             left -= len(first)
             sent = [(d, self._send(method, d, where, headers, first, whole=left == 0))
                     for d, where in paths]
             while left > 0:
-                chunk = _chunk(stream, left, md5)
+                chunk = _chunk(stream, left)
                 left -= len(chunk)
                 sent = [(d, e if e is None or e.write(chunk) else None) for d, e in sent]
         except BaseException:  # the client's body ended early, or it hung up
@@ -307,13 +319,11 @@ class ObjectController:
         finally:
             if isinstance(body, Body):
                 stream.close()  # a spooled body's own reader
-        etag, expected = md5.hexdigest(), body.etag
-        body.etag = expected or etag
         answers = [self._answer(dev, exchange) for dev, exchange in sent]
-        if expected and expected != etag:  # the nodes refused it too (422)
-            return [NodeResponse(a.device, 422) for a in answers]
-        return [a if a.status != 201 or a.headers.get("ETag", etag).strip('"') == etag
-                else NodeResponse(a.device, 500) for a in answers]
+        etags = [_etag(a) for a in answers if a.status == 201]
+        body.etag = body.etag or max(etags, key=etags.count, default=None)
+        return [a if a.status != 201 or _etag(a) == body.etag else NodeResponse(a.device, 500)
+                for a in answers]
 
     # -- the operations ----------------------------------------------------------------------
 
@@ -326,10 +336,9 @@ class ObjectController:
         if body.etag:
             hdrs["ETag"] = body.etag
         answers = self._fan_out("PUT", path, hdrs, body)
-        if answers and all(a.status == 422 for a in answers):
-            return 422, ts
-        ok = sum(1 for a in answers if a.status == 201)
-        return (201 if ok >= self.quorum else 503), ts
+        if sum(1 for a in answers if a.status == 201) >= self.quorum:
+            return 201, ts
+        return (422 if any(a.status == 422 for a in answers) else 503), ts
 
     def post(self, path, headers: dict) -> int:
         answers = self._fan_out("POST", path, {**headers, "X-Timestamp":
@@ -377,13 +386,16 @@ class Unavailable(Exception):
     """No object server could be reached."""
 
 
-def _chunk(stream, left: int, md5) -> bytes:
-    """The next chunk of a body with `left` bytes to come (hashed); Incomplete if it ends."""
+def _chunk(stream, left: int) -> bytes:
+    """The next chunk of a body with `left` bytes to come; Incomplete if it ends."""
     chunk = stream.read(min(STREAM_CHUNK, left))
     if not chunk and left:
         raise Incomplete(f"{left} bytes missing")
-    md5.update(chunk)
     return chunk
+
+
+def _etag(answer: NodeResponse) -> str:
+    return answer.headers.get("ETag", "").strip('"')
 
 
 def _quoted(path: tuple[str, str, str]) -> str:

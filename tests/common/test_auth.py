@@ -140,7 +140,10 @@ def test_the_context_carries_the_requests_id_and_trace(client, seen, spans):
     assert (seen.ctx.trace_id, seen.ctx.span_id) == (seen.span.trace_id, seen.span.span_id)
     [span] = spans.spans
     assert span.span_id == seen.ctx.span_id
-    assert span.attrs == {"http_status": 200, "user": "alice"}  # who asked, in the trace
+    # who asked, and with which client (lab 11 tells the dashboard from the CLI by it)
+    user_agent = span.attrs.pop("user_agent")
+    assert user_agent.startswith("falcon-client/")
+    assert span.attrs == {"http_status": 200, "user": "alice"}
 
 
 def test_each_request_gets_its_own_request_id_on_its_context(client, seen):

@@ -1,13 +1,14 @@
 """The lean node-to-node HTTP server: keep-alive, bodies of every framing, HEAD, and a
 stop that hangs up on open connections."""
 
+import email.utils
 import http.client
 import socket
 
 import falcon
 import pytest
 
-from minicloud.common.nodeserver import NodeHttpServer
+from minicloud.common.nodeserver import MAX_LINE, NodeHttpServer
 
 
 class Echo:
@@ -45,6 +46,8 @@ def server(tmp_path):
     app.add_route("/echo", Echo())
     app.add_route("/stream", Stream())
     app.add_route("/file", File(tmp_path / "blob"))
+    (tmp_path / "small").write_bytes(b"tiny file")
+    app.add_route("/small", File(tmp_path / "small"))
     srv = NodeHttpServer("test", app, "127.0.0.1", 0).start()
     yield srv
     srv.stop()
@@ -103,11 +106,50 @@ def test_file_bodies_arrive_whole(server):
     assert conn.getresponse().read() == bytes(range(256)) * 1000
 
 
-def test_garbage_gets_the_connection_closed(server):
+def answer_to(server, request: bytes, then_hang_up: bool = False) -> bytes:
+    """All the server says to `request` until it hangs up."""
     with socket.create_connection(("127.0.0.1", server.port)) as s:
-        s.sendall(b"NONSENSE\r\n\r\n")
+        s.sendall(request)
+        if then_hang_up:
+            s.shutdown(socket.SHUT_WR)
         s.settimeout(5)
-        assert s.recv(100) == b""
+        got = b""
+        while data := s.recv(65536):
+            got += data
+    return got
+
+
+def test_garbage_gets_a_400_and_the_connection_closed(server):
+    got = answer_to(server, b"NONSENSE\r\n\r\nGET /echo HTTP/1.1\r\n\r\n")
+    assert got.startswith(b"HTTP/1.1 400 ") and got.count(b"HTTP/1.1") == 1
+    assert b"Connection: close" in got
+
+
+@pytest.mark.parametrize("length", [b"-1", b"ten"])
+def test_a_content_length_that_is_no_length_is_refused(server, length):
+    got = answer_to(server, b"PUT /echo HTTP/1.1\r\nContent-Length: " + length + b"\r\n\r\nx")
+    assert got.startswith(b"HTTP/1.1 400 ") and got.endswith(b"Bad Content-Length")
+
+
+def test_a_header_line_over_the_limit_is_refused_not_split(server):
+    line = b"X-Big: " + b"y" * MAX_LINE + b"\r\n"
+    got = answer_to(server, b"GET /echo HTTP/1.1\r\n" + line + b"\r\n")
+    assert got.startswith(b"HTTP/1.1 400 ") and got.endswith(b"Line too long")
+
+
+def test_every_answer_has_a_date_and_a_small_file_goes_with_its_head(server, tmp_path):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("GET", "/echo")
+    r = conn.getresponse()
+    assert r.read() and email.utils.parsedate_to_datetime(r.getheader("Date")).tzinfo
+    got = answer_to(server, b"GET /small HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert got.endswith(b"\r\n\r\n" + b"tiny file")
+
+
+def test_a_body_cut_short_reaches_the_app_short_and_ends_the_connection(server):
+    got = answer_to(server, b"PUT /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
+                    then_hang_up=True)
+    assert got.startswith(b"HTTP/1.1 200") and got.endswith(b"3:abc")  # then it hung up
 
 
 def test_stop_hangs_up_open_connections(server):

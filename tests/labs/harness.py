@@ -36,7 +36,8 @@ class Lab:
 
     def check(self, cloud_home) -> subprocess.CompletedProcess:
         """The lab's checkpoints against the cloud in `cloud_home`, with the flags
-        `make lab-check` gives pytest."""
+        `make lab-check` gives pytest, but -q where it gives -qq: the tests also read
+        pytest's own count line ("6 failed"), which `make lab-check` leaves out."""
         return run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
                     str(self.dir / "test_checkpoint.py")],
                    clean_env(MINICLOUD_HOME=str(cloud_home)))

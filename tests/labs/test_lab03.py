@@ -23,6 +23,7 @@ def test_checkpoints_fail_on_an_untouched_cloud_with_hints(before):
 
 
 def test_checkpoints_pass_after_the_reference_solution(solved):
+    assert "brq" in (solved.home / "lab03" / "agents.txt").read_text()  # the data plane, saved
     result = check(solved.home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{STEPS} passed" in result.stdout
@@ -48,3 +49,30 @@ def test_a_broken_step_is_named_with_its_hint(solved):
         assert "lab-port has no floating IP" in result.stdout
     finally:
         demo.network.update_ip(fip, port_id=port.id)
+
+
+def test_a_vni_copied_from_network_show_is_named(solved):
+    """The old shortcut: the VNI taken from `network show` (as the admin), with nothing read
+    off the data plane. Without the saved `minicloud agents` output the checkpoint fails;
+    a saved output from before lab-net existed does not show its bridge."""
+    saved = solved.home / "lab03" / "agents.txt"
+    kept = saved.read_text()
+    vni = solved.cli_json("network", "show", "lab-net",
+                          cloud="minicloud-admin")["provider:segmentation_id"]
+    solved.cli("network", "set", "--description", f"vni={vni}", "lab-net")
+    saved.unlink()
+    try:
+        result = check(solved.home)
+        assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
+        assert "✗ 6. lab03/agents.txt holds `minicloud agents`" in result.stdout
+        assert f"There is no file {saved} yet" in result.stdout
+        assert f"minicloud agents > {saved}" in result.stdout
+
+        saved.write_text("*** network: Linux bridge agent (neutron-linuxbridge-agent) :-)\n"
+                         "  (no bridges: no port on this node yet)\n")
+        result = check(solved.home)
+        assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
+        assert "shows no bridge brq" in result.stdout
+    finally:
+        saved.write_text(kept)
+    assert check(solved.home).returncode == 0

@@ -29,6 +29,38 @@ def test_checkpoints_pass_after_the_reference_solution(solved):
     assert f"All {STEPS} checkpoints pass" in result.stdout
 
 
+def _wait_status(solved, name, status):
+    deadline = time.monotonic() + 15
+    while solved.cli_json("volume", "show", name)["status"] != status:
+        assert time.monotonic() < deadline, f"{name} never became {status}"
+        time.sleep(0.2)
+
+
+def test_a_data1_created_with_2_gb_is_named(solved):
+    """The old shortcut: data1 created with its final size. The right size, no extend."""
+    solved.cli("server", "remove", "volume", "db1", "data1")
+    _wait_status(solved, "data1", "available")
+    solved.cli("volume", "set", "--name", "data1-kept", "data1")
+    solved.cli("volume", "create", "--size", "2", "data1")
+    try:
+        _wait_status(solved, "data1", "available")
+        result = check(solved.home)
+        assert result.returncode == 1, result.stdout
+        assert "✗ 4. data1 was created smaller and extended to 2 GB" in result.stdout
+        assert "data1 is 2 GB, but it was never extended" in result.stdout
+        assert "volume create --size 1 data1" in result.stdout
+    finally:
+        solved.cli("volume", "delete", "data1")
+        deadline = time.monotonic() + 15
+        while solved.cli("volume", "show", "data1", check=False).returncode == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        solved.cli("volume", "set", "--name", "data1", "data1-kept")
+        solved.cli("server", "add", "volume", "db1", "data1")
+        _wait_status(solved, "data1", "in-use")
+    assert check(solved.home).returncode == 0
+
+
 def test_a_detached_data1_is_named_with_its_hint(solved):
     solved.cli("server", "remove", "volume", "db1", "data1")
     try:

@@ -29,7 +29,7 @@ def test_a_body_of_many_chunks_reaches_every_replica_whole(proxy, nodes):
     data = os.urandom(2 * STREAM_CHUNK + 123)
     body = Incoming(io.BytesIO(data), len(data))
     assert proxy.put(PATH, body, {})[0] == 201
-    assert body.etag == hashlib.md5(data).hexdigest()  # hashed on the way
+    assert body.etag == hashlib.md5(data).hexdigest()  # as the nodes hashed it
     assert stored(nodes) == [data] * 3
     assert proxy.get(PATH).read() == data
 
@@ -56,3 +56,19 @@ def test_a_restarted_node_gets_a_streamed_body_on_a_fresh_connection(proxy, node
         node.start()
     assert proxy.put(("AUTH_p", "c", "o2"), Incoming(io.BytesIO(data), len(data)), {})[0] == 201
     assert stored(nodes).count(data) == 6  # both objects on all three nodes
+
+
+def lying(node, etag: str) -> None:
+    """The node stores what it got but answers another ETag (as if other bytes reached it)."""
+    put = node.disk.put
+    node.disk.put = lambda *args: (put(*args), etag)[1]
+
+
+def test_a_node_whose_etag_differs_from_the_others_counts_as_failed(proxy, nodes):
+    data = os.urandom(1000)
+    lying(nodes["storage1"], "0" * 32)
+    body = Incoming(io.BytesIO(data), len(data))
+    assert proxy.put(PATH, body, {})[0] == 201  # two of three agree: a quorum
+    assert body.etag == hashlib.md5(data).hexdigest()
+    lying(nodes["storage2"], "1" * 32)  # now each node names another ETag: no quorum
+    assert proxy.put(PATH, Incoming(io.BytesIO(data), len(data)), {})[0] == 503

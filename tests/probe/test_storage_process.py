@@ -91,7 +91,7 @@ def ring_port(cloud, name: str) -> int:
 def test_a_storage_node_in_its_own_process_is_reached_over_rpc(cloud, port_taken, storage2):
     home = cloud.config.home
     seen = wait_for(lambda: (lambda n: n if n.get("reachable") else None)(
-        swift_nodes(home, must=False).get("storage2", {})), timeout=90)
+        swift_nodes(home, must=False).get("storage2", {})), timeout=180, interval=1)
     assert seen, "storage2 in its own process never answered the proxy"
     assert seen["running"] and seen["port"] != port_taken
     # it told the controller, which alone writes the ring
