@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import secrets
+import socket
 from pathlib import Path
 
 # Service name -> (port, path after host:port in the catalog URL). Ports as in the
@@ -31,6 +33,40 @@ CONFIG_FILE = "minicloud.json"
 # in a network namespace of its own (netns), or each one in a container (docker).
 MODES = ("in-process", "processes", "netns", "docker")
 USERS_SECRETS = ("admin_password", "demo_password")  # the controller's alone
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel may hand an outgoing connection (ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_offset(storage_nodes: int = 9) -> int:
+    """A `port_offset` at which every API port and storage node port is free, all of them
+    below the kernel's ephemeral range: a port in it may be any client's for a moment, and
+    a node that stops would then find its own port taken when it starts again. For test
+    and bench clouds that run side by side on one machine."""
+    ports = [*SERVICE_PORTS.values(),
+             *(Config.storage_port_base + i for i in range(storage_nodes))]
+    highest = _ephemeral_low() - 1 - max(ports)
+    if highest <= 10000:
+        raise RuntimeError("the ephemeral port range leaves no room for a cloud's ports")
+    for _ in range(200):
+        offset = random.randrange(10000, highest, 10)
+        if all(_port_free(port + offset) for port in ports):
+            return offset
+    raise RuntimeError("no free port range for a cloud")
 
 
 def default_home() -> Path:

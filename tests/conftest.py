@@ -4,18 +4,36 @@ MINICLOUD_REQUIRE_RABBITMQ=1, which CI sets: then they fail). The broker URL com
 MINICLOUD_RABBITMQ_URL (default guest@127.0.0.1:5672).
 """
 
+import faulthandler
 import os
 import secrets
+import subprocess
+import tempfile
 from urllib.parse import urlsplit
 
 import pika
 import pytest
+import requests
 
 from minicloud import broker
 from minicloud.common.rpc.amqp import connection_parameters
 from tests.livecloud import LiveCloud
 
 DEFAULT_RABBITMQ_URL = "rabbit://guest:guest@127.0.0.1:5672/"
+TIMEOUTS = (requests.exceptions.Timeout, subprocess.TimeoutExpired, TimeoutError)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that failed on a timeout shows where every thread of this process was (the
+    in-process clouds' services among them): what held up the server it waited for."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(TIMEOUTS):
+        with tempfile.TemporaryFile("w+") as out:
+            faulthandler.dump_traceback(out, all_threads=True)
+            out.seek(0)
+            report.sections.append(("threads when the timeout struck", out.read()))
 
 
 def _broker_problem(url: str) -> str | None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,27 +16,9 @@ from pathlib import Path
 import openstack
 import openstack.config
 
-from minicloud.config import SERVICE_PORTS, Config
+from minicloud.config import Config, free_port_offset
 
 BIN = Path(sys.executable).parent
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_offset() -> int:
-    """An offset at which every service port is free (services add it to their port)."""
-    for _ in range(200):
-        offset = random.randrange(10000, 50000, 10)
-        if all(_port_free(p + offset) for p in SERVICE_PORTS.values()):
-            return offset
-    raise RuntimeError("no free port range for a test cloud")
 
 
 def clean_env(**extra) -> dict:

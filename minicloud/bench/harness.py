@@ -4,8 +4,6 @@ processes.py can print the two modes side by side)."""
 
 from __future__ import annotations
 
-import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,20 +13,7 @@ from pathlib import Path
 
 import requests
 
-from minicloud.config import SERVICE_PORTS, Config
-
-
-def _free_offset() -> int:
-    for _ in range(200):
-        offset = random.randrange(10000, 50000, 10)
-        try:
-            for port in SERVICE_PORTS.values():
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + offset))
-            return offset
-        except OSError:
-            continue
-    raise RuntimeError("no free port range")
+from minicloud.config import Config, free_port_offset
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -73,7 +58,7 @@ class BenchCloud:
 
     def start(self, *up_args: str) -> None:
         t0 = time.perf_counter()
-        self.up_output = self._minicloud("up", "--port-offset", str(_free_offset()),
+        self.up_output = self._minicloud("up", "--port-offset", str(free_port_offset()),
                                          *up_args).stdout
         self.ready_seconds = time.perf_counter() - t0
         self.config = Config.load(self.home)

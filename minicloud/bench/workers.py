@@ -31,9 +31,9 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from minicloud.bench.harness import BenchCloud, _free_offset
+from minicloud.bench.harness import BenchCloud
 from minicloud.bench.identity import password_auth
-from minicloud.config import Config
+from minicloud.config import Config, free_port_offset
 
 SECONDS = 4.0  # each measurement
 ROUNDS = 3  # the median is shown: the kernel may give two clients to one process
@@ -100,7 +100,7 @@ class ModeCloud(BenchCloud):
     def start(self) -> None:
         Config(home=self.home, **self.settings).save()
         t0 = time.perf_counter()
-        self._minicloud("up", "--mode", self.mode, "--port-offset", str(_free_offset()))
+        self._minicloud("up", "--mode", self.mode, "--port-offset", str(free_port_offset()))
         self.ready_seconds = time.perf_counter() - t0
         self.config = Config.load(self.home)
 
