@@ -42,13 +42,15 @@ def compute3(cloud):
     assert made.returncode == 0 and str(path) in made.stdout, made.stderr
     assert path.stat().st_mode & 0o777 == 0o600
     assert json.loads(path.read_text())["admin_password"] == ""  # not the node's business
+    log = open(cloud.config.path("nodes", "compute3.log"), "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "minicloud", "node", "run", "--role", "compute",
          "--name", "compute3", "--config", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=log, stderr=subprocess.STDOUT)  # a file: a pipe nobody reads fills and blocks it
     yield process
     process.kill()
     process.wait(timeout=30)
+    log.close()
 
 
 def token(config, user: str) -> dict:

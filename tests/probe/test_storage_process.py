@@ -64,13 +64,15 @@ def storage2(cloud, port_taken):
     home = cloud.config.home
     made = minicloud(home, "node", "config", "storage2")
     assert made.returncode == 0, made.stderr
+    log = open(cloud.config.path("nodes", "storage2.log"), "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "minicloud", "node", "run", "--role", "storage",
          "--name", "storage2", "--config", str(cloud.config.path("nodes", "storage2.json"))],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=log, stderr=subprocess.STDOUT)  # a file: a pipe nobody reads fills and blocks it
     yield process
     process.kill()
     process.wait(timeout=30)
+    log.close()
 
 
 def swift_nodes(home, must: bool = True) -> dict:
