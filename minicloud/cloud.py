@@ -122,15 +122,7 @@ class Cloud(Runtime):
         """`minicloud agent stop|start AGENT[@HOST]` (network/agent_control.py)."""
         from minicloud.network import agent_control
 
-        try:
-            kind, host = agent_control.target(self.topology, request)
-        except agent_control.AgentError as exc:
-            return {"error": str(exc)}
-        node = self.nodes[host]
-        if not node.running:
-            return {"error": f"node {host} is stopped, and its agents with it: "
-                             f"`minicloud node start {host}`"}
-        return self.agent_request(node, {**request, "agent": kind, "host": host})
+        return agent_control.route(self.topology, self.nodes, request, self.agent_request)
 
     def agent_request(self, node, request: dict) -> dict:
         """The agents of this process answer (the processes mode asks the node's)."""

@@ -4,11 +4,12 @@ MINICLOUD_REQUIRE_RABBITMQ=1, which CI sets: then they fail). The broker URL com
 MINICLOUD_RABBITMQ_URL (default guest@127.0.0.1:5672).
 """
 
-import faulthandler
 import os
 import secrets
 import subprocess
-import tempfile
+import sys
+import threading
+import traceback
 from urllib.parse import urlsplit
 
 import pika
@@ -25,15 +26,26 @@ TIMEOUTS = (requests.exceptions.Timeout, subprocess.TimeoutExpired, TimeoutError
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A test that failed on a timeout shows where every thread of this process was (the
-    in-process clouds' services among them): what held up the server it waited for."""
+    """A test that failed on a timeout (its own, or one a command it ran reported) shows
+    where every thread of this process was (the in-process clouds' services among them):
+    what held up the server it waited for."""
     outcome = yield
     report = outcome.get_result()
-    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(TIMEOUTS):
-        with tempfile.TemporaryFile("w+") as out:
-            faulthandler.dump_traceback(out, all_threads=True)
-            out.seek(0)
-            report.sections.append(("threads when the timeout struck", out.read()))
+    if report.failed and call.excinfo is not None and (
+            call.excinfo.errisinstance(TIMEOUTS) or "timed out" in str(call.excinfo.value)
+            or "never answered" in str(call.excinfo.value)):
+        report.sections.append(("threads when the timeout struck", thread_stacks()))
+
+
+def thread_stacks() -> str:
+    """Every thread's stack, threads with the same stack told once (with their names)."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    stacks: dict[str, list[str]] = {}
+    for ident, frame in sys._current_frames().items():
+        stack = "".join(traceback.format_stack(frame))
+        stacks.setdefault(stack, []).append(names.get(ident, str(ident)))
+    return "\n".join(f"{len(who)} thread(s): {', '.join(sorted(who))}\n{stack}"
+                     for stack, who in sorted(stacks.items(), key=lambda kv: len(kv[1])))
 
 
 def _broker_problem(url: str) -> str | None:

@@ -340,22 +340,20 @@ class DockerCloud:
     def _agent(self, request: dict) -> dict:
         """`minicloud agent stop|start`: the node's own control socket answers, inside its
         container (node_process.py), reached with `docker exec`."""
+        from minicloud.network import agent_control
+
+        return agent_control.route(self.topology, self.nodes, request, self._ask_agent)
+
+    @staticmethod
+    def _ask_agent(node: ContainerNode, request: dict) -> dict:
         import json
 
-        from minicloud.network import agent_control
         from minicloud.node_process import control_socket
 
-        try:
-            kind, host = agent_control.target(self.topology, request)
-        except agent_control.AgentError as exc:
-            return {"error": str(exc)}
-        node = self.nodes[host]
-        if not node.running:
-            return {"error": f"node {host} is stopped, and its agents with it: "
-                             f"`minicloud node start {host}`"}
+        host = request["host"]
         code, out = node.container.exec_run(
             ["python3", "-m", "minicloud.control", STATE, control_socket(host),
-             json.dumps({**request, "agent": kind, "host": host})])
+             json.dumps(request)])
         try:
             return json.loads(out.decode().strip().splitlines()[-1]) if code == 0 else \
                 {"error": f"node {host} did not answer: {out.decode().strip()}"}

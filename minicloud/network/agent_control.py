@@ -62,6 +62,20 @@ def target(topology, request: dict) -> tuple[str, str]:
     return kind, resolve(topology, kind, host or request.get("host"))
 
 
+def route(topology, nodes: dict, request: dict, ask) -> dict:
+    """A launcher's answer to a `minicloud agent` request: `ask(node, request)` with the
+    agent and host resolved, once the node that runs the agent is known to be up."""
+    try:
+        kind, host = target(topology, request)
+    except AgentError as exc:
+        return {"error": str(exc)}
+    node = nodes[host]
+    if not node.running:
+        return {"error": f"node {host} is stopped, and its agents with it: "
+                         f"`minicloud node start {host}`"}
+    return ask(node, {**request, "agent": kind, "host": host})
+
+
 def act(agents: dict, host: str, kind: str, action: str) -> dict:
     """Stop or start the agent `kind` of `host` among this process's `agents`
     (`runtime.agents`); what it is now."""

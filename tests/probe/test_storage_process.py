@@ -75,10 +75,13 @@ def storage2(cloud, port_taken):
     log.close()
 
 
-def swift_nodes(home, must: bool = True) -> dict:
+def swift_nodes(home, must: bool = True, seen: list | None = None) -> dict:
     """`minicloud swift nodes` by name; with must=False, {} when the command failed (a
-    login that timed out on a loaded machine, while waiting for the node to show up)."""
+    login that timed out on a loaded machine, while waiting for the node to show up).
+    `seen` keeps what the command printed."""
     result = minicloud(home, "swift", "nodes", "--json")
+    if seen is not None:
+        seen[:] = [result.stdout + result.stderr]
     if result.returncode != 0 and not must:
         return {}
     assert result.returncode == 0, result.stderr
@@ -92,9 +95,12 @@ def ring_port(cloud, name: str) -> int:
 
 def test_a_storage_node_in_its_own_process_is_reached_over_rpc(cloud, port_taken, storage2):
     home = cloud.config.home
+    last: list = []
     seen = wait_for(lambda: (lambda n: n if n.get("reachable") else None)(
-        swift_nodes(home, must=False).get("storage2", {})), timeout=180, interval=1)
-    assert seen, "storage2 in its own process never answered the proxy"
+        swift_nodes(home, must=False, seen=last).get("storage2", {})), timeout=180, interval=1)
+    log = cloud.config.path("nodes", "storage2.log").read_text(errors="replace")
+    assert seen, (f"storage2 in its own process never answered the proxy; `swift nodes` "
+                  f"said {last}; storage2's log:\n{log[-3000:]}")
     assert seen["running"] and seen["port"] != port_taken
     # it told the controller, which alone writes the ring
     assert wait_for(lambda: ring_port(cloud, "storage2") == seen["port"], timeout=10)
