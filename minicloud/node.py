@@ -96,7 +96,7 @@ class Runtime:
         if self.transport is not None:
             self.transport.close()
         if self.tracer.store is not None:
-            self.tracer.store.flush()
+            self.tracer.store.close()
 
 
 class PlannedNode:

@@ -47,9 +47,8 @@ def swift_env(cloud, user="demo", project="demo") -> dict:
 def swift(cloud, *args, cwd=None, check=True, **env) -> subprocess.CompletedProcess:
     """Run the real `swift` CLI against `cloud` (a LiveCloud) as demo; `env` adds or
     overrides environment variables."""
-    # 300 s: under a full `make test` on 2 cores an upload of 15 objects once took over 120 s
     result = subprocess.run([str(BIN / "swift"), *args], capture_output=True, text=True,
-                            cwd=cwd, env={**swift_env(cloud), **env}, timeout=300)
+                            cwd=cwd, env={**swift_env(cloud), **env}, timeout=120)
     if check:
         assert result.returncode == 0, f"swift {args}: {result.stdout}\n{result.stderr}"
     return result

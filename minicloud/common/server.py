@@ -16,7 +16,9 @@ import socket
 import threading
 
 import waitress.server
+import waitress.wasyncore
 
+LOG = logging.getLogger(__name__)
 logging.getLogger("waitress").setLevel(logging.ERROR)
 
 
@@ -61,23 +63,31 @@ class HttpServer:
         self.name = name
         where = ({"sockets": [shared_socket(host, port, join)]} if reuse_port else
                  {"host": host, "port": port})
+        # poll(), not waitress's default select(): select() refuses a descriptor numbered
+        # 1024 or more, which a busy process (or a test run's) reaches, and the server died
         self._server = waitress.server.create_server(
-            app, **where, threads=threads, ident="minicloud",
+            app, **where, threads=threads, ident="minicloud", asyncore_use_poll=True,
             expose_tracebacks=False, channel_timeout=120, connection_limit=1000,
             recv_bytes=256 * 1024, inbuf_overflow=4 * 1024 * 1024)
         self.port = self._server.effective_port
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"http-{name}", daemon=True)
 
     def _run(self):
         try:
             self._server.run()
-        except (OSError, ValueError):  # the socket map closed under the loop at shutdown
-            pass
+        except (OSError, ValueError):
+            if not self._stopping:  # (at shutdown: the socket map closed under the loop)
+                LOG.exception("%s: the HTTP server stopped serving", self.name)
 
     def start(self) -> "HttpServer":
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening and close every open connection: the loop's thread ends."""
+        self._stopping = True
         self._server.close()
+        waitress.wasyncore.close_all(self._server._map)
         self._server.task_dispatcher.shutdown(timeout=2)
+        self._thread.join(timeout=2)

@@ -68,6 +68,8 @@ class TraceForwarder:
         """Wait until every recorded span has left (or was dropped)."""
         self._queue.join()
 
+    close = flush  # the sending thread ends with its process
+
 
 class TraceCollector:
     """The controller's endpoint on topic `trace`: spans from the other nodes, into its

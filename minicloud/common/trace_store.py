@@ -42,6 +42,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 BATCH_WINDOW = 0.05  # seconds the writer waits after a span before it commits
+_CLOSE = object()  # queued by close(): the writer writes what came before it, then ends
 
 
 class TraceStore:
@@ -65,19 +66,22 @@ class TraceStore:
 
     def _write_loop(self) -> None:
         conn = _connect(self.path)
-        while True:
+        closing = False
+        while not closing:
             batch = [self._queue.get()]
             time.sleep(BATCH_WINDOW)  # let a request's other spans arrive: one commit for all
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
+            closing = any(s is _CLOSE for s in batch)
             try:
-                self._write(conn, [s for s in batch if s is not None])
+                self._write(conn, [s for s in batch if isinstance(s, Span)])
             except Exception as exc:  # a full disk, say: traces are lost, never the writer
                 with contextlib.suppress(sqlite3.Error):
                     conn.rollback()
                 LOG.warning("trace: %d spans not written: %s", len(batch), exc)
             for _ in batch:
                 self._queue.task_done()
+        conn.close()
 
     @staticmethod
     def _write(conn: sqlite3.Connection, spans: list[Span]) -> None:
@@ -91,6 +95,15 @@ class TraceStore:
         """Wait until every recorded span is on disk."""
         if self._writer is not None:
             self._queue.join()
+
+    def close(self) -> None:
+        """Every recorded span on disk, then the writer thread and its connection end (a
+        span recorded later starts another)."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(_CLOSE)
+            writer.join(timeout=10)
 
     # -- reading --------------------------------------------------------------------------
     def _read(self, sql: str, params=()) -> list[Span]:

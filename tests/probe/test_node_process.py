@@ -55,8 +55,7 @@ def compute3(cloud):
 
 def token(config, user: str) -> dict:
     password = config.admin_password if user == "admin" else config.demo_password
-    # a generous timeout: under a full `make test` on 2 cores a login has taken over 30 s
-    r = requests.post(config.auth_url + "/auth/tokens", timeout=120,
+    r = requests.post(config.auth_url + "/auth/tokens", timeout=30,
                       json=password_auth(user, password, user))
     return {"X-Auth-Token": r.headers["X-Subject-Token"], "OpenStack-API-Version": "compute 2.96"}
 

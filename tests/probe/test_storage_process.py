@@ -76,9 +76,8 @@ def storage2(cloud, port_taken):
 
 
 def swift_nodes(home, must: bool = True, seen: list | None = None) -> dict:
-    """`minicloud swift nodes` by name; with must=False, {} when the command failed (a
-    login that timed out on a loaded machine, while waiting for the node to show up).
-    `seen` keeps what the command printed."""
+    """`minicloud swift nodes` by name; with must=False, {} when the command failed
+    (while waiting for the node to show up). `seen` keeps what the command printed."""
     result = minicloud(home, "swift", "nodes", "--json")
     if seen is not None:
         seen[:] = [result.stdout + result.stderr]
